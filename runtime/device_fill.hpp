@@ -1,0 +1,12 @@
+#pragma once
+// Fill a device buffer with one value (CUDA builds only; a grid-stride kernel on the stream).
+#include <cstdint>
+
+#include "runtime/cuda_context.hpp"
+#include "runtime/dtype.hpp"
+
+namespace dlfs {
+
+void cuda_fill(void* dst, DType dtype, std::int64_t count, double value, CudaStream stream);
+
+}  // namespace dlfs

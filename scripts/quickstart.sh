@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The README's two commands:
+#   bash scripts/quickstart.sh train [dlfs train options]   train the default model on Fashion-MNIST
+#   bash scripts/quickstart.sh test                          build and run the whole test suite
+# Each installs what is missing (Debian packages), configures once, builds incrementally and runs.
+# DLFS_BUILD_DIR (default: build) and DLFS_CMAKE_ARGS (e.g. -DDLFS_CUDA=OFF) adjust the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+job=${1:-}
+case "$job" in
+  train | test) shift ;;
+  *)
+    echo "usage: bash scripts/quickstart.sh train|test [options]" >&2
+    exit 2
+    ;;
+esac
+
+packages=(build-essential cmake ninja-build ccache pkg-config python3
+          libopenblas-openmp-dev libgtest-dev libbenchmark-dev zlib1g-dev dataset-fashion-mnist)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  echo "== installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+build=${DLFS_BUILD_DIR:-build}
+if [ ! -f "$build/build.ninja" ]; then
+  echo "== configuring $build"
+  # shellcheck disable=SC2086
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release ${DLFS_CMAKE_ARGS:-}
+fi
+echo "== building ($(nproc) jobs)"
+cmake --build "$build" -j"$(nproc)"
+
+case "$job" in
+  train) exec "$build/dlfs" train "$@" ;;
+  test) exec ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "$@" ;;
+esac
