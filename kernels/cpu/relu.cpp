@@ -1,0 +1,26 @@
+#include "kernels/relu.hpp"
+
+namespace dlfs::kernels::cpu {
+
+template <typename T>
+void relu_forward(const T* x, T* y, std::uint8_t* mask, std::int64_t n) {
+#pragma omp parallel for simd if (n > 65536)
+  for (std::int64_t i = 0; i < n; ++i) {
+    const bool on = x[i] > T(0);
+    mask[i] = on;
+    y[i] = on ? x[i] : T(0);
+  }
+}
+
+template <typename T>
+void relu_backward(const T* dy, const std::uint8_t* mask, T* dx, std::int64_t n) {
+#pragma omp parallel for simd if (n > 65536)
+  for (std::int64_t i = 0; i < n; ++i) dx[i] = mask[i] ? dy[i] : T(0);
+}
+
+template void relu_forward<float>(const float*, float*, std::uint8_t*, std::int64_t);
+template void relu_forward<double>(const double*, double*, std::uint8_t*, std::int64_t);
+template void relu_backward<float>(const float*, const std::uint8_t*, float*, std::int64_t);
+template void relu_backward<double>(const double*, const std::uint8_t*, double*, std::int64_t);
+
+}  // namespace dlfs::kernels::cpu

@@ -1,0 +1,54 @@
+#pragma once
+// The layer interface. A layer maps its inputs to one output in forward() and, in backward(),
+// maps the gradient of the loss with respect to that output to the gradients with respect to
+// each input, writing its parameters' gradients on the way (overwriting, not accumulating).
+//
+// Layers run on whichever device their inputs are on (parameters must be there too; see to()).
+// The CPU path accepts float32 and float64 (gradient checks); the CUDA path float32.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/parameter.hpp"
+#include "runtime/tensor.hpp"
+
+namespace dlfs {
+
+enum class Mode { Train, Inference };
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  // Short type name ("Convolution", "ReLU").
+  virtual std::string type() const = 0;
+  // Hyperparameters in one line for model summaries ("3->16, k3 s1 p1").
+  virtual std::string describe() const { return ""; }
+
+  // In Train mode a layer keeps what backward() needs; in Inference mode it keeps nothing.
+  virtual Tensor forward(const std::vector<Tensor>& inputs, Mode mode) = 0;
+  // One gradient per input of the last Train-mode forward, in the same order. An input that
+  // takes no gradient (labels) gets an undefined Tensor.
+  virtual std::vector<Tensor> backward(const Tensor& grad_output) = 0;
+
+  virtual std::vector<Parameter*> parameters() { return {}; }
+  virtual std::vector<Buffer*> buffers() { return {}; }
+  // False where this layer has no kernel for the device; the graph then runs it on the CPU.
+  virtual bool supports(const Device& device) const {
+    (void)device;
+    return true;
+  }
+
+  // Moves (or converts) parameters, their gradients and buffers.
+  void to(const Device& device);
+  void to(DType dtype);
+  // Sets every parameter gradient to zero.
+  void zero_grad();
+};
+
+using LayerPtr = std::unique_ptr<Layer>;
+
+// Helpers for single-input layers.
+const Tensor& single_input(const std::vector<Tensor>& inputs, const char* layer);
+
+}  // namespace dlfs

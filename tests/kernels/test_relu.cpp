@@ -1,0 +1,45 @@
+#include <gtest/gtest.h>
+
+#include "kernels/relu.hpp"
+#include "support/equivalence.hpp"
+#include "support/gpu.hpp"
+
+namespace dlfs::kernels {
+namespace {
+
+TEST(Relu, ForwardStoresTheMaskAndBackwardUsesIt) {
+  Tensor x = Tensor::from_vector<float>({-2, 0, 3, -0.5f, 7}, {5});
+  Tensor mask;
+  Tensor y = relu_forward(x, &mask);
+  EXPECT_EQ(y.to_vector<float>(), std::vector<float>({0, 0, 3, 0, 7}));
+  EXPECT_EQ(mask.to_vector<std::uint8_t>(), std::vector<std::uint8_t>({0, 0, 1, 0, 1}));
+  Tensor dy = Tensor::from_vector<float>({1, 2, 3, 4, 5}, {5});
+  EXPECT_EQ(relu_backward(dy, mask).to_vector<float>(), std::vector<float>({0, 0, 3, 0, 5}));
+}
+
+TEST(Relu, Float64) {
+  Tensor x = Tensor::from_vector<double>({-1e-300, 1e-300}, {2});
+  Tensor mask;
+  EXPECT_EQ(relu_forward(x, &mask).to_vector<double>(), std::vector<double>({0, 1e-300}));
+}
+
+TEST(ReluGpu, MatchesCpuOnOddAndLargeShapes) {
+  DLFS_REQUIRE_GPU();
+  for (std::int64_t n : {1LL, 1000003LL, 128LL * 3 * 224 * 224}) {
+    Generator g(n);
+    Tensor x = Tensor::empty({n});
+    x.normal_(g);
+    Tensor dy = Tensor::empty({n});
+    dy.normal_(g);
+    Tensor mask, mask_d;
+    Tensor y = relu_forward(x, &mask);
+    Tensor yd = relu_forward(x.to(Device::cuda()), &mask_d);
+    EXPECT_TENSORS_CLOSE(y, yd, 0.0);
+    EXPECT_EQ(mask.to_vector<std::uint8_t>(), mask_d.to_vector<std::uint8_t>());
+    EXPECT_TENSORS_CLOSE(relu_backward(dy, mask), relu_backward(dy.to(Device::cuda()), mask_d),
+                         0.0);
+  }
+}
+
+}  // namespace
+}  // namespace dlfs::kernels
