@@ -1,0 +1,45 @@
+#include <gtest/gtest.h>
+
+#include "kernels/bias.hpp"
+#include "support/equivalence.hpp"
+#include "support/gpu.hpp"
+
+namespace dlfs::kernels {
+namespace {
+
+TEST(Bias, AddsPerChannelAndSumsPerChannel) {
+  // [N=2, C=3, S=2]
+  Tensor y = Tensor::zeros({2, 3, 2});
+  Tensor b = Tensor::from_vector<float>({1, 2, 3}, {3});
+  bias_add_(y, b);
+  EXPECT_EQ(y.to_vector<float>(), std::vector<float>({1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}));
+  Tensor dy = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, {2, 3, 2});
+  EXPECT_EQ(bias_grad(dy).to_vector<float>(),
+            std::vector<float>({1 + 2 + 7 + 8, 3 + 4 + 9 + 10, 5 + 6 + 11 + 12}));
+}
+
+TEST(Bias, AffineShapeHasNoSpatialAxis) {
+  Tensor y = Tensor::zeros({4, 2}, DType::Float64);
+  bias_add_(y, Tensor::from_vector<double>({0.5, -1}, {2}));
+  EXPECT_EQ(bias_grad(y).to_vector<double>(), std::vector<double>({2.0, -4.0}));
+  EXPECT_THROW(bias_add_(y, Tensor::zeros({3}, DType::Float64)), Error);
+}
+
+TEST(BiasGpu, MatchesCpu) {
+  DLFS_REQUIRE_GPU();
+  for (Shape s : {Shape{3, 5, 7, 9}, Shape{128, 10}, Shape{64, 256, 56, 56}}) {
+    Generator g(1);
+    Tensor y = Tensor::empty(s), b = Tensor::empty({s[1]});
+    y.normal_(g);
+    b.normal_(g);
+    Tensor yd = y.to(Device::cuda());
+    bias_add_(y, b);
+    bias_add_(yd, b.to(Device::cuda()));
+    EXPECT_TENSORS_CLOSE(y, yd, 1e-6);
+    // Sums of up to 64*56*56 terms in another order: 1e-4 relative, floor 1e-3.
+    EXPECT_TENSORS_CLOSE(bias_grad(y), bias_grad(yd), 1e-4);
+  }
+}
+
+}  // namespace
+}  // namespace dlfs::kernels
