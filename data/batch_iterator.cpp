@@ -1,0 +1,50 @@
+#include "data/batch_iterator.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "data/shuffle.hpp"
+#include "runtime/counter_rng.hpp"
+#include "runtime/error.hpp"
+
+namespace dlfs::data {
+
+BatchIterator::BatchIterator(const Dataset& dataset, std::int64_t batch_size, bool shuffle,
+                             std::uint64_t seed)
+    : dataset_(dataset), batch_size_(batch_size), shuffle_(shuffle), seed_(seed) {
+  if (batch_size < 1)
+    throw InputError("The batch size must be at least 1, not " + std::to_string(batch_size) + ".");
+  check_dataset(dataset_, "BatchIterator");
+  start_epoch(0);
+}
+
+void BatchIterator::start_epoch(std::int64_t epoch) {
+  order_ = identity_order(dataset_.size());
+  if (shuffle_) {
+    // A generator per epoch, seeded from (seed, epoch): epochs do not depend on one another.
+    Generator gen(rng::bits(seed_, static_cast<std::uint64_t>(epoch)));
+    shuffle_in_place(order_, gen);
+  }
+  cursor_ = 0;
+}
+
+std::int64_t BatchIterator::batches_per_epoch() const {
+  return (dataset_.size() + batch_size_ - 1) / batch_size_;
+}
+
+bool BatchIterator::next(Batch& batch) {
+  // Hand the previous batch's blocks back to the pool first, so the new one can reuse them.
+  batch = Batch{};
+  const std::int64_t n = dataset_.size();
+  if (cursor_ >= n) return false;
+  const std::int64_t count = std::min(batch_size_, n - cursor_);
+  std::vector<std::int64_t> dims = dataset_.images.shape().dims();
+  dims[0] = count;
+  batch.images = Tensor::empty(Shape(dims), DType::Float32);
+  batch.labels = Tensor::empty({count}, DType::Int32);
+  gather_samples(dataset_, order_.data() + cursor_, count, batch.images, batch.labels);
+  cursor_ += count;
+  return true;
+}
+
+}  // namespace dlfs::data

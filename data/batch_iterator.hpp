@@ -1,0 +1,49 @@
+#pragma once
+// Mini-batches over a dataset, one epoch at a time. With shuffling on, epoch e visits the samples
+// in a permutation that depends only on (seed, e), so a resumed run sees the same batches; with
+// shuffling off it keeps the dataset's order. The last, smaller batch is kept, so every sample
+// is visited exactly once per epoch.
+//
+// Batch tensors come from the host caching pool (Tensor::empty) and `next` drops the previous
+// batch before taking the next, so after the first epoch no batch needs a raw host allocation.
+#include <cstdint>
+#include <vector>
+
+#include "data/dataset.hpp"
+
+namespace dlfs::data {
+
+struct Batch {
+  Tensor images;  // float32 [B, C, H, W] on the host
+  Tensor labels;  // int32 [B] on the host
+
+  std::int64_t size() const { return labels.defined() ? labels.dim(0) : 0; }
+};
+
+class BatchIterator {
+ public:
+  // Throws InputError when batch_size < 1. The dataset's tensors are shared, not copied.
+  BatchIterator(const Dataset& dataset, std::int64_t batch_size, bool shuffle,
+                std::uint64_t seed = 0);
+
+  // Begins epoch `epoch` (0-based): a fresh permutation when shuffling.
+  void start_epoch(std::int64_t epoch);
+  // Replaces `batch` with the next mini-batch of the epoch; false (and `batch` emptied) at its end.
+  bool next(Batch& batch);
+
+  std::int64_t batch_size() const { return batch_size_; }
+  std::int64_t batches_per_epoch() const;
+  // The sample order of the current epoch.
+  const std::vector<std::int64_t>& order() const { return order_; }
+  const Dataset& dataset() const { return dataset_; }
+
+ private:
+  Dataset dataset_;
+  std::int64_t batch_size_;
+  bool shuffle_;
+  std::uint64_t seed_;
+  std::vector<std::int64_t> order_;
+  std::int64_t cursor_ = 0;
+};
+
+}  // namespace dlfs::data
