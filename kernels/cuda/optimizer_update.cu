@@ -1,0 +1,137 @@
+#include "kernels/cuda/launch.cuh"
+#include "kernels/optimizer_update.hpp"
+
+namespace dlfs::kernels::cuda {
+
+namespace {
+using namespace cuda_detail;
+
+// Every kernel here: grid-stride loop, one parameter element per thread per iteration; value,
+// gradient and state are each read once and written once (memory-bound, coalesced). The
+// arithmetic follows the CPU twin in kernels/cpu/optimizer_update.cpp term by term, with the
+// same coefficients formed in double on the host (1 - beta2, (1 + m) * lr, ...).
+
+__global__ void sgd_kernel(float* w, const float* g, std::int64_t n, float lr, float wd) {
+  DLFS_GRID_STRIDE_LOOP(i, n) {
+    const float grad = g[i] + wd * w[i];
+    w[i] -= lr * grad;
+  }
+}
+
+__global__ void momentum_kernel(float* w, const float* g, float* v, std::int64_t n, float lr,
+                                float m, float wd, bool pytorch_style) {
+  DLFS_GRID_STRIDE_LOOP(i, n) {
+    const float grad = g[i] + wd * w[i];
+    if (pytorch_style) {
+      const float vi = m * v[i] + grad;
+      v[i] = vi;
+      w[i] -= lr * vi;
+    } else {
+      const float vi = m * v[i] - lr * grad;
+      v[i] = vi;
+      w[i] += vi;
+    }
+  }
+}
+
+__global__ void nesterov_kernel(float* w, const float* g, float* v, std::int64_t n, float lr,
+                                float m, float m_squared, float lr_look_ahead, float wd,
+                                bool pytorch_style) {
+  DLFS_GRID_STRIDE_LOOP(i, n) {
+    const float grad = g[i] + wd * w[i];
+    if (pytorch_style) {
+      const float vi = m * v[i] + grad;
+      v[i] = vi;
+      w[i] -= lr * (grad + m * vi);
+    } else {
+      const float vi = m * v[i] - lr * grad;
+      v[i] = vi;
+      w[i] += m_squared * vi - lr_look_ahead * grad;
+    }
+  }
+}
+
+__global__ void adagrad_kernel(float* w, const float* g, float* h, std::int64_t n, float lr,
+                               float eps, float wd) {
+  DLFS_GRID_STRIDE_LOOP(i, n) {
+    const float grad = g[i] + wd * w[i];
+    const float hi = h[i] + grad * grad;
+    h[i] = hi;
+    w[i] -= lr * grad / (sqrtf(hi) + eps);
+  }
+}
+
+__global__ void rmsprop_kernel(float* w, const float* g, float* h, std::int64_t n, float lr,
+                               float d, float one_minus_d, float eps, float wd) {
+  DLFS_GRID_STRIDE_LOOP(i, n) {
+    const float grad = g[i] + wd * w[i];
+    const float hi = d * h[i] + one_minus_d * grad * grad;
+    h[i] = hi;
+    w[i] -= lr * grad / (sqrtf(hi) + eps);
+  }
+}
+
+__global__ void adam_kernel(float* w, const float* g, float* m, float* v, std::int64_t n,
+                            float step, float one_minus_b1, float one_minus_b2, float eps,
+                            float bc2, float wd) {
+  DLFS_GRID_STRIDE_LOOP(i, n) {
+    const float grad = g[i] + wd * w[i];
+    const float mi = m[i] + one_minus_b1 * (grad - m[i]);
+    const float vi = v[i] + one_minus_b2 * (grad * grad - v[i]);
+    m[i] = mi;
+    v[i] = vi;
+    w[i] -= step * mi / (sqrtf(vi) / bc2 + eps);
+  }
+}
+}  // namespace
+
+void sgd_update(float* w, const float* g, std::int64_t n, const SgdStep& s, CudaStream stream) {
+  if (n == 0) return;
+  sgd_kernel<<<blocks_for(n), kThreads, 0, stream>>>(w, g, n, float(s.lr), float(s.weight_decay));
+  DLFS_CUDA_CHECK_LAUNCH();
+}
+
+void momentum_update(float* w, const float* g, float* v, std::int64_t n, const MomentumStep& s,
+                     CudaStream stream) {
+  if (n == 0) return;
+  momentum_kernel<<<blocks_for(n), kThreads, 0, stream>>>(
+      w, g, v, n, float(s.lr), float(s.momentum), float(s.weight_decay), s.pytorch_style);
+  DLFS_CUDA_CHECK_LAUNCH();
+}
+
+void nesterov_update(float* w, const float* g, float* v, std::int64_t n, const MomentumStep& s,
+                     CudaStream stream) {
+  if (n == 0) return;
+  nesterov_kernel<<<blocks_for(n), kThreads, 0, stream>>>(
+      w, g, v, n, float(s.lr), float(s.momentum), float(s.momentum * s.momentum),
+      float((1.0 + s.momentum) * s.lr), float(s.weight_decay), s.pytorch_style);
+  DLFS_CUDA_CHECK_LAUNCH();
+}
+
+void adagrad_update(float* w, const float* g, float* h, std::int64_t n, const AdaGradStep& s,
+                    CudaStream stream) {
+  if (n == 0) return;
+  adagrad_kernel<<<blocks_for(n), kThreads, 0, stream>>>(w, g, h, n, float(s.lr), float(s.eps),
+                                                         float(s.weight_decay));
+  DLFS_CUDA_CHECK_LAUNCH();
+}
+
+void rmsprop_update(float* w, const float* g, float* h, std::int64_t n, const RmspropStep& s,
+                    CudaStream stream) {
+  if (n == 0) return;
+  rmsprop_kernel<<<blocks_for(n), kThreads, 0, stream>>>(w, g, h, n, float(s.lr), float(s.decay),
+                                                         float(1.0 - s.decay), float(s.eps),
+                                                         float(s.weight_decay));
+  DLFS_CUDA_CHECK_LAUNCH();
+}
+
+void adam_update(float* w, const float* g, float* m, float* v, std::int64_t n, const AdamStep& s,
+                 CudaStream stream) {
+  if (n == 0) return;
+  adam_kernel<<<blocks_for(n), kThreads, 0, stream>>>(
+      w, g, m, v, n, float(s.step_size), float(1.0 - s.beta1), float(1.0 - s.beta2), float(s.eps),
+      float(s.sqrt_bias_correction2), float(s.weight_decay));
+  DLFS_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace dlfs::kernels::cuda
