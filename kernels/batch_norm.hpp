@@ -1,0 +1,81 @@
+#pragma once
+// Batch normalization (Ioffe & Szegedy; the book's BatchNormalization layer) over the channel axis
+// of an [N, C, S] view: per feature for [N, F] inputs (S = 1), per channel for [N, C, H, W]
+// (S = H * W). Statistics are taken over the N * S values of each channel.
+//
+// Training: mean and biased variance of the batch normalize x; the running statistics follow
+// PyTorch: running = (1 - momentum) * running + momentum * batch_stat, where the variance fed in
+// is the unbiased one (times M / (M - 1), M = N * S). Inference uses the running statistics.
+//   y = (x - mean) / sqrt(var + eps) * gamma + beta
+// Backward (training) with x_hat = (x - mean) * invstd:
+//   dbeta = sum(dy), dgamma = sum(dy * x_hat),
+//   dx = gamma * invstd * (dy - dbeta / M - x_hat * dgamma / M).
+#include <cstdint>
+
+#include "runtime/cuda_context.hpp"
+#include "runtime/tensor.hpp"
+
+namespace dlfs::kernels {
+
+// x seen as [batch, channels, spatial].
+struct BatchNormShape {
+  std::int64_t batch = 0, channels = 0, spatial = 1;
+  constexpr std::int64_t per_channel() const { return batch * spatial; }
+  constexpr std::int64_t numel() const { return batch * channels * spatial; }
+};
+
+namespace cpu {
+// Writes y, the batch mean and 1 / sqrt(var + eps) per channel (save_*), updates the running
+// statistics in place and adds one to *batches_tracked when it is not null.
+template <typename T>
+void batch_norm_train_forward(const T* x, const T* gamma, const T* beta, T* y, T* running_mean,
+                              T* running_var, T* save_mean, T* save_invstd,
+                              std::int64_t* batches_tracked, const BatchNormShape& s,
+                              double momentum, double eps);
+template <typename T>
+void batch_norm_inference_forward(const T* x, const T* gamma, const T* beta, const T* running_mean,
+                                  const T* running_var, T* y, const BatchNormShape& s, double eps);
+template <typename T>
+void batch_norm_backward(const T* dy, const T* x, const T* gamma, const T* save_mean,
+                         const T* save_invstd, T* dx, T* dgamma, T* dbeta, const BatchNormShape& s);
+}  // namespace cpu
+
+namespace cuda {
+void batch_norm_train_forward(const float* x, const float* gamma, const float* beta, float* y,
+                              float* running_mean, float* running_var, float* save_mean,
+                              float* save_invstd, std::int64_t* batches_tracked,
+                              const BatchNormShape& s, double momentum, double eps,
+                              CudaStream stream);
+void batch_norm_inference_forward(const float* x, const float* gamma, const float* beta,
+                                  const float* running_mean, const float* running_var, float* y,
+                                  const BatchNormShape& s, double eps, CudaStream stream);
+void batch_norm_backward(const float* dy, const float* x, const float* gamma,
+                         const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
+                         float* dbeta, const BatchNormShape& s, CudaStream stream);
+}  // namespace cuda
+
+// What a training-mode forward keeps for backward besides x: per-channel batch mean and
+// 1 / sqrt(biased var + eps).
+struct BatchNormSaved {
+  Tensor mean, invstd;
+};
+
+struct BatchNormGrads {
+  Tensor dx, dgamma, dbeta;
+};
+
+// x: [N, C, ...] (at least 2-D); gamma, beta, running_mean, running_var: [C] of x's dtype and
+// device. num_batches_tracked (int64, one element) may be null. Throws when a channel has a
+// single value (M = 1: no variance to estimate), as PyTorch does.
+Tensor batch_norm_train_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                Tensor& running_mean, Tensor& running_var,
+                                Tensor* num_batches_tracked, double momentum, double eps,
+                                BatchNormSaved* saved);
+Tensor batch_norm_inference_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                    const Tensor& running_mean, const Tensor& running_var,
+                                    double eps);
+// Gradients of a training-mode forward (the batch statistics depend on x).
+BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma,
+                                   const BatchNormSaved& saved);
+
+}  // namespace dlfs::kernels

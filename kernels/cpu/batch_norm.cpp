@@ -1,0 +1,97 @@
+#include <cmath>
+
+#include "kernels/batch_norm.hpp"
+
+namespace dlfs::kernels::cpu {
+
+namespace {
+// Calls f(value_pointer_offset) for every element of channel c, in (n, s) order.
+template <typename F>
+void for_channel(const BatchNormShape& s, std::int64_t c, F&& f) {
+  for (std::int64_t n = 0; n < s.batch; ++n) {
+    const std::int64_t start = (n * s.channels + c) * s.spatial;
+    for (std::int64_t k = 0; k < s.spatial; ++k) f(start + k);
+  }
+}
+}  // namespace
+
+// Each channel is handled by one thread; sums are in double and in a fixed order, so the CPU
+// path is repeatable bit for bit and serves as the float32 reference. Variance is two-pass.
+template <typename T>
+void batch_norm_train_forward(const T* x, const T* gamma, const T* beta, T* y, T* running_mean,
+                              T* running_var, T* save_mean, T* save_invstd,
+                              std::int64_t* batches_tracked, const BatchNormShape& s,
+                              double momentum, double eps) {
+  const double count = static_cast<double>(s.per_channel());
+#pragma omp parallel for if (s.numel() > 65536)
+  for (std::int64_t c = 0; c < s.channels; ++c) {
+    double sum = 0.0;
+    for_channel(s, c, [&](std::int64_t i) { sum += x[i]; });
+    const double mean = sum / count;
+    double squares = 0.0;
+    for_channel(s, c, [&](std::int64_t i) {
+      const double d = x[i] - mean;
+      squares += d * d;
+    });
+    const double var = squares / count;  // biased: used to normalize
+    const T mean_t = static_cast<T>(mean);
+    const T invstd = static_cast<T>(1.0 / std::sqrt(var + eps));
+    save_mean[c] = mean_t;
+    save_invstd[c] = invstd;
+    const double unbiased = squares / (count - 1.0);
+    running_mean[c] = static_cast<T>((1.0 - momentum) * running_mean[c] + momentum * mean);
+    running_var[c] = static_cast<T>((1.0 - momentum) * running_var[c] + momentum * unbiased);
+    const T g = gamma[c], b = beta[c];
+    for_channel(s, c, [&](std::int64_t i) { y[i] = (x[i] - mean_t) * invstd * g + b; });
+  }
+  if (batches_tracked) *batches_tracked += 1;
+}
+
+template <typename T>
+void batch_norm_inference_forward(const T* x, const T* gamma, const T* beta, const T* running_mean,
+                                  const T* running_var, T* y, const BatchNormShape& s, double eps) {
+#pragma omp parallel for if (s.numel() > 65536)
+  for (std::int64_t c = 0; c < s.channels; ++c) {
+    const T mean = running_mean[c];
+    const T invstd = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps));
+    const T g = gamma[c], b = beta[c];
+    for_channel(s, c, [&](std::int64_t i) { y[i] = (x[i] - mean) * invstd * g + b; });
+  }
+}
+
+template <typename T>
+void batch_norm_backward(const T* dy, const T* x, const T* gamma, const T* save_mean,
+                         const T* save_invstd, T* dx, T* dgamma, T* dbeta,
+                         const BatchNormShape& s) {
+  const T count = static_cast<T>(s.per_channel());
+#pragma omp parallel for if (s.numel() > 65536)
+  for (std::int64_t c = 0; c < s.channels; ++c) {
+    const T mean = save_mean[c], invstd = save_invstd[c];
+    double sum_dy = 0.0, sum_dy_xhat = 0.0;
+    for_channel(s, c, [&](std::int64_t i) {
+      sum_dy += dy[i];
+      sum_dy_xhat += static_cast<double>(dy[i]) * static_cast<double>((x[i] - mean) * invstd);
+    });
+    const T db = static_cast<T>(sum_dy), dg = static_cast<T>(sum_dy_xhat);
+    dbeta[c] = db;
+    dgamma[c] = dg;
+    const T scale = gamma[c] * invstd, mean_dy = db / count, mean_dy_xhat = dg / count;
+    for_channel(s, c, [&](std::int64_t i) {
+      const T xhat = (x[i] - mean) * invstd;
+      dx[i] = scale * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+    });
+  }
+}
+
+#define DLFS_INSTANTIATE_BATCH_NORM(T)                                                             \
+  template void batch_norm_train_forward<T>(const T*, const T*, const T*, T*, T*, T*, T*, T*,      \
+                                            std::int64_t*, const BatchNormShape&, double, double); \
+  template void batch_norm_inference_forward<T>(const T*, const T*, const T*, const T*, const T*,  \
+                                                T*, const BatchNormShape&, double);                \
+  template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*,   \
+                                       T*, const BatchNormShape&);
+DLFS_INSTANTIATE_BATCH_NORM(float)
+DLFS_INSTANTIATE_BATCH_NORM(double)
+#undef DLFS_INSTANTIATE_BATCH_NORM
+
+}  // namespace dlfs::kernels::cpu

@@ -1,0 +1,28 @@
+#include "layers/max_pool.hpp"
+
+#include "kernels/max_pool.hpp"
+
+namespace dlfs {
+
+MaxPool::MaxPool(int kernel, int stride, int padding)
+    : MaxPool(kernels::PoolWindow::square(kernel, stride, padding)) {}
+
+MaxPool::MaxPool(const kernels::PoolWindow& window) : window_(window) {
+  kernels::check_pool_window("MaxPool", window_);
+}
+
+Tensor MaxPool::forward(const std::vector<Tensor>& inputs, Mode mode) {
+  const Tensor& x = single_input(inputs, "MaxPool");
+  Tensor argmax;
+  Tensor y = kernels::max_pool_forward(x, window_, &argmax);
+  argmax_ = mode == Mode::Train ? argmax : Tensor();
+  input_shape_ = x.shape();
+  return y;
+}
+
+std::vector<Tensor> MaxPool::backward(const Tensor& grad_output) {
+  if (!argmax_.defined()) throw Error("MaxPool::backward called without a Train-mode forward");
+  return {kernels::max_pool_backward(grad_output, argmax_, input_shape_, window_)};
+}
+
+}  // namespace dlfs
