@@ -1,0 +1,26 @@
+#pragma once
+// Elementwise sum of two tensors of one shape: the residual connection (y = a + b) and the
+// graph's gradient accumulation for a tensor used twice (a += b).
+#include <cstdint>
+
+#include "runtime/cuda_context.hpp"
+#include "runtime/tensor.hpp"
+
+namespace dlfs::kernels {
+
+namespace cpu {
+// y[i] = a[i] + b[i]; y may be a or b (in place).
+template <typename T>
+void add(const T* a, const T* b, T* y, std::int64_t n);
+}  // namespace cpu
+
+namespace cuda {
+void add(const float* a, const float* b, float* y, std::int64_t n, CudaStream stream);
+}  // namespace cuda
+
+// a + b, same shape, dtype and device.
+Tensor add(const Tensor& a, const Tensor& b);
+// a += b in place.
+void add_(Tensor& a, const Tensor& b);
+
+}  // namespace dlfs::kernels

@@ -1,0 +1,14 @@
+#include "kernels/add.hpp"
+
+namespace dlfs::kernels::cpu {
+
+template <typename T>
+void add(const T* a, const T* b, T* y, std::int64_t n) {
+#pragma omp parallel for simd if (n > 65536)
+  for (std::int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+template void add<float>(const float*, const float*, float*, std::int64_t);
+template void add<double>(const double*, const double*, double*, std::int64_t);
+
+}  // namespace dlfs::kernels::cpu

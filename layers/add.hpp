@@ -1,0 +1,22 @@
+#pragma once
+// Add: the sum of two or more inputs of one shape (ResNet's residual connection,
+// y = F(x) + x). The gradient of a sum with respect to each term is the output gradient itself.
+#include "layers/layer.hpp"
+
+namespace dlfs {
+
+class Add : public Layer {
+ public:
+  std::string type() const override { return "Add"; }
+  Tensor forward(const std::vector<Tensor>& inputs, Mode mode) override;
+  // One gradient per input of the last Train-mode forward. They are all grad_output itself (the
+  // same storage, no copy): a caller that accumulates into one of them in place (kernels::add_)
+  // must clone it first, or it changes the others too.
+  std::vector<Tensor> backward(const Tensor& grad_output) override;
+
+ private:
+  std::size_t input_count_ = 0;  // 0: no Train-mode forward to differentiate
+  Shape output_shape_;
+};
+
+}  // namespace dlfs
