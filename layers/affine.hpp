@@ -11,8 +11,7 @@ namespace dlfs {
 
 class Affine : public Layer {
  public:
-  Affine(std::int64_t in_features, std::int64_t out_features,
-         const Device& device = Device::cpu());
+  Affine(std::int64_t in_features, std::int64_t out_features, const Device& device = Device::cpu());
 
   std::string type() const override { return "Affine"; }
   std::string describe() const override;

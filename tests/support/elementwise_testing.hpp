@@ -1,12 +1,15 @@
 #pragma once
 // Helpers for the elementwise kernel and layer tests (sigmoid, tanh, add, scale, dropout,
 // flatten, affine).
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "runtime/generator.hpp"
 #include "runtime/tensor.hpp"
+#include "support/equivalence.hpp"
 
 namespace dlfs::testing {
 
@@ -35,6 +38,21 @@ inline double rms(const Tensor& t) {
   double s = 0.0;
   for (float x : v) s += double(x) * double(x);
   return v.empty() ? 0.0 : std::sqrt(s / double(v.size()));
+}
+
+// Passes when every |expected - actual| <= tolerance * max(|expected|, |actual|, scale). For
+// results whose rounding error is bounded by the size of their ingredients rather than by their
+// own size (a dot product that cancels, 1 - y near saturation), `scale` is the size of those
+// ingredients and elements far below it are compared absolutely.
+inline ::testing::AssertionResult close_at_scale(const Tensor& expected, const Tensor& actual,
+                                                 double scale, double tolerance) {
+  if (expected.shape() != actual.shape())
+    return ::testing::AssertionFailure() << expected.str() << " vs " << actual.str();
+  const Difference d = max_difference(expected, actual, scale);
+  if (d.max_relative <= tolerance) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "difference " << d.max_relative << " > " << tolerance << " (scale " << scale << ") at ["
+         << d.where << "]: expected " << d.expected << ", got " << d.actual;
 }
 
 }  // namespace dlfs::testing
