@@ -15,7 +15,10 @@ void Layer::to(DType dtype) {
     p->value = p->value.to(dtype);
     if (p->grad.defined()) p->grad = p->grad.to(dtype);
   }
-  for (Buffer* b : buffers()) b->value = b->value.to(dtype);
+  // Integer buffers (BatchNorm's num_batches_tracked) keep their type.
+  for (Buffer* b : buffers())
+    if (b->value.dtype() == DType::Float32 || b->value.dtype() == DType::Float64)
+      b->value = b->value.to(dtype);
 }
 
 void Layer::zero_grad() {

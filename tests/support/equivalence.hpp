@@ -40,8 +40,8 @@ inline Difference max_difference(const Tensor& expected, const Tensor& actual,
 
 #define EXPECT_TENSORS_CLOSE(EXPECTED_, ACTUAL_, TOLERANCE_)                             \
   do {                                                                                   \
-    const auto& e_ = (EXPECTED_);                                                        \
-    const auto& a_ = (ACTUAL_);                                                          \
+    const ::dlfs::Tensor e_ = (EXPECTED_); /* a copy: the argument may be a temporary */ \
+    const ::dlfs::Tensor a_ = (ACTUAL_);                                                 \
     ASSERT_EQ(e_.shape(), a_.shape()) << e_.str() << " vs " << a_.str();                 \
     const auto d_ = ::dlfs::testing::max_difference(e_, a_);                             \
     EXPECT_LE(d_.max_relative, (TOLERANCE_))                                             \

@@ -1,0 +1,133 @@
+"""PyTorch twins of dlfs's catalog models, with the same module paths, so a dlfs checkpoint
+(model.safetensors) loads with load_state_dict(strict=True) and computes the same outputs.
+
+Used by bench/check_pytorch_load.py and bench/compare_pytorch.py.
+"""
+import torch
+from torch import nn
+
+
+class Sequential(nn.Module):
+    """Named children run in order (names are dlfs node names, e.g. 'conv1', 'relu1')."""
+
+    def __init__(self, layers):
+        super().__init__()
+        self._order = []
+        for name, module in layers:
+            self._order.append(name)
+            if "." in name:  # "features.0": a child of an nn.Sequential called features
+                parent, index = name.split(".")
+                if not hasattr(self, parent):
+                    self.add_module(parent, nn.Sequential())
+                getattr(self, parent).add_module(index, module)
+            else:
+                self.add_module(name, module)
+
+    def forward(self, x):
+        for name in self._order:
+            module = self
+            for part in name.split("."):
+                module = getattr(module, part)
+            x = module(x)
+        return x
+
+
+def mlp(name, classes=10):
+    layers = [("flatten", nn.Flatten())]
+    hidden = 1 if name == "two-layer-net" else 4
+    width = 784
+    for i in range(1, hidden + 1):
+        layers.append((f"fc{i}", nn.Linear(width, 100)))
+        if name == "mlp-bn":
+            layers.append((f"bn{i}", nn.BatchNorm1d(100)))
+        layers.append((f"relu{i}", nn.ReLU()))
+        if name == "mlp-dropout":
+            layers.append((f"dropout{i}", nn.Dropout(0.2)))
+        width = 100
+    layers.append((f"fc{hidden + 1}", nn.Linear(width, classes)))
+    return Sequential(layers)
+
+
+def lenet5(size=28, classes=10):
+    return Sequential([
+        ("conv1", nn.Conv2d(1, 6, 5, padding=2 if size == 28 else 0)), ("relu1", nn.ReLU()),
+        ("pool1", nn.MaxPool2d(2, 2)),
+        ("conv2", nn.Conv2d(6, 16, 5)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2, 2)),
+        ("flatten", nn.Flatten()),
+        ("fc1", nn.Linear(400, 120)), ("relu3", nn.ReLU()),
+        ("fc2", nn.Linear(120, 84)), ("relu4", nn.ReLU()),
+        ("fc3", nn.Linear(84, classes)),
+    ])
+
+
+def simple_convnet(classes=10):
+    return Sequential([
+        ("conv1", nn.Conv2d(1, 30, 5)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2, 2)),
+        ("flatten", nn.Flatten()), ("fc1", nn.Linear(30 * 12 * 12, 100)), ("relu2", nn.ReLU()),
+        ("fc2", nn.Linear(100, classes)),
+    ])
+
+
+def deep_convnet(classes=10):
+    return Sequential([
+        ("conv1", nn.Conv2d(1, 16, 3, padding=1)), ("relu1", nn.ReLU()),
+        ("conv2", nn.Conv2d(16, 16, 3, padding=1)), ("relu2", nn.ReLU()),
+        ("pool1", nn.MaxPool2d(2, 2)),
+        ("conv3", nn.Conv2d(16, 32, 3, padding=1)), ("relu3", nn.ReLU()),
+        ("conv4", nn.Conv2d(32, 32, 3, padding=2)), ("relu4", nn.ReLU()),
+        ("pool2", nn.MaxPool2d(2, 2)),
+        ("conv5", nn.Conv2d(32, 64, 3, padding=1)), ("relu5", nn.ReLU()),
+        ("conv6", nn.Conv2d(64, 64, 3, padding=1)), ("relu6", nn.ReLU()),
+        ("pool3", nn.MaxPool2d(2, 2)),
+        ("flatten", nn.Flatten()), ("fc1", nn.Linear(64 * 4 * 4, 50)), ("relu7", nn.ReLU()),
+        ("dropout1", nn.Dropout(0.5)), ("fc2", nn.Linear(50, classes)),
+    ])
+
+
+def vgg_small(name, classes=10):
+    """dlfs's 28x28 VGG variant: widths / 4, three poolings, a 256-wide classifier."""
+    configs = {
+        "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+        "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512,
+                  512, "M"],
+    }
+    bn = name.endswith("-bn")
+    layers, index, channels, pools, size = [], 0, 1, 0, 28
+    for v in configs[name.replace("-bn", "")]:
+        if v == "M":
+            if pools == 3:
+                continue
+            layers.append((f"features.{index}", nn.MaxPool2d(2, 2)))
+            index, pools, size = index + 1, pools + 1, size // 2
+            continue
+        width = v // 4
+        layers.append((f"features.{index}", nn.Conv2d(channels, width, 3, padding=1)))
+        index += 1
+        if bn:
+            layers.append((f"features.{index}", nn.BatchNorm2d(width)))
+            index += 1
+        layers.append((f"features.{index}", nn.ReLU()))
+        index += 1
+        channels = width
+    layers += [
+        ("flatten", nn.Flatten()),
+        ("classifier.0", nn.Linear(channels * size * size, 256)), ("classifier.1", nn.ReLU()),
+        ("classifier.2", nn.Dropout(0.5)), ("classifier.3", nn.Linear(256, 256)),
+        ("classifier.4", nn.ReLU()), ("classifier.5", nn.Dropout(0.5)),
+        ("classifier.6", nn.Linear(256, classes)),
+    ]
+    return Sequential(layers)
+
+
+def build(name, size=28, classes=10):
+    if name in ("two-layer-net", "mlp", "mlp-bn", "mlp-dropout"):
+        return mlp(name, classes)
+    if name == "lenet5":
+        return lenet5(size, classes)
+    if name == "simple-convnet":
+        return simple_convnet(classes)
+    if name == "deep-convnet":
+        return deep_convnet(classes)
+    if name.startswith("vgg") and size == 28:
+        return vgg_small(name, classes)
+    raise ValueError(f"no PyTorch twin for {name} at {size}")
