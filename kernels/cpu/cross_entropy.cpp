@@ -1,0 +1,36 @@
+#include "kernels/cross_entropy.hpp"
+
+#include <cmath>
+
+namespace dlfs::kernels::cpu {
+
+template <typename T>
+void cross_entropy(const T* p, const std::int32_t* labels, T* loss, std::int64_t rows,
+                   std::int64_t cols) {
+  double sum = 0.0;
+  for (std::int64_t n = 0; n < rows; ++n)
+    sum -= std::log(static_cast<double>(p[n * cols + labels[n]]) + kCrossEntropyDelta);
+  *loss = static_cast<T>(sum / static_cast<double>(rows));
+}
+
+template <typename T>
+void cross_entropy(const T* p, const T* targets, T* loss, std::int64_t rows, std::int64_t cols) {
+  double sum = 0.0;
+  for (std::int64_t i = 0; i < rows * cols; ++i) {
+    // Zero targets add nothing; skipping them keeps 0 * log(...) from turning NaN on bad p.
+    if (targets[i] == T(0)) continue;
+    sum -=
+        static_cast<double>(targets[i]) * std::log(static_cast<double>(p[i]) + kCrossEntropyDelta);
+  }
+  *loss = static_cast<T>(sum / static_cast<double>(rows));
+}
+
+template void cross_entropy<float>(const float*, const std::int32_t*, float*, std::int64_t,
+                                   std::int64_t);
+template void cross_entropy<double>(const double*, const std::int32_t*, double*, std::int64_t,
+                                    std::int64_t);
+template void cross_entropy<float>(const float*, const float*, float*, std::int64_t, std::int64_t);
+template void cross_entropy<double>(const double*, const double*, double*, std::int64_t,
+                                    std::int64_t);
+
+}  // namespace dlfs::kernels::cpu

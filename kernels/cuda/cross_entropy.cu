@@ -1,0 +1,107 @@
+#include "kernels/cross_entropy.hpp"
+#include "kernels/cuda/online_softmax.cuh"
+
+namespace dlfs::kernels::cuda {
+
+namespace {
+using namespace cuda_detail;
+
+constexpr float kDelta = static_cast<float>(kCrossEntropyDelta);
+constexpr int kMeanThreads = 1024;
+
+// One thread per row, grid-stride: each row contributes the single entry its label picks.
+// A label outside [0, cols) reads nothing and leaves NaN (mean_row_losses reports it).
+__global__ void label_losses_kernel(const float* p, const std::int32_t* labels, float* row_loss,
+                                    std::int64_t rows, std::int64_t cols) {
+  DLFS_GRID_STRIDE_LOOP(n, rows) {
+    const std::int32_t label = labels[n];
+    row_loss[n] = label >= 0 && label < cols ? -logf(p[n * cols + label] + kDelta) : NAN;
+  }
+}
+
+// A warp per row (a block for rows over 1024 columns), rows strided over the grid: the group's
+// threads stride over the columns and their partial sums meet in a shuffle reduction.
+template <bool kBlockPerRow>
+__global__ void distribution_losses_kernel(const float* p, const float* targets, float* row_loss,
+                                           std::int64_t rows, std::int64_t cols) {
+  __shared__ float scratch[kWarp];
+  const RowGroup g = row_group<kBlockPerRow>();
+  for (std::int64_t r = g.first_row; r < rows; r += g.row_stride) {
+    float sum = 0.0f;
+    for (std::int64_t c = g.rank; c < cols; c += g.width) {
+      const float t = targets[r * cols + c];
+      if (t != 0.0f) sum -= t * logf(p[r * cols + c] + kDelta);
+    }
+    sum = group_sum<kBlockPerRow>(sum, scratch);
+    if (g.rank == 0) row_loss[r] = sum;
+  }
+}
+
+__device__ inline std::int64_t warp_min(std::int64_t v) {
+  for (int offset = kWarp / 2; offset > 0; offset /= 2) {
+    const std::int64_t other = __shfl_xor_sync(0xffffffffu, v, offset);
+    v = other < v ? other : v;
+  }
+  return v;
+}
+
+// One block: thread i sums rows i, i + 1024, ... and remembers the first bad label it saw;
+// the block then reduces both in a fixed order, so the loss is the same on every run.
+__global__ void mean_row_losses_kernel(const float* row_loss, std::int64_t rows,
+                                       const std::int32_t* labels, std::int64_t classes,
+                                       float* loss, std::int64_t* status) {
+  __shared__ float scratch[kWarp];
+  __shared__ std::int64_t bad_scratch[kWarp];
+  float sum = 0.0f;
+  std::int64_t bad = rows;  // "none" until a bad label is seen
+  for (std::int64_t i = threadIdx.x; i < rows; i += blockDim.x) {
+    sum += row_loss[i];
+    if (labels && bad == rows && (labels[i] < 0 || labels[i] >= classes)) bad = i;
+  }
+  sum = block_sum(sum, scratch);
+  if (labels) {
+    const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
+    bad = warp_min(bad);
+    if (lane == 0) bad_scratch[warp] = bad;
+    __syncthreads();
+    bad = lane < static_cast<int>(blockDim.x / kWarp) ? bad_scratch[lane] : rows;
+    bad = warp_min(bad);
+  }
+  if (threadIdx.x == 0) {
+    *loss = sum / static_cast<float>(rows);
+    if (labels) {
+      status[0] = bad < rows ? bad : -1;
+      status[1] = bad < rows ? labels[bad] : 0;
+    }
+  }
+}
+}  // namespace
+
+void mean_row_losses(const float* row_loss, std::int64_t rows, const std::int32_t* labels,
+                     std::int64_t classes, float* loss, std::int64_t* status, CudaStream stream) {
+  mean_row_losses_kernel<<<1, kMeanThreads, 0, stream>>>(row_loss, rows, labels, classes, loss,
+                                                         status);
+  DLFS_CUDA_CHECK_LAUNCH();
+}
+
+void cross_entropy(const float* p, const std::int32_t* labels, float* row_loss, float* loss,
+                   std::int64_t* status, std::int64_t rows, std::int64_t cols, CudaStream stream) {
+  label_losses_kernel<<<blocks_for(rows), kThreads, 0, stream>>>(p, labels, row_loss, rows, cols);
+  DLFS_CUDA_CHECK_LAUNCH();
+  mean_row_losses(row_loss, rows, labels, cols, loss, status, stream);
+}
+
+void cross_entropy(const float* p, const float* targets, float* row_loss, float* loss,
+                   std::int64_t rows, std::int64_t cols, CudaStream stream) {
+  const RowLaunch l = row_launch(rows, cols);
+  if (l.block_per_row)
+    distribution_losses_kernel<true>
+        <<<l.blocks, l.threads, 0, stream>>>(p, targets, row_loss, rows, cols);
+  else
+    distribution_losses_kernel<false>
+        <<<l.blocks, l.threads, 0, stream>>>(p, targets, row_loss, rows, cols);
+  DLFS_CUDA_CHECK_LAUNCH();
+  mean_row_losses(row_loss, rows, nullptr, cols, loss, nullptr, stream);
+}
+
+}  // namespace dlfs::kernels::cuda

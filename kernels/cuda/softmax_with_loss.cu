@@ -1,0 +1,117 @@
+#include <type_traits>
+
+#include "kernels/cross_entropy.hpp"
+#include "kernels/cuda/online_softmax.cuh"
+#include "kernels/softmax_with_loss.hpp"
+
+namespace dlfs::kernels::cuda {
+
+namespace {
+using namespace cuda_detail;
+
+// A group (a warp for rows up to 1024 columns, a block beyond) per row, rows strided over the
+// grid. The group's threads stride over the row's columns: an online (max, sum) pass merged
+// with shuffles, then a pass writing probabilities. The row's loss is the log-sum-exp minus the
+// label's shifted logit (lane 0 reads it) or, for distributions, a second group reduction.
+// Target is std::int32_t (labels) or float (distributions).
+template <bool kBlockPerRow, typename Target>
+__global__ void softmax_with_loss_forward_kernel(const float* logits, const Target* targets,
+                                                 float* probs, float* row_loss, std::int64_t rows,
+                                                 std::int64_t cols) {
+  constexpr bool kLabels = std::is_same_v<Target, std::int32_t>;
+  __shared__ MaxSum scratch[kWarp];
+  __shared__ float sum_scratch[kWarp];
+  const RowGroup g = row_group<kBlockPerRow>();
+  for (std::int64_t r = g.first_row; r < rows; r += g.row_stride) {
+    const float* x = logits + r * cols;
+    float* y = probs + r * cols;
+    const MaxSum ms = row_max_sum<kBlockPerRow>(x, cols, g.rank, g.width, scratch);
+    const float log_sum = logf(ms.sum);
+    float loss = 0.0f;
+    for (std::int64_t c = g.rank; c < cols; c += g.width) {
+      const float shifted = x[c] - ms.max;
+      y[c] = expf(shifted) / ms.sum;
+      if constexpr (!kLabels) {
+        const float t = targets[r * cols + c];
+        if (t != 0.0f) loss += t * (log_sum - shifted);  // zero targets add nothing, even at -inf
+      }
+    }
+    if constexpr (kLabels) {
+      if (g.rank == 0) {
+        const std::int32_t label = targets[r];
+        row_loss[r] = label >= 0 && label < cols ? log_sum - (x[label] - ms.max) : NAN;
+      }
+    } else {
+      loss = group_sum<kBlockPerRow>(loss, sum_scratch);
+      if (g.rank == 0) row_loss[r] = loss;
+    }
+  }
+}
+
+template <typename Target>
+void launch_forward(const float* logits, const Target* targets, float* probs, float* row_loss,
+                    std::int64_t rows, std::int64_t cols, CudaStream stream) {
+  const RowLaunch l = row_launch(rows, cols);
+  if (l.block_per_row)
+    softmax_with_loss_forward_kernel<true, Target>
+        <<<l.blocks, l.threads, 0, stream>>>(logits, targets, probs, row_loss, rows, cols);
+  else
+    softmax_with_loss_forward_kernel<false, Target>
+        <<<l.blocks, l.threads, 0, stream>>>(logits, targets, probs, row_loss, rows, cols);
+  DLFS_CUDA_CHECK_LAUNCH();
+}
+
+// Grid-stride loop over all rows * cols gradient entries; the upstream gradient is read on the
+// device so the host never waits for it.
+template <typename Target>
+__global__ void softmax_with_loss_backward_kernel(const float* probs, const Target* targets,
+                                                  const float* dloss, float* dlogits,
+                                                  std::int64_t rows, std::int64_t cols) {
+  const float scale = *dloss / static_cast<float>(rows);
+  DLFS_GRID_STRIDE_LOOP(i, rows * cols) {
+    float t;
+    if constexpr (std::is_same_v<Target, std::int32_t>)
+      t = i % cols == targets[i / cols] ? 1.0f : 0.0f;
+    else
+      t = targets[i];
+    dlogits[i] = (probs[i] - t) * scale;
+  }
+}
+
+template <typename Target>
+void launch_backward(const float* probs, const Target* targets, const float* dloss, float* dlogits,
+                     std::int64_t rows, std::int64_t cols, CudaStream stream) {
+  if (rows * cols == 0) return;
+  softmax_with_loss_backward_kernel<Target><<<blocks_for(rows * cols), kThreads, 0, stream>>>(
+      probs, targets, dloss, dlogits, rows, cols);
+  DLFS_CUDA_CHECK_LAUNCH();
+}
+}  // namespace
+
+void softmax_with_loss_forward(const float* logits, const std::int32_t* labels, float* probs,
+                               float* row_loss, float* loss, std::int64_t* status,
+                               std::int64_t rows, std::int64_t cols, CudaStream stream) {
+  launch_forward(logits, labels, probs, row_loss, rows, cols, stream);
+  mean_row_losses(row_loss, rows, labels, cols, loss, status, stream);
+}
+
+void softmax_with_loss_forward(const float* logits, const float* targets, float* probs,
+                               float* row_loss, float* loss, std::int64_t rows, std::int64_t cols,
+                               CudaStream stream) {
+  launch_forward(logits, targets, probs, row_loss, rows, cols, stream);
+  mean_row_losses(row_loss, rows, nullptr, cols, loss, nullptr, stream);
+}
+
+void softmax_with_loss_backward(const float* probs, const std::int32_t* labels, const float* dloss,
+                                float* dlogits, std::int64_t rows, std::int64_t cols,
+                                CudaStream stream) {
+  launch_backward(probs, labels, dloss, dlogits, rows, cols, stream);
+}
+
+void softmax_with_loss_backward(const float* probs, const float* targets, const float* dloss,
+                                float* dlogits, std::int64_t rows, std::int64_t cols,
+                                CudaStream stream) {
+  launch_backward(probs, targets, dloss, dlogits, rows, cols, stream);
+}
+
+}  // namespace dlfs::kernels::cuda

@@ -1,0 +1,51 @@
+#pragma once
+// Thrust algorithms on dlfs's terms: their temporary storage comes from the GPU's caching pool
+// (runtime/device_pools.hpp) and they run on the context's stream, so a Thrust call makes no
+// cudaMalloc of its own once the pool is warm. Include only from the few .cu files that use
+// Thrust: its headers are slow to compile.
+//
+//   ThrustPoolAllocator alloc(device, stream);
+//   thrust::stable_sort_by_key(thrust_on(alloc, stream), ...);
+#include <thrust/execution_policy.h>
+
+#include <cstddef>
+
+#include "runtime/cuda_context.hpp"
+#include "runtime/device.hpp"
+#include "runtime/device_pools.hpp"
+
+namespace dlfs::kernels::cuda_detail {
+
+class ThrustPoolAllocator {
+ public:
+  using value_type = char;
+
+  ThrustPoolAllocator(int device, CudaStream stream)
+      : pool_(&memory_pool(Device::cuda(device))), stream_(stream) {}
+
+  // Blocks are tied to the stream the algorithm runs on, as tensors' blocks are; freeing one
+  // before the algorithm's kernels finish is safe because its next user queues behind them.
+  char* allocate(std::ptrdiff_t bytes) {
+    return static_cast<char*>(pool_->allocate(static_cast<std::size_t>(bytes), stream_));
+  }
+  void deallocate(char* ptr, std::size_t) {
+    // Thrust frees from destructors, which must not throw; the pool only rejects pointers it
+    // never handed out, which cannot happen here.
+    try {
+      pool_->free(ptr);
+    } catch (...) {
+    }
+  }
+
+ private:
+  CachingPool* pool_;
+  StreamId stream_;
+};
+
+// An execution policy on `stream` with temporaries from `alloc`. No synchronization at the end:
+// algorithms that return a value to the host (reduce, count) wait for it anyway.
+inline auto thrust_on(ThrustPoolAllocator& alloc, CudaStream stream) {
+  return thrust::cuda::par_nosync(alloc).on(stream);
+}
+
+}  // namespace dlfs::kernels::cuda_detail

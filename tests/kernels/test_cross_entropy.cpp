@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "kernels/cross_entropy.hpp"
+#include "kernels/softmax.hpp"
+#include "support/equivalence.hpp"
+#include "support/gpu.hpp"
+#include "support/softmax_test_data.hpp"
+
+namespace dlfs::kernels {
+namespace {
+
+// The book's example network outputs: the true class 2 gets 0.6, then 0.1.
+const std::vector<float> kConfident = {0.1f, 0.05f, 0.6f, 0.0f, 0.05f,
+                                       0.1f, 0.0f,  0.1f, 0.0f, 0.0f};
+const std::vector<float> kWrong = {0.1f, 0.05f, 0.1f, 0.0f, 0.05f, 0.1f, 0.0f, 0.6f, 0.0f, 0.0f};
+
+float loss_of(const Tensor& p, const Tensor& t) {
+  return cross_entropy(p, t).to_vector<float>().at(0);
+}
+
+TEST(CrossEntropy, BookExampleWithLabelsAndOneHot) {
+  Tensor labels = Tensor::from_vector<std::int32_t>({2}, {1});
+  Tensor t = testing::one_hot(labels, 10);
+  EXPECT_NEAR(loss_of(Tensor::from_vector(kConfident, {1, 10}), labels), 0.510825457, 1e-6);
+  EXPECT_NEAR(loss_of(Tensor::from_vector(kWrong, {1, 10}), labels), 2.302584093, 1e-6);
+  EXPECT_NEAR(loss_of(Tensor::from_vector(kConfident, {1, 10}), t), 0.510825457, 1e-6);
+  EXPECT_NEAR(loss_of(Tensor::from_vector(kWrong, {1, 10}), t), 2.302584093, 1e-6);
+}
+
+TEST(CrossEntropy, MeanOverTheBatch) {
+  std::vector<float> both = kConfident;
+  both.insert(both.end(), kWrong.begin(), kWrong.end());
+  Tensor p = Tensor::from_vector(both, {2, 10});
+  Tensor labels = Tensor::from_vector<std::int32_t>({2, 2}, {2});
+  const double expected = (0.510825457 + 2.302584093) / 2;
+  EXPECT_NEAR(loss_of(p, labels), expected, 1e-6);
+  EXPECT_NEAR(loss_of(p, testing::one_hot(labels, 10)), expected, 1e-6);
+  Tensor loss = cross_entropy(p, labels);
+  EXPECT_EQ(loss.shape(), Shape({1}));
+  EXPECT_EQ(loss.dtype(), DType::Float32);
+}
+
+TEST(CrossEntropy, ZeroProbabilityForTheTrueClassIsLargeButFinite) {
+  Tensor p = Tensor::from_vector<float>({1.0f, 0.0f}, {1, 2});
+  const float loss = loss_of(p, Tensor::from_vector<std::int32_t>({1}, {1}));
+  EXPECT_TRUE(std::isfinite(loss));
+  EXPECT_NEAR(loss, -std::log(1e-7), 1e-5);  // 16.118
+  const float one_hot_loss = loss_of(p, Tensor::from_vector<float>({0, 1}, {1, 2}));
+  EXPECT_NEAR(one_hot_loss, -std::log(1e-7), 1e-5);
+}
+
+TEST(CrossEntropy, SoftTargetsWeighEveryClass) {
+  Tensor p = Tensor::from_vector<double>({0.2, 0.8, 0.5, 0.5}, {2, 2});
+  Tensor t = Tensor::from_vector<double>({0.25, 0.75, 1.0, 0.0}, {2, 2});
+  const double d = kCrossEntropyDelta;
+  const double expected =
+      -(0.25 * std::log(0.2 + d) + 0.75 * std::log(0.8 + d) + std::log(0.5 + d)) / 2;
+  EXPECT_NEAR(cross_entropy(p, t).to_vector<double>()[0], expected, 1e-15);
+}
+
+TEST(CrossEntropy, OneClassAndBatchOfOne) {
+  Tensor p = Tensor::from_vector<double>({1.0}, {1, 1});
+  EXPECT_NEAR(cross_entropy(p, Tensor::from_vector<std::int32_t>({0}, {1})).to_vector<double>()[0],
+              -std::log(1.0 + kCrossEntropyDelta), 1e-20);
+}
+
+TEST(CrossEntropy, ZeroTargetsIgnoreNegativeProbabilityGarbage) {
+  // A zero target contributes nothing even where log(p + delta) would be NaN.
+  Tensor p = Tensor::from_vector<double>({-1.0, 1.0}, {1, 2});
+  Tensor t = Tensor::from_vector<double>({0.0, 1.0}, {1, 2});
+  EXPECT_NEAR(cross_entropy(p, t).to_vector<double>()[0], -std::log(1.0 + kCrossEntropyDelta),
+              1e-20);
+}
+
+TEST(CrossEntropy, LabelOutOfRangeNamesLabelAndIndex) {
+  Tensor p = Tensor::full({3, 4}, 0.25);
+  for (std::int32_t bad : {4, -1}) {
+    Tensor labels = Tensor::from_vector<std::int32_t>({0, bad, 3}, {3});
+    try {
+      cross_entropy(p, labels);
+      FAIL() << "label " << bad << " was accepted";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("cross_entropy"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("label " + std::to_string(bad)), std::string::npos) << msg;
+      EXPECT_NE(msg.find("index 1"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("[0, 4)"), std::string::npos) << msg;
+    }
+  }
+}
+
+TEST(CrossEntropy, RejectsMismatchedTargets) {
+  Tensor p = Tensor::full({3, 4}, 0.25);
+  EXPECT_THROW(cross_entropy(p, Tensor::zeros({2}, DType::Int32)), Error);
+  EXPECT_THROW(cross_entropy(p, Tensor::zeros({3, 4}, DType::Float64)), Error);
+  EXPECT_THROW(cross_entropy(p, Tensor::zeros({3, 5})), Error);
+  EXPECT_THROW(cross_entropy(Tensor::full({12}, 0.25), Tensor::zeros({12}, DType::Int32)), Error);
+  EXPECT_THROW(cross_entropy(Tensor::zeros({0, 4}), Tensor::zeros({0}, DType::Int32)), Error);
+}
+
+TEST(CrossEntropyGpu, MatchesCpu) {
+  DLFS_REQUIRE_GPU();
+  const std::vector<std::pair<std::int64_t, std::int64_t>> shapes = {
+      {1, 1}, {4099, 10}, {300, 1000}, {5, 1025}, {8, 32768}};
+  for (auto [rows, cols] : shapes) {
+    SCOPED_TRACE(std::to_string(rows) + " x " + std::to_string(cols));
+    Generator g(static_cast<std::uint64_t>(rows + cols));
+    Tensor p = softmax(testing::random_logits(rows, cols, g, 3.0));
+    Tensor labels = testing::random_labels(rows, cols, g);
+    Tensor soft = testing::random_distributions(rows, cols, g);
+    const Device gpu = Device::cuda();
+    // A mean of `rows` float terms, summed in double on the CPU and in float (per-thread runs
+    // of rows/1024 terms, then a tree) on the GPU: about 1e-7 apart; 1e-5 leaves a margin.
+    EXPECT_TENSORS_CLOSE(cross_entropy(p, labels), cross_entropy(p.to(gpu), labels.to(gpu)), 1e-5);
+    EXPECT_TENSORS_CLOSE(cross_entropy(p, testing::one_hot(labels, cols)),
+                         cross_entropy(p.to(gpu), testing::one_hot(labels, cols).to(gpu)), 1e-5);
+    EXPECT_TENSORS_CLOSE(cross_entropy(p, soft), cross_entropy(p.to(gpu), soft.to(gpu)), 1e-5);
+  }
+}
+
+TEST(CrossEntropyGpu, LabelOutOfRangeNamesLabelAndIndex) {
+  DLFS_REQUIRE_GPU();
+  Tensor p = Tensor::full({3000, 4}, 0.25).to(Device::cuda());
+  std::vector<std::int32_t> labels(3000, 1);
+  labels[2500] = 9;
+  labels[2999] = -3;
+  try {
+    cross_entropy(p, Tensor::from_vector(labels, {3000}).to(Device::cuda()));
+    FAIL() << "label 9 was accepted";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("label 9 at index 2500"), std::string::npos) << msg;
+  }
+}
+
+}  // namespace
+}  // namespace dlfs::kernels
