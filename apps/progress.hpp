@@ -1,0 +1,25 @@
+#pragma once
+// A one-line progress bar on stderr: batches done, running loss, images/s and ETA. On a
+// terminal it redraws in place; otherwise (logs, CI) it prints a line every tenth of the work.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace dlfs::app {
+
+class ProgressBar {
+ public:
+  ProgressBar(std::string label, std::int64_t total, bool enabled = true);
+  void update(std::int64_t done, double loss, double images_per_second);
+  // Clears the line on a terminal so the caller's summary line replaces it.
+  void finish();
+
+ private:
+  std::string label_;
+  std::int64_t total_;
+  bool enabled_, tty_;
+  int last_decile_ = -1;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+}  // namespace dlfs::app

@@ -1,0 +1,89 @@
+#include "apps/run_setup.hpp"
+
+#include <cstdio>
+
+#include "data/synthetic.hpp"
+#include "models/catalog.hpp"
+#include "runtime/device_pools.hpp"
+
+namespace dlfs::app {
+
+RunSetup make_run_setup(const Options& o) {
+  RunSetup s;
+  s.device = Device::parse(o.text("device"));
+  s.batch_size = o.integer("batch-size", 1, 1 << 20);
+  s.seed = static_cast<std::uint64_t>(o.integer("seed", 0, INT64_MAX));
+  s.data_dir = o.text("data");
+  const std::int64_t limit = o.declared("limit-train") ? o.integer("limit-train", 0, INT64_MAX) : 0;
+  if (o.declared("model")) s.model_name = o.text("model");
+  if (s.data_dir == "synthetic") {
+    data::SyntheticOptions so;
+    so.samples = limit > 0 ? limit : 2000;
+    so.seed = s.seed;
+    s.data.train = data::make_synthetic_blobs(so);
+    so.samples = 500;
+    so.seed = s.seed + 1;
+    s.data.test = data::make_synthetic_blobs(so);
+  } else {
+    s.data = data::load_mnist_format(s.data_dir, limit);
+  }
+  return s;
+}
+
+Model build_model_for(const RunSetup& setup) {
+  const Tensor& images =
+      setup.data.train.size() > 0 ? setup.data.train.images : setup.data.test.images;
+  const Shape image({images.dim(1), images.dim(2), images.dim(3)});
+  std::string sizes;
+  for (const auto& info : model_catalog()) {
+    if (info.name != setup.model_name) continue;
+    for (const auto& v : info.variants) {
+      Model m = build_model(info.name, v,
+                            setup.data.train.num_classes > 0 ? setup.data.train.num_classes
+                                                             : setup.data.test.num_classes);
+      if (m.input_shape == image) return m;
+      sizes += (sizes.empty() ? "" : ", ") + m.input_shape.str();
+    }
+  }
+  if (sizes.empty()) build_model(setup.model_name);  // throws: unknown model, listing them
+  throw InputError("model '" + setup.model_name + "' takes " + sizes + " images but " +
+                   setup.data_dir + " has " + image.str());
+}
+
+std::vector<Parameter*> parameter_pointers(Model& model) {
+  std::vector<Parameter*> out;
+  for (const auto& p : model.graph.parameters()) out.push_back(p.parameter);
+  return out;
+}
+
+std::map<std::string, std::string> checkpoint_metadata(const RunSetup& setup, std::int64_t epoch) {
+  char mean[32], stddev[32];
+  std::snprintf(mean, sizeof mean, "%.9g", setup.normalization.mean);
+  std::snprintf(stddev, sizeof stddev, "%.9g", setup.normalization.stddev);
+  return {{"dlfs_epoch", std::to_string(epoch)},
+          {"dlfs_seed", std::to_string(setup.seed)},
+          {"dlfs_normalize_mean", mean},
+          {"dlfs_normalize_std", stddev}};
+}
+
+data::Normalization normalization_from(const std::map<std::string, std::string>& metadata) {
+  data::Normalization n;
+  auto mean = metadata.find("dlfs_normalize_mean");
+  auto stddev = metadata.find("dlfs_normalize_std");
+  try {
+    if (mean != metadata.end()) n.mean = std::stod(mean->second);
+    if (stddev != metadata.end()) n.stddev = std::stod(stddev->second);
+  } catch (const std::logic_error&) {
+    throw InputError("checkpoint metadata dlfs_normalize_mean/std is not a number");
+  }
+  return n;
+}
+
+PoolCounters pool_counters(const Device& device) {
+  PoolCounters c;
+  c.host_raw = memory_pool(Device::cpu()).stats().raw_allocations;
+  if (device.is_cuda()) c.device_raw = memory_pool(device).stats().raw_allocations;
+  return c;
+}
+
+}  // namespace dlfs::app

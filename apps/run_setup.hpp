@@ -1,0 +1,47 @@
+#pragma once
+// What `dlfs train` and `dlfs eval` share: reading the common options, loading the data, and
+// building the model that fits it.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "apps/options.hpp"
+#include "data/mnist_format.hpp"
+#include "data/normalization.hpp"
+#include "models/model.hpp"
+
+namespace dlfs::app {
+
+struct RunSetup {
+  std::string model_name;
+  std::string data_dir;
+  Device device;
+  std::int64_t batch_size = 100;
+  std::uint64_t seed = 0;
+  data::MnistFormatData data;
+  data::Normalization normalization;  // identity unless --normalize
+};
+
+// Reads --model (when declared), --data, --device, --batch-size, --seed and --limit-train
+// (when declared) and loads the data. `--data synthetic` generates learnable blobs instead.
+RunSetup make_run_setup(const Options& options);
+
+// The catalog model whose input size matches the data's images, with the data's class count.
+Model build_model_for(const RunSetup& setup);
+
+std::vector<Parameter*> parameter_pointers(Model& model);
+
+// Checkpoint metadata that lets `dlfs eval` reproduce the run's preprocessing.
+std::map<std::string, std::string> checkpoint_metadata(const RunSetup& setup, std::int64_t epoch);
+// The normalization stored by checkpoint_metadata (identity when absent).
+data::Normalization normalization_from(const std::map<std::string, std::string>& metadata);
+
+struct PoolCounters {
+  std::uint64_t host_raw = 0;
+  std::uint64_t device_raw = 0;
+};
+// Raw allocations made so far by the host pool and, for a CUDA device, its pool.
+PoolCounters pool_counters(const Device& device);
+
+}  // namespace dlfs::app

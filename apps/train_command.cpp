@@ -1,0 +1,229 @@
+// dlfs train: train a model on an MNIST-format dataset, judge it on a validation split, test it
+// once at the end, and write metrics.csv, summary.json and model.safetensors.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "apps/commands.hpp"
+#include "apps/options.hpp"
+#include "apps/run_setup.hpp"
+#include "apps/trainer.hpp"
+#include "data/mnist_format.hpp"
+#include "data/normalization.hpp"
+#include "data/validation_split.hpp"
+#include "models/catalog.hpp"
+#include "models/checkpoint.hpp"
+#include "models/init.hpp"
+#include "optim/make_optimizer.hpp"
+#include "optim/schedule.hpp"
+#include "runtime/device_pools.hpp"
+#include "runtime/json.hpp"
+
+namespace dlfs::app {
+
+namespace {
+
+void declare_options(Options& o) {
+  o.add("model", "NAME", "model to train (see dlfs models)", "lenet5");
+  o.add("data", "DIR", "directory with the four MNIST-format files, or 'synthetic'",
+        data::kDefaultMnistDirectory);
+  o.add("epochs", "N", "passes over the training split", "5");
+  o.add("batch-size", "N", "mini-batch size", "100");
+  o.add("optimizer", "NAME", "sgd, momentum, nesterov, adagrad, rmsprop or adam", "adam");
+  o.add("lr", "X", "learning rate (default: the optimizer's book default)");
+  o.add("weight-decay", "X", "L2 weight decay lambda (the book's lambda/2 |W|^2)", "0");
+  o.add("momentum", "X", "momentum for momentum and nesterov", "0.9");
+  o.add_flag("pytorch-style", "use PyTorch's update rules instead of the book's");
+  o.add("schedule", "SPEC", "learning-rate schedule: constant, step:K[:GAMMA], cosine", "constant");
+  o.add("init", "NAME", "weight init: auto (He), he, xavier, std (0.01)", "auto");
+  o.add("device", "NAME", "auto, cpu, cuda or cuda:N", "auto");
+  o.add("seed", "N", "seed for initialisation, split, shuffling and dropout", "0");
+  o.add("val-split", "F", "fraction of the training set held out for validation", "0.1");
+  o.add("limit-train", "N", "use only the first N training images (0: all)", "0");
+  o.add("shuffle", "on|off", "shuffle the training split each epoch", "on");
+  o.add_flag("normalize", "standardise pixels with the training split's mean and std");
+  o.add("init-from", "FILE", "start from the weights in a dlfs checkpoint (fine-tuning)");
+  o.add("out", "DIR", "where metrics.csv, summary.json and model.safetensors go", "runs/<model>");
+  o.add_flag("quiet", "no progress bar");
+}
+
+void make_directories(const std::string& path) {
+  std::string partial;
+  for (std::size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!partial.empty() && ::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
+        throw InputError("--out " + path + ": cannot create directory " + partial);
+    }
+    if (i < path.size()) partial += path[i];
+  }
+}
+
+std::string format(const char* fmt, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+}  // namespace
+
+int train_command(int argc, char** argv) {
+  Options o("train",
+            "Trains a model on Fashion-MNIST (or any MNIST-format directory), reports validation "
+            "accuracy each epoch and test accuracy once at the end.");
+  declare_options(o);
+  if (!o.parse(argc, argv, 2)) return 0;
+
+  const auto wall_start = std::chrono::steady_clock::now();
+  RunSetup setup = make_run_setup(o);
+  const std::int64_t epochs = o.integer("epochs", 1, 1000000);
+  const std::int64_t batch_size = setup.batch_size;
+  const std::uint64_t seed = setup.seed;
+  const std::string out_dir = o.given("out") ? o.text("out") : "runs/" + setup.model_name;
+  const bool shuffle = o.choice("shuffle", {"on", "off"}) == "on";
+
+  optim::OptimizerConfig opt_config;
+  opt_config.name = o.text("optimizer");
+  if (o.given("lr")) opt_config.lr = o.real("lr", 0.0, 1e6);
+  if (o.given("momentum")) opt_config.momentum = o.real("momentum", 0.0, 1.0);
+  opt_config.weight_decay = o.real("weight-decay", 0.0, 1e6);
+  opt_config.pytorch_style = o.flag("pytorch-style");
+  const InitScheme init = parse_init_scheme(o.text("init"));
+
+  // Data: a validation split from the training set; the test set is touched once, at the end.
+  data::TrainValidationSplit split =
+      data::split_validation(setup.data.train, o.real("val-split", 0.0, 0.99), seed);
+  if (split.train.size() == 0) throw InputError("--val-split leaves no training images");
+  if (o.flag("normalize")) {
+    setup.normalization = data::Normalization::fit(split.train);
+    for (data::Dataset* d : {&split.train, &split.validation, &setup.data.test})
+      if (d->size() > 0) setup.normalization.apply(*d);
+  }
+
+  Model model = build_model_for(setup);
+  Generator init_gen(seed);
+  initialize(model, init, init_gen);
+  if (o.given("init-from")) {
+    const std::string path = o.text("init-from");
+    load_weights(model, load_safetensors(path), path);
+  }
+  model.graph.to(setup.device);
+  auto optimizer = optim::make_optimizer(opt_config, parameter_pointers(model));
+  auto schedule = optim::parse_schedule(o.text("schedule"), optimizer->learning_rate(), epochs);
+
+  make_directories(out_dir);
+  std::ofstream metrics(out_dir + "/metrics.csv");
+  if (!metrics) throw InputError("--out " + out_dir + ": cannot write metrics.csv there");
+  metrics << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,"
+             "images_per_second,seconds\n";
+
+  std::printf(
+      "dlfs train: %s (%lld parameters) on %s; %lld train / %lld validation / %lld test "
+      "images; %s, %s; batch %lld, %lld epochs\n",
+      model.name.c_str(), static_cast<long long>(model.graph.parameter_count()),
+      setup.device.str().c_str(), static_cast<long long>(split.train.size()),
+      static_cast<long long>(split.validation.size()),
+      static_cast<long long>(setup.data.test.size()), optimizer->name().c_str(),
+      schedule->describe().c_str(), static_cast<long long>(batch_size),
+      static_cast<long long>(epochs));
+  std::fflush(stdout);
+
+  data::BatchIterator batches(split.train, batch_size, shuffle, seed);
+  Trainer trainer(model, *optimizer);
+  // Warm-up: the first epoch sees every batch shape once; the second is the first to start while
+  // layers still hold the previous epoch's last (partial) batch, a layout the pool meets then and
+  // never again. From there on a training step should make no raw allocation.
+  const std::int64_t warmup_epochs = epochs > 2 ? 2 : 1;
+  PoolCounters after_warmup;
+  double images_per_second_sum = 0.0, best_val = 0.0;
+  const std::string checkpoint = out_dir + "/model.safetensors";
+  for (std::int64_t epoch = 0; epoch < epochs; ++epoch) {
+    optimizer->set_learning_rate(schedule->at(epoch));
+    batches.start_epoch(epoch);
+    ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
+                    batches.batches_per_epoch(), !o.flag("quiet"));
+    EpochResult r;
+    try {
+      r = trainer.train_epoch(batches, epoch, &bar);
+    } catch (const DivergenceError& e) {
+      bar.finish();
+      throw DivergenceError(std::string(e.what()) +
+                            (epoch > 0 ? "; the last good weights are in " + checkpoint
+                                       : std::string("; no checkpoint was written")));
+    }
+    bar.finish();
+    EvalResult val;
+    if (split.validation.size() > 0) val = evaluate(model, split.validation, batch_size);
+    best_val = std::max(best_val, val.accuracy);
+    images_per_second_sum += r.images_per_second;
+    std::printf(
+        "epoch %lld/%lld  train loss %.4f acc %.4f  val loss %.4f acc %.4f  %.0f img/s  "
+        "%.1fs\n",
+        static_cast<long long>(epoch + 1), static_cast<long long>(epochs), r.loss, r.accuracy,
+        val.loss, val.accuracy, r.images_per_second, r.seconds);
+    std::fflush(stdout);
+    metrics << epoch + 1 << "," << r.loss << "," << r.accuracy << "," << val.loss << ","
+            << val.accuracy << "," << optimizer->learning_rate() << "," << r.images_per_second
+            << "," << r.seconds << "\n";
+    metrics.flush();
+    save_model(checkpoint, model, checkpoint_metadata(setup, epoch + 1));
+    if (epoch + 1 == warmup_epochs) after_warmup = pool_counters(setup.device);
+  }
+  const PoolCounters at_end = pool_counters(setup.device);
+
+  const EvalResult test = evaluate(model, setup.data.test, batch_size);
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  std::printf("test accuracy %.4f  loss %.4f  (%lld images)\n", test.accuracy, test.loss,
+              static_cast<long long>(test.samples));
+
+  const PoolStats host = memory_pool(Device::cpu()).stats();
+  std::string device_stats = "null";
+  if (setup.device.is_cuda()) device_stats = memory_pool(setup.device).stats().json();
+  std::ofstream summary(out_dir + "/summary.json");
+  summary << "{\n"
+          << "  \"model\": " << json_quote(model.name) << ",\n"
+          << "  \"input\": " << json_quote(model.variant) << ",\n"
+          << "  \"parameters\": " << model.graph.parameter_count() << ",\n"
+          << "  \"device\": " << json_quote(setup.device.str()) << ",\n"
+          << "  \"data\": " << json_quote(setup.data_dir) << ",\n"
+          << "  \"epochs\": " << epochs << ",\n"
+          << "  \"batch_size\": " << batch_size << ",\n"
+          << "  \"optimizer\": " << json_quote(optimizer->name()) << ",\n"
+          << "  \"learning_rate\": " << schedule->at(0) << ",\n"
+          << "  \"seed\": " << seed << ",\n"
+          << "  \"train_images\": " << split.train.size() << ",\n"
+          << "  \"validation_images\": " << split.validation.size() << ",\n"
+          << "  \"best_validation_accuracy\": " << best_val << ",\n"
+          << "  \"test_accuracy\": " << test.accuracy << ",\n"
+          << "  \"test_loss\": " << test.loss << ",\n"
+          << "  \"images_per_second\": " << images_per_second_sum / epochs << ",\n"
+          << "  \"wall_seconds\": " << format("%.2f", wall) << ",\n"
+          << "  \"peak_host_bytes\": " << host.peak_allocated_bytes << ",\n"
+          << "  \"peak_device_bytes\": "
+          << (setup.device.is_cuda() ? memory_pool(setup.device).stats().peak_allocated_bytes : 0)
+          << ",\n"
+          << "  \"warmup_epochs\": " << warmup_epochs << ",\n"
+          << "  \"raw_allocations_after_warmup\": {\"host\": "
+          << at_end.host_raw - after_warmup.host_raw
+          << ", \"device\": " << at_end.device_raw - after_warmup.device_raw << "},\n"
+          << "  \"cpu_fallback_transfers\": " << model.graph.fallback_transfers() << ",\n"
+          << "  \"host_pool\": " << host.json() << ",\n"
+          << "  \"device_pool\": " << device_stats << "\n"
+          << "}\n";
+  std::printf(
+      "peak memory: host %.1f MiB%s; wrote %s/{metrics.csv,summary.json,model.safetensors}\n",
+      host.peak_allocated_bytes / 1048576.0,
+      setup.device.is_cuda()
+          ? format(", device %.1f MiB",
+                   memory_pool(setup.device).stats().peak_allocated_bytes / 1048576.0)
+                .c_str()
+          : "",
+      out_dir.c_str());
+  return 0;
+}
+
+}  // namespace dlfs::app

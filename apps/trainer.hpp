@@ -1,0 +1,49 @@
+#pragma once
+// The training loop: mini-batches through the model's graph, backward, one optimizer step, and
+// evaluation in inference mode. Used by `dlfs train`, `dlfs eval` and the benchmarks.
+#include <cstdint>
+#include <string>
+
+#include "apps/progress.hpp"
+#include "data/batch_iterator.hpp"
+#include "models/model.hpp"
+#include "optim/optimizer.hpp"
+
+namespace dlfs::app {
+
+struct EvalResult {
+  double loss = 0.0;      // mean cross-entropy per sample
+  double accuracy = 0.0;  // fraction of argmax predictions equal to the label
+  std::int64_t samples = 0;
+};
+
+struct EpochResult {
+  double loss = 0.0;  // mean training loss over the epoch's batches, weighted by batch size
+  double accuracy = 0.0;
+  double seconds = 0.0;
+  double images_per_second = 0.0;
+  std::int64_t samples = 0;
+};
+
+// Thrown when the loss stops being finite; names the epoch and batch.
+class DivergenceError : public Error {
+ public:
+  using Error::Error;
+};
+
+class Trainer {
+ public:
+  Trainer(Model& model, optim::Optimizer& optimizer) : model_(model), optimizer_(optimizer) {}
+
+  // One pass over `batches` (already started for `epoch`); `progress` may be null.
+  EpochResult train_epoch(data::BatchIterator& batches, std::int64_t epoch, ProgressBar* progress);
+
+ private:
+  Model& model_;
+  optim::Optimizer& optimizer_;
+};
+
+// Loss and accuracy of the model over `dataset` in inference mode, batch by batch.
+EvalResult evaluate(Model& model, const data::Dataset& dataset, std::int64_t batch_size);
+
+}  // namespace dlfs::app

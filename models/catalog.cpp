@@ -1,0 +1,55 @@
+#include "models/catalog.hpp"
+
+namespace dlfs {
+
+const std::vector<ModelInfo>& model_catalog() {
+  static const std::vector<ModelInfo> catalog = {
+      {"two-layer-net", "the book's TwoLayerNet: 784-100-10 MLP with ReLU", {"28"}},
+      {"mlp", "the book's MultiLayerNet: 4 hidden layers of 100, ReLU", {"28"}},
+      {"mlp-bn", "MultiLayerNet with BatchNorm after each hidden Affine", {"28"}},
+      {"mlp-dropout", "MultiLayerNet with Dropout(0.2) after each hidden ReLU", {"28"}},
+      {"simple-convnet", "the book's SimpleConvNet: conv 30x5x5, pool, 100, 10", {"28"}},
+      {"deep-convnet", "the book's DeepConvNet: 6 conv 3x3 (16-64), 3 pools, 50, dropout", {"28"}},
+      {"lenet5", "LeNet-5 (ReLU, max-pool): 6 and 16 5x5 convs, 120-84-10", {"28", "32"}},
+      {"alexnet", "AlexNet as torchvision (28: a small variant)", {"28", "224"}},
+      {"vgg11", "VGG-11 (28: widths / 4, 3 pools)", {"28", "224"}},
+      {"vgg11-bn", "VGG-11 with BatchNorm (28: widths / 4, 3 pools)", {"28", "224"}},
+      {"vgg16", "VGG-16 (28: widths / 4, 3 pools)", {"28", "224"}},
+      {"vgg16-bn", "VGG-16 with BatchNorm (28: widths / 4, 3 pools)", {"28", "224"}},
+      {"resnet18", "ResNet-18, basic blocks (28: 3x3 stem, no max-pool)", {"28", "224"}},
+      {"resnet34", "ResNet-34, basic blocks (28: 3x3 stem, no max-pool)", {"28", "224"}},
+      {"resnet50", "ResNet-50, bottleneck blocks (28: 3x3 stem, no max-pool)", {"28", "224"}},
+      {"resnet20", "CIFAR-style ResNet-20: 16-32-64 channels, 3 blocks each", {"28", "32"}},
+  };
+  return catalog;
+}
+
+Model build_model(const std::string& name, const std::string& variant_in, int classes_in) {
+  const ModelInfo* info = nullptr;
+  std::string names;
+  for (const auto& m : model_catalog()) {
+    if (m.name == name) info = &m;
+    names += (names.empty() ? "" : ", ") + m.name;
+  }
+  if (!info) throw InputError("unknown model '" + name + "'; models: " + names);
+  const std::string variant = variant_in.empty() ? info->variants.front() : variant_in;
+  bool known = false;
+  std::string variants;
+  for (const auto& v : info->variants) {
+    known = known || v == variant;
+    variants += (variants.empty() ? "" : ", ") + v;
+  }
+  if (!known)
+    throw InputError("model '" + name + "' has no input size '" + variant +
+                     "'; sizes: " + variants);
+  const int classes = classes_in > 0 ? classes_in : (variant == "224" ? 1000 : 10);
+
+  if (name == "two-layer-net" || name.rfind("mlp", 0) == 0) return build_mlp(name, classes);
+  if (name == "simple-convnet" || name == "deep-convnet") return build_book_convnet(name, classes);
+  if (name == "lenet5") return build_lenet5(variant, classes);
+  if (name == "alexnet") return build_alexnet(variant, classes);
+  if (name.rfind("vgg", 0) == 0) return build_vgg(name, variant, classes);
+  return build_resnet(name, variant, classes);
+}
+
+}  // namespace dlfs

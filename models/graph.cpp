@@ -1,0 +1,258 @@
+#include "models/graph.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "kernels/add.hpp"
+
+namespace dlfs {
+
+struct Graph::Node {
+  std::string name;
+  LayerPtr layer;
+  std::vector<std::string> inputs;
+  Shape output_shape;
+  DType output_dtype = DType::Float32;
+  Device output_device;
+  bool fallback_logged = false;
+};
+
+Graph::Graph() = default;
+Graph::~Graph() = default;
+Graph::Graph(Graph&&) noexcept = default;
+Graph& Graph::operator=(Graph&&) noexcept = default;
+
+void Graph::add_input(const std::string& name) {
+  if (has_node(name) ||
+      std::find(graph_inputs_.begin(), graph_inputs_.end(), name) != graph_inputs_.end())
+    throw Error("graph: the name '" + name + "' is already used");
+  graph_inputs_.push_back(name);
+}
+
+void Graph::add(const std::string& name, LayerPtr layer, const std::vector<std::string>& inputs) {
+  if (name.empty()) throw Error("graph: a node needs a name");
+  if (!layer) throw Error("graph: node '" + name + "' has no layer");
+  if (has_node(name) ||
+      std::find(graph_inputs_.begin(), graph_inputs_.end(), name) != graph_inputs_.end())
+    throw Error("graph: the name '" + name + "' is already used");
+  if (inputs.empty()) throw Error("graph: node '" + name + "' has no inputs");
+  auto node = std::make_unique<Node>();
+  node->name = name;
+  node->layer = std::move(layer);
+  node->inputs = inputs;
+  by_name_[name] = node.get();
+  nodes_.push_back(std::move(node));
+  order_valid_ = false;
+}
+
+bool Graph::has_node(const std::string& name) const {
+  return by_name_.count(name) > 0;
+}
+
+Layer& Graph::layer(const std::string& name) {
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) throw Error("graph: no node named '" + name + "'");
+  return *it->second->layer;
+}
+
+const std::vector<Graph::Node*>& Graph::topological_order() {
+  if (order_valid_) return order_;
+  // Kahn's algorithm, taking ready nodes in insertion order so the order is stable.
+  std::map<const Node*, int> pending;
+  for (auto& n : nodes_) {
+    int count = 0;
+    for (const auto& in : n->inputs) {
+      if (by_name_.count(in)) {
+        count += 1;
+      } else if (std::find(graph_inputs_.begin(), graph_inputs_.end(), in) == graph_inputs_.end()) {
+        throw Error("graph: node '" + n->name + "' reads '" + in +
+                    "', which is neither a graph input nor a node");
+      }
+    }
+    pending[n.get()] = count;
+  }
+  std::vector<Node*> order;
+  std::set<const Node*> done;
+  while (order.size() < nodes_.size()) {
+    bool progressed = false;
+    for (auto& n : nodes_) {
+      if (done.count(n.get()) || pending[n.get()] != 0) continue;
+      order.push_back(n.get());
+      done.insert(n.get());
+      progressed = true;
+      for (auto& m : nodes_)
+        for (const auto& in : m->inputs)
+          if (in == n->name) pending[m.get()] -= 1;
+    }
+    if (!progressed) {
+      std::string stuck;
+      for (auto& n : nodes_)
+        if (!done.count(n.get())) stuck += (stuck.empty() ? "" : ", ") + n->name;
+      throw Error("graph: there is a cycle among the nodes " + stuck);
+    }
+  }
+  order_ = std::move(order);
+  order_valid_ = true;
+  return order_;
+}
+
+std::vector<std::string> Graph::order() {
+  std::vector<std::string> names;
+  for (Node* n : topological_order()) names.push_back(n->name);
+  return names;
+}
+
+Tensor Graph::place(const Tensor& t, const Device& device) {
+  if (!t.defined() || t.device() == device) return t;
+  fallback_transfers_ += 1;
+  return t.to(device);
+}
+
+Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string& target,
+                  Mode mode) {
+  const auto& order = topological_order();
+  auto target_it = by_name_.find(target);
+  if (target_it == by_name_.end()) throw Error("graph: no node named '" + target + "'");
+
+  // The nodes the target depends on, and how many of them read each value.
+  std::set<std::string> needed;
+  std::vector<std::string> stack = {target};
+  while (!stack.empty()) {
+    std::string name = stack.back();
+    stack.pop_back();
+    if (!needed.insert(name).second) continue;
+    auto it = by_name_.find(name);
+    if (it != by_name_.end())
+      for (const auto& in : it->second->inputs) stack.push_back(in);
+  }
+  std::map<std::string, int> readers;
+  for (Node* n : order)
+    if (needed.count(n->name))
+      for (const auto& in : n->inputs) readers[in] += 1;
+
+  std::map<std::string, Tensor> values;
+  for (const auto& in : graph_inputs_) {
+    if (!needed.count(in)) continue;
+    auto it = feeds.find(in);
+    if (it == feeds.end() || !it->second.defined())
+      throw Error("graph: input '" + in + "' was not fed");
+    values[in] = place(it->second, device_);  // the batch crosses to the device once
+  }
+
+  if (mode == Mode::Train) last_train_run_.clear();
+  for (Node* n : order) {
+    if (!needed.count(n->name)) continue;
+    const bool fallback = !n->layer->supports(device_);
+    const Device run_on = fallback ? Device::cpu() : device_;
+    if (fallback && !n->fallback_logged) {
+      std::fprintf(stderr, "dlfs: %s node '%s' has no %s kernel; running it on the CPU\n",
+                   n->layer->type().c_str(), n->name.c_str(), device_.str().c_str());
+      n->fallback_logged = true;
+    }
+    std::vector<Tensor> inputs;
+    inputs.reserve(n->inputs.size());
+    for (const auto& in : n->inputs) inputs.push_back(place(values.at(in), run_on));
+    Tensor out = n->layer->forward(inputs, mode);
+    inputs.clear();
+    n->output_shape = out.shape();
+    n->output_dtype = out.dtype();
+    n->output_device = out.device();
+    values[n->name] = std::move(out);
+    if (mode == Mode::Train) last_train_run_.push_back(n);
+    if (mode == Mode::Inference) {
+      // Release every value whose last reader just ran.
+      for (const auto& in : n->inputs)
+        if (--readers[in] == 0 && in != target) values.erase(in);
+    }
+  }
+  return values.at(target);
+}
+
+void Graph::backward(const std::string& target, const Tensor& seed) {
+  auto target_it = std::find_if(last_train_run_.begin(), last_train_run_.end(),
+                                [&](Node* n) { return n->name == target; });
+  if (target_it == last_train_run_.end())
+    throw Error("graph: backward('" + target + "') needs a Train-mode run() of that node first");
+
+  std::map<std::string, Tensor> grads;
+  Node* t = *target_it;
+  if (seed.defined()) {
+    if (seed.shape() != t->output_shape)
+      throw Error("graph: backward seed " + seed.shape().str() + " does not match '" + target +
+                  "' " + t->output_shape.str());
+    grads[target] = place(seed, t->output_device);
+  } else {
+    grads[target] = Tensor::full(t->output_shape, 1.0, t->output_dtype, t->output_device);
+  }
+  input_grads_.clear();
+
+  // Nodes off the path to the target get zero gradients, never stale ones.
+  auto zero_parameter_grads = [](Node* n) {
+    for (Parameter* p : n->layer->parameters()) {
+      if (!p->grad.defined())
+        p->grad = Tensor::zeros(p->value.shape(), p->value.dtype(), p->value.device());
+      else
+        p->grad.zero_();
+    }
+  };
+  for (auto it = target_it + 1; it != last_train_run_.end(); ++it) zero_parameter_grads(*it);
+
+  for (auto it = std::make_reverse_iterator(target_it + 1); it != last_train_run_.rend(); ++it) {
+    Node* n = *it;
+    auto g = grads.find(n->name);
+    if (g == grads.end()) {
+      zero_parameter_grads(n);
+      continue;
+    }
+    const Device run_on = n->layer->supports(device_) ? device_ : Device::cpu();
+    Tensor grad_output = place(g->second, run_on);
+    grads.erase(g);
+    std::vector<Tensor> input_grads = n->layer->backward(grad_output);
+    for (std::size_t i = 0; i < n->inputs.size() && i < input_grads.size(); ++i) {
+      const std::string& in = n->inputs[i];
+      if (!input_grads[i].defined()) continue;  // labels take no gradient
+      auto& pending = by_name_.count(in) ? grads : input_grads_;
+      auto existing = pending.find(in);
+      if (existing == pending.end()) {
+        pending[in] = input_grads[i];
+      } else {
+        // Out of place: one layer may hand the same tensor to several inputs (Add does).
+        existing->second =
+            kernels::add(existing->second, place(input_grads[i], existing->second.device()));
+      }
+    }
+  }
+}
+
+Tensor Graph::input_gradient(const std::string& name) const {
+  auto it = input_grads_.find(name);
+  return it == input_grads_.end() ? Tensor() : it->second;
+}
+
+void Graph::to(const Device& device) {
+  for (auto& n : nodes_) n->layer->to(n->layer->supports(device) ? device : Device::cpu());
+  device_ = device;
+}
+
+std::vector<NamedParameter> Graph::parameters() {
+  std::vector<NamedParameter> out;
+  for (Node* n : topological_order())
+    for (Parameter* p : n->layer->parameters()) out.push_back({n->name + "." + p->name, p});
+  return out;
+}
+
+std::vector<NamedBuffer> Graph::buffers() {
+  std::vector<NamedBuffer> out;
+  for (Node* n : topological_order())
+    for (Buffer* b : n->layer->buffers()) out.push_back({n->name + "." + b->name, b});
+  return out;
+}
+
+std::int64_t Graph::parameter_count() {
+  std::int64_t count = 0;
+  for (const auto& p : parameters()) count += p.parameter->value.numel();
+  return count;
+}
+
+}  // namespace dlfs

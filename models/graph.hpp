@@ -1,0 +1,84 @@
+#pragma once
+// The layer graph: named nodes, each a Layer over the outputs of other nodes or of graph inputs
+// ("input", "labels"). Forward runs the needed nodes in topological order; backward walks them
+// in reverse, summing the gradients of an output that feeds several nodes. The graph knows no
+// concrete layer.
+//
+// Device placement: the graph runs on one device. A layer that has no kernel for it
+// (Layer::supports() false) runs on the CPU with its inputs and gradients moved for it; the
+// first time this happens for a node it is logged, and every move is counted.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers/layer.hpp"
+
+namespace dlfs {
+
+struct NamedParameter {
+  std::string name;  // "features.0.weight"
+  Parameter* parameter;
+};
+
+struct NamedBuffer {
+  std::string name;  // "features.1.running_mean"
+  Buffer* buffer;
+};
+
+class Graph {
+ public:
+  Graph();
+  ~Graph();
+  Graph(Graph&&) noexcept;
+  Graph& operator=(Graph&&) noexcept;
+
+  // Declares a graph input that forward() must be fed ("input", "labels").
+  void add_input(const std::string& name);
+  // Adds node `name` = layer(inputs...). Inputs name graph inputs or other nodes, which may be
+  // added later; run() checks that everything resolves and that there is no cycle.
+  void add(const std::string& name, LayerPtr layer, const std::vector<std::string>& inputs);
+
+  // Runs what `target` needs and returns its output. In Train mode every node keeps what its
+  // backward needs; in Inference mode a tensor is released as soon as its last consumer ran.
+  Tensor run(const std::map<std::string, Tensor>& feeds, const std::string& target, Mode mode);
+  // Backpropagates from `target` (a node run in the last Train-mode run(), usually the loss),
+  // seeding its gradient with `seed` (ones when undefined); every parameter on the way gets its
+  // gradient written and parameters of nodes off the path get zero gradients.
+  void backward(const std::string& target, const Tensor& seed = Tensor());
+  // The gradient with respect to a graph input after backward() (undefined if none reached it).
+  Tensor input_gradient(const std::string& name) const;
+
+  // Moves parameters and buffers: to `device` for layers that support it, else to the CPU.
+  void to(const Device& device);
+  const Device& device() const { return device_; }
+
+  std::vector<NamedParameter> parameters();
+  std::vector<NamedBuffer> buffers();
+  std::int64_t parameter_count();
+  Layer& layer(const std::string& name);
+  bool has_node(const std::string& name) const;
+  // Node names in topological order.
+  std::vector<std::string> order();
+
+  // Tensors moved between devices by CPU fallback since construction.
+  std::int64_t fallback_transfers() const { return fallback_transfers_; }
+
+ private:
+  struct Node;
+  const std::vector<Node*>& topological_order();
+  Tensor place(const Tensor& t, const Device& device);
+
+  std::vector<std::string> graph_inputs_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::map<std::string, Node*> by_name_;
+  std::vector<Node*> order_;
+  bool order_valid_ = false;
+  Device device_ = Device::cpu();
+  std::map<std::string, Tensor> input_grads_;
+  std::vector<Node*> last_train_run_;  // nodes run in the last Train-mode run, in order
+  std::int64_t fallback_transfers_ = 0;
+};
+
+}  // namespace dlfs

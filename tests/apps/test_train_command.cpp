@@ -1,0 +1,129 @@
+// End-to-end runs of `dlfs train` and `dlfs eval` on small synthetic data.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "apps/commands.hpp"
+#include "runtime/error.hpp"
+#include "runtime/json.hpp"
+
+namespace dlfs::app {
+namespace {
+
+int run(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  const std::string& command = args[1];
+  if (command == "train") return train_command(static_cast<int>(argv.size()), argv.data());
+  if (command == "eval") return eval_command(static_cast<int>(argv.size()), argv.data());
+  return models_command(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string temp_dir(const std::string& name) {
+  return ::testing::TempDir() + "dlfs_" + name + "_" + std::to_string(::getpid());
+}
+
+std::vector<std::string> small_run(const std::string& out,
+                                   const std::string& model = "two-layer-net") {
+  return {"dlfs",    "train",    "--model", model,          "--data", "synthetic", "--limit-train",
+          "600",     "--epochs", "4",       "--batch-size", "50",     "--device",  "cpu",
+          "--quiet", "--out",    out};
+}
+
+TEST(TrainCommand, LearnsSyntheticDataAndWritesItsFiles) {
+  const std::string out = temp_dir("train");
+  ASSERT_EQ(run(small_run(out)), 0);
+  const JsonValue summary = parse_json(read(out + "/summary.json"));
+  EXPECT_EQ(summary.find("model")->string, "two-layer-net");
+  EXPECT_GT(summary.find("test_accuracy")->number, 0.6) << "synthetic blobs are learnable";
+  EXPECT_EQ(summary.find("train_images")->integer, 540);
+  EXPECT_EQ(summary.find("validation_images")->integer, 60);
+  // The training loop's steady state makes no raw allocations.
+  EXPECT_EQ(summary.find("warmup_epochs")->integer, 2);
+  EXPECT_EQ(summary.find("raw_allocations_after_warmup")->find("host")->integer, 0);
+  const std::string metrics = read(out + "/metrics.csv");
+  EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 5) << metrics;
+
+  // The checkpoint reloads to the same test accuracy.
+  testing::internal::CaptureStdout();
+  ASSERT_EQ(run({"dlfs", "eval", "--checkpoint", out + "/model.safetensors", "--data", "synthetic",
+                 "--device", "cpu", "--json"}),
+            0);
+  const JsonValue eval = parse_json(testing::internal::GetCapturedStdout());
+  EXPECT_DOUBLE_EQ(eval.find("test_accuracy")->number, summary.find("test_accuracy")->number);
+}
+
+TEST(TrainCommand, SameSeedSameMetricsOnTheCpu) {
+  const std::string a = temp_dir("seed_a"), b = temp_dir("seed_b");
+  auto args_a = small_run(a, "lenet5"), args_b = small_run(b, "lenet5");
+  ASSERT_EQ(run(args_a), 0);
+  ASSERT_EQ(run(args_b), 0);
+  // Column 8 (seconds) and 7 (images/s) differ run to run; the rest must be identical.
+  auto strip_timing = [](const std::string& csv) {
+    std::stringstream in(csv), out;
+    std::string line;
+    while (std::getline(in, line)) {
+      std::stringstream fields(line);
+      std::string f;
+      for (int i = 0; i < 6 && std::getline(fields, f, ','); ++i) out << f << ',';
+      out << '\n';
+    }
+    return out.str();
+  };
+  EXPECT_EQ(strip_timing(read(a + "/metrics.csv")), strip_timing(read(b + "/metrics.csv")));
+  EXPECT_EQ(read(a + "/model.safetensors"), read(b + "/model.safetensors"));
+}
+
+TEST(TrainCommand, BadOptionsAreOneSentenceInputErrors) {
+  auto expect_error = [](std::vector<std::string> args, const std::string& fragment) {
+    try {
+      run(args);
+      ADD_FAILURE() << "accepted " << args.back();
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  expect_error({"dlfs", "train", "--model", "resnet9000", "--data", "synthetic"},
+               "unknown model 'resnet9000'");
+  expect_error({"dlfs", "train", "--batch-size", "0", "--data", "synthetic"},
+               "option --batch-size: 0 is out of range");
+  expect_error({"dlfs", "train", "--epochs", "-1", "--data", "synthetic"},
+               "option --epochs: -1 is out of range");
+  expect_error({"dlfs", "train", "--lr", "nan", "--data", "synthetic"}, "--lr");
+  expect_error({"dlfs", "train", "--optimizer", "lion", "--data", "synthetic"}, "lion");
+  expect_error({"dlfs", "train", "--device", "tpu"}, "device 'tpu'");
+  expect_error({"dlfs", "train", "--frobnicate"}, "unknown option '--frobnicate'");
+  expect_error({"dlfs", "train", "--data", "/nonexistent/dir"}, "/nonexistent/dir");
+  expect_error({"dlfs", "train", "--model", "lenet5", "--data", "synthetic", "--shuffle", "maybe"},
+               "--shuffle");
+  expect_error({"dlfs", "eval", "--data", "synthetic"}, "--checkpoint");
+}
+
+TEST(ModelsCommand, ListsEveryModelAsJson) {
+  testing::internal::CaptureStdout();
+  ASSERT_EQ(run({"dlfs", "models", "--json"}), 0);
+  const JsonValue list = parse_json(testing::internal::GetCapturedStdout());
+  ASSERT_TRUE(list.is_array());
+  EXPECT_GE(list.array.size(), 16u);
+  bool found = false;
+  for (const auto& m : list.array)
+    if (m.find("name")->string == "resnet18")
+      for (const auto& v : m.find("variants")->array)
+        if (v.find("input")->string == "224") {
+          EXPECT_EQ(v.find("parameters")->integer, 11689512);
+          found = true;
+        }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace dlfs::app

@@ -1,0 +1,93 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "models/catalog.hpp"
+#include "models/init.hpp"
+
+namespace dlfs {
+namespace {
+
+std::int64_t count(const std::string& name, const std::string& variant) {
+  return build_model(name, variant).graph.parameter_count();
+}
+
+// torchvision's published parameter counts for the same architectures at 3x224x224, 1000 classes.
+TEST(ModelCatalog, CanonicalParameterCountsEqualTorchvision) {
+  EXPECT_EQ(count("alexnet", "224"), 61100840);
+  EXPECT_EQ(count("vgg11", "224"), 132863336);
+  EXPECT_EQ(count("vgg11-bn", "224"), 132868840);
+  EXPECT_EQ(count("vgg16", "224"), 138357544);
+  EXPECT_EQ(count("vgg16-bn", "224"), 138365992);
+  EXPECT_EQ(count("resnet18", "224"), 11689512);
+  EXPECT_EQ(count("resnet34", "224"), 21797672);
+  EXPECT_EQ(count("resnet50", "224"), 25557032);
+}
+
+TEST(ModelCatalog, SmallModelsHaveTheCountsTheirLayersImply) {
+  EXPECT_EQ(count("two-layer-net", ""), 784 * 100 + 100 + 100 * 10 + 10);
+  EXPECT_EQ(count("simple-convnet", ""), (30 * 25 + 30) + (4320 * 100 + 100) + (100 * 10 + 10));
+  EXPECT_EQ(count("lenet5", "28"), 156 + 2416 + 48120 + 10164 + 850);
+  EXPECT_EQ(count("lenet5", "32"), count("lenet5", "28"));
+  // ResNet-20 for CIFAR: the paper's 0.27M parameters.
+  const std::int64_t r20 = count("resnet20", "32");
+  EXPECT_GT(r20, 265000);
+  EXPECT_LT(r20, 280000);
+}
+
+TEST(ModelCatalog, EveryModelBuildsAtEveryVariantWithPyTorchNames) {
+  for (const auto& info : model_catalog())
+    for (const auto& v : info.variants) {
+      if (v == "224") continue;  // built by the count test
+      Model m = build_model(info.name, v);
+      EXPECT_EQ(m.classes, 10) << info.name;
+      EXPECT_TRUE(m.graph.has_node(m.logits_node)) << info.name;
+      EXPECT_TRUE(m.graph.has_node(Model::kLossNode)) << info.name;
+      EXPECT_GT(m.graph.parameter_count(), 0) << info.name;
+    }
+  Model r = build_model("resnet18", "28");
+  std::vector<std::string> names;
+  for (const auto& p : r.graph.parameters()) names.push_back(p.name);
+  EXPECT_NE(std::find(names.begin(), names.end(), "layer2.0.downsample.0.weight"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "layer1.1.bn2.bias"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "fc.weight"), names.end());
+  std::vector<std::string> buffers;
+  for (const auto& b : r.graph.buffers()) buffers.push_back(b.name);
+  EXPECT_NE(std::find(buffers.begin(), buffers.end(), "bn1.running_var"), buffers.end());
+}
+
+TEST(ModelCatalog, UnknownNamesAndVariantsAreOneSentence) {
+  try {
+    build_model("resnet9000");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown model 'resnet9000'; models: two-layer-net"),
+              std::string::npos);
+  }
+  EXPECT_THROW(build_model("lenet5", "224"), InputError);
+}
+
+TEST(ModelInit, HeXavierAndStdUseTheFanIn) {
+  EXPECT_DOUBLE_EQ(init_std(InitScheme::He, 50), 0.2);
+  EXPECT_DOUBLE_EQ(init_std(InitScheme::Xavier, 100), 0.1);
+  EXPECT_DOUBLE_EQ(init_std(InitScheme::Std, 7), 0.01);
+  EXPECT_THROW(parse_init_scheme("glorot"), InputError);
+
+  Model m = build_model("two-layer-net");
+  Generator gen(0);
+  initialize(m, InitScheme::He, gen);
+  auto w = m.graph.layer("fc1").parameters()[0]->value.to_vector<float>();
+  double sq = 0;
+  for (float v : w) sq += double(v) * v;
+  EXPECT_NEAR(std::sqrt(sq / w.size()), std::sqrt(2.0 / 784), 0.002);
+  for (float v : m.graph.layer("fc1").parameters()[1]->value.to_vector<float>()) EXPECT_EQ(v, 0.0f);
+
+  Model again = build_model("two-layer-net");
+  Generator gen2(0);
+  initialize(again, InitScheme::He, gen2);
+  EXPECT_EQ(again.graph.layer("fc1").parameters()[0]->value.to_vector<float>(), w);
+}
+
+}  // namespace
+}  // namespace dlfs

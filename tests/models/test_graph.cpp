@@ -1,0 +1,228 @@
+#include <gtest/gtest.h>
+
+#include "layers/relu.hpp"
+#include "models/graph.hpp"
+#include "runtime/device_pools.hpp"
+#include "support/gpu.hpp"
+#include "support/gradient_check.hpp"
+
+namespace dlfs {
+namespace {
+
+// y = w * x with a one-element parameter "weight"; any floating dtype on the CPU.
+class Scale : public Layer {
+ public:
+  explicit Scale(double w) { weight_.value = Tensor::full({1}, w, DType::Float64); }
+  std::string type() const override { return "Scale"; }
+  Tensor forward(const std::vector<Tensor>& in, Mode mode) override {
+    x_ = mode == Mode::Train ? in[0] : Tensor();
+    Tensor y = in[0].to(DType::Float64).clone();
+    const double w = weight_.value.data<double>()[0];
+    for (std::int64_t i = 0; i < y.numel(); ++i) y.data<double>()[i] *= w;
+    return y;
+  }
+  std::vector<Tensor> backward(const Tensor& dy) override {
+    const double w = weight_.value.data<double>()[0];
+    Tensor dx = dy.clone();
+    double dw = 0;
+    for (std::int64_t i = 0; i < dy.numel(); ++i) {
+      dx.data<double>()[i] *= w;
+      dw += dy.data<double>()[i] * x_.to(DType::Float64).data<double>()[i];
+    }
+    weight_.grad = Tensor::full({1}, dw, DType::Float64);
+    return {dx};
+  }
+  std::vector<Parameter*> parameters() override { return {&weight_}; }
+
+ private:
+  Parameter weight_{"weight", {}, {}};
+  Tensor x_;
+};
+
+// y = a + b; backward hands the same tensor to both inputs.
+class Sum2 : public Layer {
+ public:
+  std::string type() const override { return "Sum2"; }
+  Tensor forward(const std::vector<Tensor>& in, Mode) override {
+    Tensor y = in[0].clone();
+    for (std::int64_t i = 0; i < y.numel(); ++i) y.data<double>()[i] += in[1].data<double>()[i];
+    return y;
+  }
+  std::vector<Tensor> backward(const Tensor& dy) override { return {dy, dy}; }
+};
+
+// Loss = sum of all elements, shape [1].
+class SumAll : public Layer {
+ public:
+  std::string type() const override { return "SumAll"; }
+  Tensor forward(const std::vector<Tensor>& in, Mode) override {
+    shape_ = in[0].shape();
+    double s = 0;
+    for (double v : in[0].to_vector<double>()) s += v;
+    return Tensor::full({1}, s, DType::Float64);
+  }
+  std::vector<Tensor> backward(const Tensor& dy) override {
+    return {Tensor::full(shape_, dy.to_vector<double>()[0], DType::Float64)};
+  }
+
+ private:
+  Shape shape_;
+};
+
+// Wraps a graph as one layer so the gradient checker can check the whole graph.
+class GraphAsLayer : public Layer {
+ public:
+  GraphAsLayer(Graph& g, std::string out) : g_(g), out_(std::move(out)) {}
+  std::string type() const override { return "Graph"; }
+  Tensor forward(const std::vector<Tensor>& in, Mode mode) override {
+    return g_.run({{"input", in[0]}}, out_, mode);
+  }
+  std::vector<Tensor> backward(const Tensor& dy) override {
+    g_.backward(out_, dy);
+    return {g_.input_gradient("input")};
+  }
+  std::vector<Parameter*> parameters() override {
+    std::vector<Parameter*> out;
+    for (auto& p : g_.parameters()) out.push_back(p.parameter);
+    return out;
+  }
+
+ private:
+  Graph& g_;
+  std::string out_;
+};
+
+Graph residual_graph() {
+  // a = 2x; r = relu(a); s = a + r (a used twice); out = 3s
+  Graph g;
+  g.add_input("input");
+  g.add("out", std::make_unique<Scale>(3.0), {"s"});  // added before its inputs on purpose
+  g.add("a", std::make_unique<Scale>(2.0), {"input"});
+  g.add("r", std::make_unique<ReLU>(), {"a"});
+  g.add("s", std::make_unique<Sum2>(), {"a", "r"});
+  return g;
+}
+
+TEST(Graph, RunsInTopologicalOrderWhateverTheInsertionOrder) {
+  Graph g = residual_graph();
+  EXPECT_EQ(g.order(), (std::vector<std::string>{"a", "r", "s", "out"}));
+  Tensor x = Tensor::from_vector<double>({-1, 2}, {2});
+  Tensor y = g.run({{"input", x}}, "out", Mode::Inference);
+  // a = (-2, 4); r = (0, 4); s = (-2, 8); out = (-6, 24)
+  EXPECT_EQ(y.to_vector<double>(), std::vector<double>({-6, 24}));
+}
+
+TEST(Graph, NamesParametersByNodePath) {
+  Graph g = residual_graph();
+  auto params = g.parameters();
+  ASSERT_EQ(params.size(), 2u);
+  EXPECT_EQ(params[0].name, "a.weight");
+  EXPECT_EQ(params[1].name, "out.weight");
+  EXPECT_EQ(g.parameter_count(), 2);
+}
+
+TEST(Graph, SumsGradientsOfATensorUsedTwice) {
+  Graph g = residual_graph();
+  Tensor x = Tensor::from_vector<double>({-1, 2}, {2});
+  g.run({{"input", x}}, "out", Mode::Train);
+  g.backward("out");
+  // d out/d s = 3; ds/da = 1 + relu'(a): (1, 2); da/dx = 2  ->  dx = (6, 12)
+  EXPECT_EQ(g.input_gradient("input").to_vector<double>(), std::vector<double>({6, 12}));
+  // d/dw_a: sum(3 * (1 + mask) * x) = 3*(-1) + 6*2 = 9 ; d/dw_out: sum(s) = 6
+  EXPECT_DOUBLE_EQ(g.parameters()[0].parameter->grad.to_vector<double>()[0], 9.0);
+  EXPECT_DOUBLE_EQ(g.parameters()[1].parameter->grad.to_vector<double>()[0], 6.0);
+}
+
+TEST(GraphGradCheck, ResidualGraphMatchesCentralDifferences) {
+  Graph g = residual_graph();
+  GraphAsLayer layer(g, "out");
+  Generator gen(4);
+  testing::GradCheckOptions options;
+  options.kink = 1e-3;
+  auto r = testing::check_gradients(layer, {testing::random_tensor({3, 7}, gen)}, options);
+  EXPECT_GRADIENTS_MATCH(r);
+}
+
+TEST(Graph, NodesOffThePathGetZeroGradients) {
+  Graph g;
+  g.add_input("input");
+  g.add("a", std::make_unique<Scale>(2.0), {"input"});
+  g.add("side", std::make_unique<Scale>(5.0), {"a"});
+  g.add("loss", std::make_unique<SumAll>(), {"a"});
+  g.add("both", std::make_unique<Sum2>(), {"side", "a"});
+  g.run({{"input", Tensor::full({2}, 1.0, DType::Float64)}}, "both", Mode::Train);
+  g.backward("a");
+  EXPECT_EQ(g.layer("side").parameters()[0]->grad.to_vector<double>()[0], 0.0);
+  EXPECT_EQ(g.layer("a").parameters()[0]->grad.to_vector<double>()[0], 2.0);
+}
+
+TEST(Graph, ReportsMissingInputsCyclesAndUnfedInputs) {
+  Graph g;
+  g.add_input("input");
+  g.add("a", std::make_unique<ReLU>(), {"nowhere"});
+  try {
+    g.order();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "graph: node 'a' reads 'nowhere', which is neither a graph input nor a node");
+  }
+  Graph c;
+  c.add_input("input");
+  c.add("p", std::make_unique<ReLU>(), {"q"});
+  c.add("q", std::make_unique<ReLU>(), {"p"});
+  EXPECT_THROW(c.order(), Error);
+  Graph h;
+  h.add_input("input");
+  h.add("r", std::make_unique<ReLU>(), {"input"});
+  EXPECT_THROW(h.run({}, "r", Mode::Inference), Error);
+  EXPECT_THROW(h.add("r", std::make_unique<ReLU>(), {"input"}), Error);
+  EXPECT_THROW(h.backward("r"), Error);
+}
+
+TEST(Graph, InferenceReleasesActivationsAfterTheirLastReader) {
+  // A chain of 12 ReLUs over 1 MiB tensors: held at once are the input, one value and its
+  // successor, so peak memory stays far below 12 MiB.
+  Graph g;
+  g.add_input("input");
+  std::string prev = "input";
+  for (int i = 0; i < 12; ++i) {
+    const std::string name = "relu" + std::to_string(i);
+    g.add(name, std::make_unique<ReLU>(), {prev});
+    prev = name;
+  }
+  Tensor x = Tensor::full({256 * 1024}, 1.0);
+  CachingPool& pool = memory_pool(Device::cpu());
+  pool.reset_peaks();
+  const std::size_t base = pool.stats().allocated_bytes;
+  g.run({{"input", x}}, prev, Mode::Inference);
+  const std::size_t peak = pool.stats().peak_allocated_bytes - base;
+  EXPECT_LT(peak, 4u << 20) << "peak " << peak;
+  pool.reset_peaks();
+  g.run({{"input", x}}, prev, Mode::Train);  // Train keeps every mask for backward
+  EXPECT_GT(pool.stats().peak_allocated_bytes - base, 3u << 20);
+}
+
+// A layer without a CUDA kernel runs on the CPU with transfers done for it.
+class CpuOnlyReLU : public ReLU {
+ public:
+  bool supports(const Device& d) const override { return d.is_cpu(); }
+};
+
+TEST(GraphGpu, FallsBackToTheCpuForLayersWithoutCudaKernels) {
+  DLFS_REQUIRE_GPU();
+  Graph g;
+  g.add_input("input");
+  g.add("gpu", std::make_unique<ReLU>(), {"input"});
+  g.add("cpu", std::make_unique<CpuOnlyReLU>(), {"gpu"});
+  g.to(Device::cuda());
+  Tensor x = Tensor::from_vector<float>({-1, 2, -3, 4}, {4});
+  Tensor y = g.run({{"input", x}}, "cpu", Mode::Train);
+  EXPECT_EQ(y.to_vector<float>(), std::vector<float>({0, 2, 0, 4}));
+  EXPECT_GE(g.fallback_transfers(), 2);  // input to the GPU, then to the CPU for "cpu"
+  g.backward("cpu");
+  EXPECT_EQ(g.input_gradient("input").to_vector<float>(), std::vector<float>({0, 1, 0, 1}));
+}
+
+}  // namespace
+}  // namespace dlfs
