@@ -70,7 +70,7 @@ run_step() {
   return "$rc"
 }
 
-note "dlfs gpu_check $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname), $JOBS cores, budget ${BUDGET_S}s"
+note "dlfs gpu_check $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname 2>/dev/null || cat /etc/hostname 2>/dev/null), $JOBS cores, budget ${BUDGET_S}s"
 note "commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
 
 # ---- the machine --------------------------------------------------------------------------
@@ -162,7 +162,10 @@ fi
 # ---- CUDA: nvcc, cuBLAS, cuDNN -------------------------------------------------------------
 NVCC=$(command -v nvcc || true)
 [ -z "$NVCC" ] && [ -x /usr/local/cuda/bin/nvcc ] && NVCC=/usr/local/cuda/bin/nvcc
+DLFS_CUDA_MODE=AUTO
 if [ -n "$NVCC" ]; then
+  # ON: with nvcc present, a CUDA configuration that fails must fail loudly, not fall back.
+  DLFS_CUDA_MODE=ON
   CMAKE_HINTS+=("-DCMAKE_CUDA_COMPILER=$NVCC")
   CUDA_HOME_GUESS="$(cd "$(dirname "$NVCC")/.." && pwd)"
   for d in "$CUDA_HOME_GUESS/lib64" "$CUDA_HOME_GUESS/targets/x86_64-linux/lib"; do
@@ -224,7 +227,7 @@ printf '%s\n' "${CMAKE_HINTS[@]}" >> "$OUT/environment.txt"
 # attach.cmake adds bench/gpu where bench/CMakeLists.txt does not (yet); harmless where it does.
 run_step configure 120 "$OUT/configure.log" \
   cmake -S "$REPO" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_CUDA_ARCHITECTURES=90 -DDLFS_CUDA=AUTO \
+  -DCMAKE_CUDA_ARCHITECTURES=90 "-DDLFS_CUDA=$DLFS_CUDA_MODE" \
   "-DCMAKE_PROJECT_dlfs_INCLUDE=$REPO/bench/gpu/attach.cmake" "${CMAKE_HINTS[@]}"
 configured=$?
 grep -E '^-- dlfs:' "$OUT/configure.log" | sed 's/^-- /  /' | tee -a "$SUMMARY"

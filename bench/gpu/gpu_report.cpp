@@ -75,7 +75,7 @@ std::optional<double> Measurement::ratio_to_vendor() const {
 }
 
 void Report::print_table() const {
-  std::printf("\n%-14s %-44s %12s %-8s %7s %12s %7s  %s\n", "group", "name", "value", "metric",
+  std::printf("\n%-17s %-58s %12s %-8s %7s %12s %7s  %s\n", "group", "name", "value", "metric",
               "%ceil", "vendor", "ratio", "vendor name");
   std::string last_group;
   for (const Measurement& m : rows_) {
@@ -87,7 +87,7 @@ void Report::print_table() const {
     if (pct) std::snprintf(pct_text, sizeof pct_text, "%.1f", *pct);
     if (m.vendor_value) std::snprintf(vendor_text, sizeof vendor_text, "%.1f", *m.vendor_value);
     if (ratio) std::snprintf(ratio_text, sizeof ratio_text, "%.2f", *ratio);
-    std::printf("%-14s %-44s %12.1f %-8s %7s %12s %7s  %s\n", m.group.c_str(), m.name.c_str(),
+    std::printf("%-17s %-58s %12.1f %-8s %7s %12s %7s  %s\n", m.group.c_str(), m.name.c_str(),
                 m.value, m.metric.c_str(), pct_text, vendor_text, ratio_text,
                 m.vendor ? m.vendor->c_str() : "");
   }
