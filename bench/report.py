@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 def fmt(value, digits=2):
     if value is None:
         return "-"
-    if isinstance(value, float):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"{value:,.{digits}f}"
     return str(value)
 
@@ -65,8 +65,8 @@ def markdown(doc, source):
     if with_vendor:
         header += ["vendor", "vendor value", "ratio to vendor"]
     lines.append("| " + " | ".join(header) + " |")
-    lines.append("|" + "|".join("---" if i < 2 or h == "metric" else "---:"
-                                for i, h in enumerate(header)) + "|")
+    text_columns = {"group", "benchmark", "metric", "vendor"}
+    lines.append("|" + "|".join("---" if h in text_columns else "---:" for h in header) + "|")
     for r in results:
         pct = r.get("percent_of_ceiling")
         row = [r.get("group", ""), r.get("name", ""), fmt(r.get("value")), r.get("metric", ""),
@@ -116,15 +116,15 @@ def chart(doc, path):
         same = [r for r in results if r.get("metric") == metric and r.get("value") is not None]
         panels.append((metric, same, "value", None, None))
     rows = max(len(p[1]) for p in panels)
-    fig, axes = plt.subplots(1, len(panels), figsize=(9 * len(panels), 1.2 + 0.28 * rows),
-                             squeeze=False)
+    height = max(3.0, 1.5 + 0.28 * rows)
+    fig, axes = plt.subplots(1, len(panels), figsize=(9 * len(panels), height), squeeze=False)
     for ax, (xlabel, rs, key, reference, reference_label) in zip(axes[0], panels):
         bar_panel(ax, [r["name"] for r in rs], [r[key] for r in rs],
                   [r.get("group", "") for r in rs], xlabel, reference, reference_label)
         ax.set_title(xlabel.split(" (")[0])
     machine = doc.get("machine") or {}
-    fig.suptitle(f"dlfs {doc.get('kind', '')} benchmarks, {doc.get('date', '')}\n"
-                 f"{machine.get('cpu', '')}" + (f" / {machine['gpu']}" if machine.get("gpu") else ""),
+    hardware = machine.get("cpu", "") + (f" / {machine['gpu']}" if machine.get("gpu") else "")
+    fig.suptitle(f"dlfs {doc.get('kind', '')} benchmarks, {doc.get('date', '')}\n{hardware}",
                  fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

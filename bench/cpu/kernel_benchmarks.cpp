@@ -232,26 +232,32 @@ void register_gemm() {
   struct GemmCase {
     std::string label;
     std::int64_t m, n, k;
+    bool trans_a = false, trans_b = false;
   };
   const std::vector<GemmCase> cases = {
       {"square", 2048, 2048, 2048},
       {"square", 512, 512, 512},
       // The forward GEMM of the VGG convolution below: W[128, 576] * col[576, 8*56*56].
       {"vgg conv fwd", 128, 25088, 576},
+      // Its backward GEMMs: dW[128, 576] = dY'[128, 25088] * col^T (K = the batch's pixels), and
+      // dcol[576, 25088] = W^T * dY' (K = 128 output channels).
+      {"vgg conv dW", 128, 576, 25088, false, true},
+      {"vgg conv dcol", 576, 25088, 128, true, false},
   };
   for (const GemmCase& c : cases) {
     const double flop = 2.0 * c.m * c.n * c.k;
-    register_benchmark("matmul " + c.label + " " + std::to_string(c.m) + "x" + std::to_string(c.n) +
-                           "x" + std::to_string(c.k),
-                       {"gemm", Measure::Flops, flop}, [c](benchmark::State& state) {
-                         Tensor a = random_tensor({c.m, c.k}, 21);
-                         Tensor b = random_tensor({c.k, c.n}, 22);
-                         Tensor out = Tensor::empty({c.m, c.n});
-                         for (auto _ : state) {
-                           kernels::matmul(a, false, b, false, out);
-                           benchmark::ClobberMemory();
-                         }
-                       });
+    register_benchmark(
+        "matmul " + c.label + " " + std::to_string(c.m) + "x" + std::to_string(c.n) + "x" +
+            std::to_string(c.k),
+        {"gemm", Measure::Flops, flop}, [c](benchmark::State& state) {
+          Tensor a = random_tensor(c.trans_a ? Shape{c.k, c.m} : Shape{c.m, c.k}, 21);
+          Tensor b = random_tensor(c.trans_b ? Shape{c.n, c.k} : Shape{c.k, c.n}, 22);
+          Tensor out = Tensor::empty({c.m, c.n});
+          for (auto _ : state) {
+            kernels::matmul(a, c.trans_a, b, c.trans_b, out);
+            benchmark::ClobberMemory();
+          }
+        });
   }
 }
 
