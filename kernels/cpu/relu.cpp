@@ -15,7 +15,11 @@ void relu_forward(const T* x, T* y, std::uint8_t* mask, std::int64_t n) {
 template <typename T>
 void relu_backward(const T* dy, const std::uint8_t* mask, T* dx, std::int64_t n) {
 #pragma omp parallel for simd if (n > 65536)
-  for (std::int64_t i = 0; i < n; ++i) dx[i] = mask[i] ? dy[i] : T(0);
+  for (std::int64_t i = 0; i < n; ++i) {
+    // Load unconditionally: a select, not a branch that mispredicts on random masks.
+    const T v = dy[i];
+    dx[i] = mask[i] ? v : T(0);
+  }
 }
 
 template void relu_forward<float>(const float*, float*, std::uint8_t*, std::int64_t);
