@@ -76,6 +76,10 @@ def parse_args():
     p.add_argument("--threads", type=int, default=os.cpu_count(),
                    help="CPU threads for both sides (dlfs: OMP_NUM_THREADS; PyTorch: "
                         "set_num_threads)")
+    p.add_argument("--omp-wait-policy", choices=["inherit", "passive", "active"],
+                   default="inherit",
+                   help="OMP_WAIT_POLICY for both sides (both use libgomp); passive stops idle "
+                        "threads spinning, which matters a lot on a shared machine")
     p.add_argument("--limit-train", type=int, default=0, help="first N training images (0: all)")
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--dlfs", default=os.path.join(ROOT, "build", "dlfs"))
@@ -155,6 +159,8 @@ def main():
     # Set before torch starts its thread pools: PyTorch's CPU ops parallelise with OpenMP, and a
     # pthread OpenBLAS under them must not spawn threads of its own (oversubscription).
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if args.omp_wait_policy != "inherit":
+        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
     torch = import_torch_or_reexec()
     if torch is None:
         print("compare_pytorch: skipped: torch is not importable here (python3-torch or pip "
@@ -184,7 +190,8 @@ def main():
         vendor += f" ({torch.cuda.get_device_name(0)})"
     print(f"compare_pytorch: {args.models} on {args.device}, {len(x)} images, batch "
           f"{args.batch_size}, {args.epochs} epoch(s), momentum SGD lr {args.lr}, "
-          f"{args.threads} CPU threads; dlfs vs {vendor}", flush=True)
+          f"{args.threads} CPU threads, OMP_WAIT_POLICY "
+          f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}; dlfs vs {vendor}", flush=True)
     results = []
     work = tempfile.mkdtemp(prefix="dlfs_compare_")
     try:
@@ -204,6 +211,7 @@ def main():
                 "extra": {"model": model, "input": "28", "batch_size": args.batch_size,
                           "device": args.device, "epochs": args.epochs,
                           "train_images": len(x), "threads": args.threads,
+                          "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
                           "optimizer": f"momentum SGD (PyTorch form) lr {args.lr} m 0.9",
                           "dlfs_train_loss": dlfs_loss, "pytorch_train_loss": torch_loss,
                           "dlfs_peak_host_bytes": summary.get("peak_host_bytes"),
