@@ -6,5 +6,6 @@ int info_command(int argc, char** argv);
 int models_command(int argc, char** argv);
 int train_command(int argc, char** argv);
 int eval_command(int argc, char** argv);
+int bench_command(int argc, char** argv);
 
 }  // namespace dlfs::app

@@ -18,7 +18,8 @@ const char* kHelp =
     "  train    train a model on Fashion-MNIST (or any MNIST-format directory)\n"
     "  eval     evaluate a checkpoint on the test set\n"
     "  models   list the models with their parameter counts\n"
-    "  info     the build (CUDA, cuDNN) and the devices this machine has\n";
+    "  info     the build (CUDA, cuDNN) and the devices this machine has\n"
+    "  bench    training throughput (images/s) and peak memory per model and batch size\n";
 
 }  // namespace
 
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
     if (command == "eval") return dlfs::app::eval_command(argc, argv);
     if (command == "models") return dlfs::app::models_command(argc, argv);
     if (command == "info") return dlfs::app::info_command(argc, argv);
+    if (command == "bench") return dlfs::app::bench_command(argc, argv);
     std::fprintf(stderr, "dlfs: unknown command '%s'; see dlfs --help\n", command.c_str());
     return 2;
   } catch (const dlfs::InputError& e) {

@@ -3,7 +3,10 @@
 evaluates it on the Fashion-MNIST test set, and prints the accuracy beside the one dlfs reports.
 
 usage: python3 bench/check_pytorch_load.py runs/lenet5/model.safetensors [DATA_DIR]
-Needs torch and safetensors (Debian: python3-torch; pip: safetensors).
+Needs torch and safetensors (Debian: python3-torch; pip: safetensors); when the python3 on PATH
+lacks torch, the script re-runs itself under /usr/bin/python3. Every model with a twin in
+bench/pytorch_models.py works: the MLPs, the book's convnets, lenet5, the 28x28 VGGs, resnet20
+(28 and 32) and resnet18/34/50 (28 and 224).
 """
 import gzip
 import json
@@ -11,8 +14,13 @@ import os
 import subprocess
 import sys
 
+try:
+    import torch
+except ImportError:  # Debian's python3-torch is installed for the system Python only
+    if os.path.exists("/usr/bin/python3") and sys.executable != "/usr/bin/python3":
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    raise
 import numpy as np
-import torch
 from safetensors.torch import load_file, safe_open
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -62,8 +70,8 @@ def main():
     ours = json.loads(subprocess.check_output(
         [dlfs, "eval", "--checkpoint", checkpoint, "--data", data_dir, "--device", "cpu",
          "--json"]))
-    print(f"{checkpoint}: {meta['dlfs_model']} loaded into PyTorch {torch.__version__} "
-          f"with load_state_dict(strict=True)")
+    print(f"{checkpoint}: {meta['dlfs_model']}@{meta['dlfs_variant']} ({len(state)} tensors) "
+          f"loaded into PyTorch {torch.__version__} with load_state_dict(strict=True)")
     print(f"  PyTorch: test accuracy {accuracy:.4f}  loss {loss:.4f}")
     print(f"  dlfs:    test accuracy {ours['test_accuracy']:.4f}  loss {ours['test_loss']:.4f}")
     same = abs(accuracy - ours["test_accuracy"]) < 1e-9 and abs(loss - ours["test_loss"]) < 1e-4

@@ -119,6 +119,102 @@ def vgg_small(name, classes=10):
     return Sequential(layers)
 
 
+class BasicBlock(nn.Module):
+    """dlfs's basic residual block (models/resnet.cpp), with torchvision's module names."""
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu1 = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample(inplanes, planes, stride)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
+        out += x if self.downsample is None else self.downsample(x)
+        return self.relu(out)
+
+
+class Bottleneck(nn.Module):
+    """dlfs's bottleneck block (1x1, 3x3 with the stride, 1x1 to 4x the width)."""
+    expansion = 4
+
+    def __init__(self, inplanes, planes, stride):
+        super().__init__()
+        width, out = planes, planes * 4
+        self.conv1 = nn.Conv2d(inplanes, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu1 = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(width, width, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.relu2 = nn.ReLU(inplace=True)
+        self.conv3 = nn.Conv2d(width, out, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out)
+        self.downsample = downsample(inplanes, planes, stride, 4)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        out = self.relu1(self.bn1(self.conv1(x)))
+        out = self.relu2(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        out += x if self.downsample is None else self.downsample(x)
+        return self.relu(out)
+
+
+def downsample(inplanes, planes, stride, expansion=1):
+    """The 1x1 conv + BN shortcut ("downsample.0", "downsample.1") where the shape changes."""
+    out = planes * expansion
+    if stride == 1 and inplanes == out:
+        return None
+    return nn.Sequential(nn.Conv2d(inplanes, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+
+
+class ResNet(nn.Module):
+    """dlfs's ResNets: torchvision's resnet18/34/50 at 224 (7x7 stem, max-pool); at 28 a 3x3
+    stride-1 stem without max-pool on 1-channel images; resnet20 is the CIFAR net (16-32-64)
+    on 1x28x28 or 3x32x32 images."""
+
+    def __init__(self, name, size=28, classes=10):
+        super().__init__()
+        block = Bottleneck if name == "resnet50" else BasicBlock
+        blocks = {"resnet18": [2, 2, 2, 2], "resnet34": [3, 4, 6, 3], "resnet50": [3, 4, 6, 3],
+                  "resnet20": [3, 3, 3]}[name]
+        widths = [16, 32, 64] if name == "resnet20" else [64, 128, 256, 512]
+        in_channels = 1 if size == 28 else 3
+        self.imagenet = size == 224
+        if self.imagenet:
+            self.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
+        else:
+            self.conv1 = nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1) if self.imagenet else None
+        channels = widths[0]
+        for stage, (count, width) in enumerate(zip(blocks, widths)):
+            layers = []
+            for i in range(count):
+                stride = 2 if stage > 0 and i == 0 else 1
+                layers.append(block(channels, width, stride))
+                channels = width * block.expansion
+            self.add_module(f"layer{stage + 1}", nn.Sequential(*layers))
+        self.stages = len(blocks)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(channels, classes)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        if self.maxpool is not None:
+            x = self.maxpool(x)
+        for stage in range(self.stages):
+            x = getattr(self, f"layer{stage + 1}")(x)
+        return self.fc(self.flatten(self.avgpool(x)))
+
+
 def build(name, size=28, classes=10):
     if name in ("two-layer-net", "mlp", "mlp-bn", "mlp-dropout"):
         return mlp(name, classes)
@@ -130,4 +226,8 @@ def build(name, size=28, classes=10):
         return deep_convnet(classes)
     if name.startswith("vgg") and size == 28:
         return vgg_small(name, classes)
+    if name in ("resnet18", "resnet34", "resnet50") and size in (28, 224):
+        return ResNet(name, size, classes)
+    if name == "resnet20" and size in (28, 32):
+        return ResNet(name, size, classes)
     raise ValueError(f"no PyTorch twin for {name} at {size}")

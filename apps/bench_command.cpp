@@ -1,0 +1,308 @@
+// dlfs bench: training throughput. For each model, device and batch size it runs full training
+// steps (forward in Train mode, backward, one optimizer step) on synthetic input of the model's
+// input shape, warm-up steps first, then timed steps, and reports images/s and the pools' peak
+// memory, as a table and, with --json-out, as the common benchmark results JSON.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <cblas.h>
+
+#if DLFS_HAVE_CUDA
+#include <cuda_runtime_api.h>
+#endif
+#if DLFS_HAVE_CUDNN
+#include <cudnn.h>
+#endif
+
+#include "apps/commands.hpp"
+#include "apps/options.hpp"
+#include "apps/run_setup.hpp"
+#include "models/catalog.hpp"
+#include "models/init.hpp"
+#include "optim/make_optimizer.hpp"
+#include "runtime/device_pools.hpp"
+#include "runtime/json.hpp"
+
+namespace dlfs::app {
+
+namespace {
+
+// The issue's list: MLP, LeNet, a small VGG and ResNet-20 on 28x28 inputs; the ImageNet-sized
+// nets only where a GPU makes them worth timing.
+const char* kSmallModels = "mlp,lenet5,vgg11-bn,resnet20";
+const char* kGpuModels = "vgg16@224,resnet18@224,resnet50@224";
+
+struct ModelSpec {
+  std::string name, variant;  // variant "" = the catalog default
+};
+
+struct Measurement {
+  std::string model, variant, device, optimizer;
+  std::int64_t batch_size = 0, parameters = 0, warmup = 0, steps = 0;
+  double seconds = 0.0, images_per_second = 0.0;
+  std::size_t peak_bytes = 0;       // peak of the device's pool (the host pool on the CPU)
+  std::size_t peak_host_bytes = 0;  // peak of the host pool
+};
+
+std::vector<std::string> split_list(const std::string& text, const std::string& option) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.push_back(item);
+  if (out.empty()) throw InputError("option --" + option + " names nothing");
+  return out;
+}
+
+std::vector<ModelSpec> parse_models(const std::string& text) {
+  std::vector<ModelSpec> out;
+  for (const std::string& item : split_list(text, "models")) {
+    const auto at = item.find('@');
+    ModelSpec s{item.substr(0, at), at == std::string::npos ? "" : item.substr(at + 1)};
+    build_model(s.name, s.variant);  // unknown names and sizes fail now, listing what exists
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<std::int64_t> parse_batch_sizes(const std::string& text) {
+  std::vector<std::int64_t> out;
+  for (const std::string& item : split_list(text, "batch-sizes")) {
+    char* end = nullptr;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    if (*end != '\0' || v < 1 || v > (1 << 20))
+      throw InputError("option --batch-sizes: '" + item + "' is not a batch size in [1, 1048576]");
+    out.push_back(v);
+  }
+  return out;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Images N(0, 1) and labels uniform over the classes, made once on the host and moved once:
+// the benchmark times the model, not data loading.
+void synthetic_batch(const Model& model, std::int64_t batch, const Device& device,
+                     std::uint64_t seed, Tensor& images, Tensor& labels) {
+  Generator gen(seed);
+  std::vector<std::int64_t> dims = {batch};
+  for (int i = 0; i < model.input_shape.ndim(); ++i) dims.push_back(model.input_shape[i]);
+  images = Tensor::empty(Shape(dims));
+  images.normal_(gen);
+  std::vector<std::int32_t> y(static_cast<std::size_t>(batch));
+  for (auto& v : y)
+    v = static_cast<std::int32_t>(gen.below(static_cast<std::uint64_t>(model.classes)));
+  labels = Tensor::from_vector(y, Shape({batch}));
+  images = images.to(device);
+  labels = labels.to(device);
+}
+
+struct StepPlan {
+  std::int64_t warmup = 2;
+  std::int64_t steps = 0;  // 0: as many as fill min_seconds, estimated from the warm-up
+  double min_seconds = 2.0;
+};
+
+Measurement measure(const ModelSpec& spec, std::int64_t batch, const Device& device,
+                    const optim::OptimizerConfig& opt_config, const StepPlan& plan,
+                    std::uint64_t seed) {
+  Model model = build_model(spec.name, spec.variant);
+  Generator init_gen(seed);
+  initialize(model, InitScheme::Auto, init_gen);
+  model.graph.to(device);
+  auto optimizer = optim::make_optimizer(opt_config, parameter_pointers(model));
+  Tensor images, labels;
+  synthetic_batch(model, batch, device, seed + 1, images, labels);
+
+  CachingPool& pool = memory_pool(device);
+  CachingPool& host_pool = memory_pool(Device::cpu());
+  pool.reset_peaks();
+  host_pool.reset_peaks();
+
+  auto step = [&]() {
+    Tensor loss = model.graph.run({{Model::kInput, images}, {Model::kLabels, labels}},
+                                  Model::kLossNode, Mode::Train);
+    model.graph.backward(Model::kLossNode);
+    optimizer->step();
+    return loss;
+  };
+  Measurement m;
+  m.model = model.name;
+  m.variant = model.variant;
+  m.device = device.str();
+  m.optimizer = optimizer->name();
+  m.batch_size = batch;
+  m.parameters = model.graph.parameter_count();
+  m.warmup = plan.warmup;
+
+  auto warm_start = std::chrono::steady_clock::now();
+  Tensor loss;
+  for (std::int64_t i = 0; i < plan.warmup; ++i) loss = step();
+  if (loss.defined()) loss.to_vector<float>();
+  const double warm_seconds = seconds_since(warm_start);
+
+  m.steps = plan.steps;
+  if (m.steps == 0) {
+    const double per_step = plan.warmup > 0 ? warm_seconds / static_cast<double>(plan.warmup) : 0;
+    m.steps = per_step > 0 ? static_cast<std::int64_t>(plan.min_seconds / per_step) + 1 : 10;
+    m.steps = std::clamp<std::int64_t>(m.steps, 3, 1000);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (std::int64_t i = 0; i < m.steps; ++i) loss = step();
+  // Reading the loss waits for the device to finish every step queued before it.
+  const float last_loss = loss.to_vector<float>()[0];
+  m.seconds = seconds_since(start);
+  if (!std::isfinite(last_loss))
+    throw Error("dlfs bench: the loss of " + m.model + "@" + m.variant + " at batch " +
+                std::to_string(batch) + " became non-finite; try a smaller --lr");
+  m.images_per_second = static_cast<double>(batch * m.steps) / m.seconds;
+  m.peak_bytes = pool.stats().peak_allocated_bytes;
+  m.peak_host_bytes = host_pool.stats().peak_allocated_bytes;
+  return m;
+}
+
+std::string cpu_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      return colon == std::string::npos ? line
+                                        : line.substr(line.find_first_not_of(" ", colon + 1));
+    }
+  return "unknown";
+}
+
+std::string gpu_name_json(const Device& device) {
+#if DLFS_HAVE_CUDA
+  if (device.is_cuda()) {
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, device.index) == cudaSuccess) return json_quote(prop.name);
+  }
+#else
+  (void)device;
+#endif
+  return "null";
+}
+
+std::string versions_json() {
+  std::string cuda = "null", cudnn = "null";
+#if DLFS_HAVE_CUDA
+  int runtime = 0;
+  if (cudaRuntimeGetVersion(&runtime) == cudaSuccess)
+    cuda = json_quote(std::to_string(runtime / 1000) + "." + std::to_string(runtime % 1000 / 10));
+#endif
+#if DLFS_HAVE_CUDNN
+  cudnn = json_quote(std::to_string(cudnnGetVersion()));
+#endif
+  return std::string("{\"dlfs\": \"0.1.0\", \"compiler\": ") + json_quote(__VERSION__) +
+         ", \"cuda\": " + cuda + ", \"cudnn\": " + cudnn +
+         ", \"openblas\": " + json_quote(openblas_get_config()) + ", \"torch\": null}";
+}
+
+std::string iso_date() {
+  const std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return buf;
+}
+
+void write_json(const std::string& path, const std::vector<Measurement>& results,
+                const Device& device) {
+  std::ofstream out(path);
+  if (!out) throw InputError("--json-out " + path + ": cannot write there");
+  out << "{\n  \"kind\": \"training\",\n  \"date\": \"" << iso_date() << "\",\n"
+      << "  \"machine\": {\"cpu\": " << json_quote(cpu_name())
+      << ", \"cores\": " << std::thread::hardware_concurrency()
+      << ", \"gpu\": " << gpu_name_json(device) << "},\n"
+      << "  \"versions\": " << versions_json() << ",\n"
+      << "  \"ceilings\": {\"copy_GBps\": null, \"sgemm_GFLOPs\": null},\n"
+      << "  \"results\": [";
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const Measurement& m = results[i];
+    char value[32];
+    std::snprintf(value, sizeof value, "%.2f", m.images_per_second);
+    out << (i ? ",\n" : "\n") << "    {\"group\": \"training\", \"name\": "
+        << json_quote(m.model + "@" + m.variant + " batch " + std::to_string(m.batch_size) + " " +
+                      m.device)
+        << ", \"metric\": \"images/s\", \"value\": " << value
+        << ", \"ceiling\": null, \"percent_of_ceiling\": null, \"vendor\": null, "
+           "\"vendor_value\": null, \"ratio_to_vendor\": null,\n     \"extra\": {\"model\": "
+        << json_quote(m.model) << ", \"input\": " << json_quote(m.variant)
+        << ", \"batch_size\": " << m.batch_size << ", \"device\": " << json_quote(m.device)
+        << ", \"optimizer\": " << json_quote(m.optimizer) << ", \"parameters\": " << m.parameters
+        << ", \"warmup_steps\": " << m.warmup << ", \"timed_steps\": " << m.steps
+        << ", \"seconds\": " << m.seconds << ", \"peak_memory_bytes\": " << m.peak_bytes
+        << ", \"peak_host_memory_bytes\": " << m.peak_host_bytes << "}}";
+  }
+  out << "\n  ]\n}\n";
+}
+
+}  // namespace
+
+int bench_command(int argc, char** argv) {
+  Options o("bench",
+            "Measures training throughput (forward, backward and optimizer step) in images/s "
+            "and peak pool memory, per model, device and batch size, on synthetic input.");
+  o.add("models", "LIST", "comma-separated models, each NAME or NAME@SIZE (e.g. resnet18@224)",
+        std::string(kSmallModels) + ", plus " + kGpuModels + " on a GPU");
+  o.add("device", "NAME", "auto, cpu, cuda or cuda:N", "auto");
+  o.add("batch-sizes", "LIST", "comma-separated batch sizes", "64,128");
+  o.add("warmup", "N", "untimed steps before timing", "2");
+  o.add("steps", "N", "timed steps (0: enough to fill --min-time)", "0");
+  o.add("min-time", "S", "seconds of timed steps when --steps is 0", "2");
+  o.add("optimizer", "NAME", "sgd, momentum, nesterov, adagrad, rmsprop or adam", "momentum");
+  o.add("lr", "X", "learning rate (small: synthetic labels are noise)", "0.001");
+  o.add("seed", "N", "seed for initialisation and the synthetic batch", "0");
+  o.add("json-out", "FILE", "also write the results as benchmark JSON");
+  if (!o.parse(argc, argv, 2)) return 0;
+
+  const Device device = Device::parse(o.text("device"));
+  std::string model_list = o.text("models");
+  if (!o.given("models"))
+    model_list = device.is_cuda() ? std::string(kSmallModels) + "," + kGpuModels : kSmallModels;
+  const std::vector<ModelSpec> models = parse_models(model_list);
+  const std::vector<std::int64_t> batch_sizes = parse_batch_sizes(o.text("batch-sizes"));
+  StepPlan plan;
+  plan.warmup = o.integer("warmup", 0, 1000000);
+  plan.steps = o.integer("steps", 0, 1000000);
+  plan.min_seconds = o.real("min-time", 0.0, 3600.0);
+  optim::OptimizerConfig opt_config;
+  opt_config.name = o.text("optimizer");
+  opt_config.lr = o.real("lr", 0.0, 1e6);
+  const auto seed = static_cast<std::uint64_t>(o.integer("seed", 0, INT64_MAX));
+
+  std::printf("dlfs bench: training throughput on %s (%s), %s, warm-up %lld steps\n",
+              device.str().c_str(), device.is_cuda() ? cuda_status().c_str() : cpu_name().c_str(),
+              opt_config.name.c_str(), static_cast<long long>(plan.warmup));
+  std::printf("%-14s %5s %6s %6s %9s %11s %10s\n", "model", "input", "batch", "steps", "ms/step",
+              "images/s", "peak MiB");
+  std::fflush(stdout);
+  std::vector<Measurement> results;
+  for (const ModelSpec& spec : models) {
+    for (std::int64_t batch : batch_sizes) {
+      const Measurement m = measure(spec, batch, device, opt_config, plan, seed);
+      std::printf("%-14s %5s %6lld %6lld %9.2f %11.1f %10.1f\n", m.model.c_str(), m.variant.c_str(),
+                  static_cast<long long>(m.batch_size), static_cast<long long>(m.steps),
+                  1000.0 * m.seconds / m.steps, m.images_per_second, m.peak_bytes / 1048576.0);
+      std::fflush(stdout);
+      results.push_back(m);
+    }
+  }
+  if (o.given("json-out")) {
+    write_json(o.text("json-out"), results, device);
+    std::printf("wrote %s\n", o.text("json-out").c_str());
+  }
+  return 0;
+}
+
+}  // namespace dlfs::app

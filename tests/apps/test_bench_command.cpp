@@ -1,0 +1,75 @@
+// `dlfs bench` on the CPU with tiny step counts: every model/batch pair gets a positive
+// throughput and a peak memory in the common results JSON.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "apps/commands.hpp"
+#include "runtime/error.hpp"
+#include "runtime/json.hpp"
+
+namespace dlfs::app {
+namespace {
+
+int bench(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return bench_command(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(BenchCommand, WritesPositiveThroughputForEachModelAndBatchSize) {
+  const std::string out =
+      ::testing::TempDir() + "dlfs_bench_" + std::to_string(::getpid()) + ".json";
+  testing::internal::CaptureStdout();
+  ASSERT_EQ(bench({"dlfs", "bench", "--models", "two-layer-net,lenet5", "--batch-sizes", "4,8",
+                   "--device", "cpu", "--warmup", "1", "--steps", "2", "--json-out", out}),
+            0);
+  const std::string table = testing::internal::GetCapturedStdout();
+  EXPECT_NE(table.find("lenet5"), std::string::npos) << table;
+
+  const JsonValue doc = parse_json(read(out));
+  EXPECT_EQ(doc.find("kind")->string, "training");
+  ASSERT_NE(doc.find("machine"), nullptr);
+  EXPECT_GT(doc.find("machine")->find("cores")->number, 0);
+  const JsonValue* results = doc.find("results");
+  ASSERT_NE(results, nullptr);
+  ASSERT_EQ(results->array.size(), 4u);
+  const char* expected_models[] = {"two-layer-net", "two-layer-net", "lenet5", "lenet5"};
+  const int expected_batches[] = {4, 8, 4, 8};
+  for (std::size_t i = 0; i < 4; ++i) {
+    const JsonValue& r = results->array[i];
+    EXPECT_EQ(r.find("metric")->string, "images/s");
+    EXPECT_GT(r.find("value")->number, 0.0) << r.find("name")->string;
+    const JsonValue* extra = r.find("extra");
+    ASSERT_NE(extra, nullptr);
+    EXPECT_EQ(extra->find("model")->string, expected_models[i]);
+    EXPECT_EQ(extra->find("batch_size")->integer, expected_batches[i]);
+    EXPECT_EQ(extra->find("device")->string, "cpu");
+    EXPECT_EQ(extra->find("timed_steps")->integer, 2);
+    // At least the activations of one batch of 28x28 images were live at the peak.
+    EXPECT_GT(extra->find("peak_memory_bytes")->integer, expected_batches[i] * 28 * 28 * 4);
+  }
+}
+
+TEST(BenchCommand, AcceptsAVariantAndRejectsUnknownModels) {
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(bench({"dlfs", "bench", "--models", "lenet5@32", "--batch-sizes", "2", "--device",
+                   "cpu", "--warmup", "0", "--steps", "1"}),
+            0);
+  EXPECT_NE(testing::internal::GetCapturedStdout().find("lenet5"), std::string::npos);
+  EXPECT_THROW(bench({"dlfs", "bench", "--models", "no-such-net", "--device", "cpu"}), InputError);
+  EXPECT_THROW(bench({"dlfs", "bench", "--models", "lenet5@99", "--device", "cpu"}), InputError);
+  EXPECT_THROW(bench({"dlfs", "bench", "--batch-sizes", "0", "--device", "cpu"}), InputError);
+}
+
+}  // namespace
+}  // namespace dlfs::app
