@@ -17,7 +17,8 @@ case "$job" in
 esac
 
 packages=(build-essential cmake ninja-build ccache pkg-config python3
-          libopenblas-openmp-dev libgtest-dev libbenchmark-dev zlib1g-dev dataset-fashion-mnist)
+          libopenblas-openmp-dev libgtest-dev libbenchmark-dev zlib1g-dev dataset-fashion-mnist
+          python3-matplotlib clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
