@@ -79,6 +79,11 @@ std::string Options::help() const {
   return out;
 }
 
+void Options::set(const std::string& name, const std::string& value) {
+  spec(name);  // throws for an undeclared option
+  values_[name] = value;
+}
+
 bool Options::given(const std::string& name) const {
   spec(name);
   return values_.count(name) > 0;

@@ -26,6 +26,11 @@ class Options {
   // True when the command declares --name (shared code serves several commands).
   bool declared(const std::string& name) const { return specs_.count(name) > 0; }
   bool given(const std::string& name) const;
+  // Sets --name as if it had been given (a flag: value "1"); used to restore a resumed run's
+  // options. Throws when the option is not declared.
+  void set(const std::string& name, const std::string& value);
+  // Names of the declared options, in declaration order.
+  const std::vector<std::string>& names() const { return order_; }
   bool flag(const std::string& name) const;
   std::string text(const std::string& name) const;
   // Typed accessors; each checks the text and names the option in its error.

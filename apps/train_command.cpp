@@ -4,14 +4,18 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 
 #include "apps/commands.hpp"
+#include "apps/interrupt.hpp"
 #include "apps/options.hpp"
 #include "apps/run_setup.hpp"
 #include "apps/trainer.hpp"
+#include "apps/training_state.hpp"
 #include "data/mnist_format.hpp"
 #include "data/normalization.hpp"
 #include "data/validation_split.hpp"
@@ -34,8 +38,7 @@ void declare_options(Options& o) {
   o.add("epochs", "N", "passes over the training split", "5");
   o.add("batch-size", "N", "mini-batch size", "32");
   o.add("optimizer", "NAME", "sgd, momentum, nesterov, adagrad, rmsprop or adam", "adam");
-  o.add("lr", "X",
-        "learning rate (default: 0.002 for adam, the book's default for the others)");
+  o.add("lr", "X", "learning rate (default: 0.002 for adam, the book's default for the others)");
   o.add("weight-decay", "X", "L2 weight decay lambda (the book's lambda/2 |W|^2)", "0");
   o.add("momentum", "X", "momentum for momentum and nesterov", "0.9");
   o.add_flag("pytorch-style", "use PyTorch's update rules instead of the book's");
@@ -48,7 +51,13 @@ void declare_options(Options& o) {
   o.add("shuffle", "on|off", "shuffle the training split each epoch", "on");
   o.add("normalize", "on|off", "standardise pixels with the training split's mean and std", "on");
   o.add("init-from", "FILE", "start from the weights in a dlfs checkpoint (fine-tuning)");
-  o.add("out", "DIR", "where metrics.csv, summary.json and model.safetensors go", "runs/<model>");
+  o.add("resume", "FILE",
+        "continue the run saved in FILE (DIR/train_state.safetensors, written at every epoch's "
+        "end and on Ctrl-C) with its settings; --out, --epochs, --lr, --data, --device may "
+        "change");
+  o.add("out", "DIR",
+        "where metrics.csv, summary.json, model.safetensors and train_state.safetensors go",
+        "runs/<model> (with --resume: FILE's directory)");
   o.add_flag("quiet", "no progress bar");
 }
 
@@ -61,6 +70,75 @@ void make_directories(const std::string& path) {
     }
     if (i < path.size()) partial += path[i];
   }
+}
+
+// The options a training state records: those the user gave that shape the run (defaults
+// apply again on resume).
+bool recorded_option(const std::string& name) {
+  return name != "resume" && name != "out" && name != "quiet" && name != "init-from" &&
+         name != "help";
+}
+
+// Options a resumed run may change; the others must match the run being resumed.
+bool changeable_on_resume(const std::string& name) {
+  return name == "epochs" || name == "lr" || name == "data" || name == "device";
+}
+
+std::map<std::string, std::string> recorded_options(const Options& o) {
+  std::map<std::string, std::string> out;
+  for (const std::string& name : o.names())
+    if (recorded_option(name) && o.given(name)) out[name] = o.text(name);
+  return out;
+}
+
+// Fills the options from the resumed run's record; a given option that contradicts it is an
+// error, unless it is one a resumed run may change.
+void apply_resumed_options(Options& o, const std::map<std::string, std::string>& recorded,
+                           const std::string& path) {
+  if (o.given("init-from"))
+    throw InputError("--init-from and --resume exclude each other: a resumed run has its weights");
+  for (const auto& [name, value] : recorded) {
+    if (!o.declared(name) || !recorded_option(name)) continue;
+    if (o.given(name)) {
+      if (o.text(name) != value && !changeable_on_resume(name))
+        throw InputError("--" + name + " " + o.text(name) + " differs from the run in " + path +
+                         " (" + (value.empty() ? "not given" : value) +
+                         "); a resumed run keeps its settings");
+      continue;
+    }
+    o.set(name, value);
+  }
+  // Options given now that the run did not have: only the changeable ones.
+  for (const std::string& name : o.names())
+    if (recorded_option(name) && o.given(name) && !recorded.count(name) &&
+        !changeable_on_resume(name))
+      throw InputError("--" + name + " was not set in the run in " + path +
+                       "; a resumed run keeps its settings");
+}
+
+std::string parent_directory(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+constexpr const char* kMetricsHeader =
+    "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,images_per_second,"
+    "seconds\n";
+
+// Opens metrics.csv for appending. A resumed run keeps the header and the rows of the epochs
+// it had completed (later rows belong to work it is about to redo); a new run starts afresh.
+std::ofstream open_metrics(const std::string& path, bool resuming, std::int64_t epochs_done) {
+  std::string kept = kMetricsHeader;
+  if (resuming) {
+    std::ifstream in(path);
+    std::string line;
+    for (int row = 0; std::getline(in, line); ++row)
+      if (row > 0 && std::atoll(line.c_str()) <= epochs_done) kept += line + "\n";
+  }
+  std::ofstream out(path, std::ios::trunc);
+  out << kept;
+  return out;
 }
 
 std::string format(const char* fmt, double v) {
@@ -77,6 +155,18 @@ int train_command(int argc, char** argv) {
             "accuracy each epoch and test accuracy once at the end.");
   declare_options(o);
   if (!o.parse(argc, argv, 2)) return 0;
+
+  // A resumed run takes its settings from the state file.
+  const bool resuming = o.given("resume");
+  const std::string resume_path = resuming ? o.text("resume") : "";
+  SafetensorsContents resume_contents;
+  TrainingState resumed;
+  if (resuming) {
+    resume_contents = load_safetensors(resume_path);
+    resumed = read_training_state(resume_contents, resume_path);
+    apply_resumed_options(o, resumed.options, resume_path);
+    if (!o.given("out")) o.set("out", parent_directory(resume_path));
+  }
 
   const auto wall_start = std::chrono::steady_clock::now();
   RunSetup setup = make_run_setup(o);
@@ -116,15 +206,16 @@ int train_command(int argc, char** argv) {
     const std::string path = o.text("init-from");
     load_weights(model, load_safetensors(path), path);
   }
+  seed_dropout(model, seed);
   model.graph.to(setup.device);
   auto optimizer = optim::make_optimizer(opt_config, parameter_pointers(model));
   auto schedule = optim::parse_schedule(o.text("schedule"), optimizer->learning_rate(), epochs);
+  if (resuming) restore_training_state(resume_contents, resume_path, model, *optimizer);
+  resume_contents = SafetensorsContents{};  // its tensors are copied; free the host memory
 
   make_directories(out_dir);
-  std::ofstream metrics(out_dir + "/metrics.csv");
+  std::ofstream metrics = open_metrics(out_dir + "/metrics.csv", resuming, resumed.epoch);
   if (!metrics) throw InputError("--out " + out_dir + ": cannot write metrics.csv there");
-  metrics << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,"
-             "images_per_second,seconds\n";
 
   std::printf(
       "dlfs train: %s (%lld parameters) on %s; %lld train / %lld validation / %lld test "
@@ -135,6 +226,13 @@ int train_command(int argc, char** argv) {
       static_cast<long long>(setup.data.test.size()), optimizer->name().c_str(),
       schedule->describe().c_str(), static_cast<long long>(batch_size),
       static_cast<long long>(epochs));
+  if (resuming && resumed.epoch >= epochs)
+    std::printf("the run in %s has finished its %lld epochs; testing it\n", resume_path.c_str(),
+                static_cast<long long>(epochs));
+  else if (resuming)
+    std::printf("resuming %s at epoch %lld, batch %lld\n", resume_path.c_str(),
+                static_cast<long long>(resumed.epoch + 1),
+                static_cast<long long>(resumed.progress.batches_done));
   std::fflush(stdout);
 
   data::BatchIterator batches(split.train, batch_size, shuffle, seed);
@@ -144,23 +242,44 @@ int train_command(int argc, char** argv) {
   // never again. From there on a training step should make no raw allocation.
   const std::int64_t warmup_epochs = epochs > 2 ? 2 : 1;
   PoolCounters after_warmup;
-  double images_per_second_sum = 0.0, best_val = 0.0;
+  double images_per_second_sum = resumed.images_per_second_sum;
+  double best_val = resumed.best_validation_accuracy;
   const std::string checkpoint = out_dir + "/model.safetensors";
-  for (std::int64_t epoch = 0; epoch < epochs; ++epoch) {
+  const std::string state_path = out_dir + "/train_state.safetensors";
+  const std::int64_t first_epoch = resumed.epoch;
+  InterruptGuard interrupt_guard;
+  for (std::int64_t epoch = first_epoch; epoch < epochs; ++epoch) {
     optimizer->set_learning_rate(schedule->at(epoch));
     batches.start_epoch(epoch);
+    EpochProgress progress;
+    if (epoch == first_epoch) progress = resumed.progress;
+    batches.skip(progress.batches_done);
     ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
                     batches.batches_per_epoch(), !o.flag("quiet"));
     EpochResult r;
     try {
-      r = trainer.train_epoch(batches, epoch, &bar);
+      r = trainer.train_epoch(batches, epoch, &bar, progress);
     } catch (const DivergenceError& e) {
       bar.finish();
-      throw DivergenceError(std::string(e.what()) +
-                            (epoch > 0 ? "; the last good weights are in " + checkpoint
-                                       : std::string("; no checkpoint was written")));
+      throw DivergenceError(
+          std::string(e.what()) +
+          (epoch > 0 ? "; the last good weights are in " + checkpoint + " and " + state_path
+                     : std::string("; no checkpoint was written")));
     }
     bar.finish();
+    if (r.interrupted) {
+      TrainingState state{epoch, r.progress, best_val, images_per_second_sum, recorded_options(o)};
+      save_training_state(state_path, model, *optimizer, state, checkpoint_metadata(setup, epoch));
+      const int signal_number = interrupt_signal();
+      std::printf(
+          "interrupted at epoch %lld, batch %lld of %lld; saved %s\n"
+          "continue with: dlfs train --resume %s\n",
+          static_cast<long long>(epoch + 1), static_cast<long long>(r.progress.batches_done),
+          static_cast<long long>(batches.batches_per_epoch()), state_path.c_str(),
+          state_path.c_str());
+      std::fflush(stdout);
+      return 128 + (signal_number > 0 ? signal_number : SIGINT);
+    }
     EvalResult val;
     if (split.validation.size() > 0) val = evaluate(model, split.validation, batch_size);
     best_val = std::max(best_val, val.accuracy);
@@ -176,7 +295,11 @@ int train_command(int argc, char** argv) {
             << "," << r.seconds << "\n";
     metrics.flush();
     save_model(checkpoint, model, checkpoint_metadata(setup, epoch + 1));
-    if (epoch + 1 == warmup_epochs) after_warmup = pool_counters(setup.device);
+    save_training_state(
+        state_path, model, *optimizer,
+        TrainingState{epoch + 1, {}, best_val, images_per_second_sum, recorded_options(o)},
+        checkpoint_metadata(setup, epoch + 1));
+    if (epoch + 1 == first_epoch + warmup_epochs) after_warmup = pool_counters(setup.device);
   }
   const PoolCounters at_end = pool_counters(setup.device);
 
@@ -221,7 +344,8 @@ int train_command(int argc, char** argv) {
           << "  \"device_pool\": " << device_stats << "\n"
           << "}\n";
   std::printf(
-      "peak memory: host %.1f MiB%s; wrote %s/{metrics.csv,summary.json,model.safetensors}\n",
+      "peak memory: host %.1f MiB%s; wrote "
+      "%s/{metrics.csv,summary.json,model.safetensors,train_state.safetensors}\n",
       host.peak_allocated_bytes / 1048576.0,
       setup.device.is_cuda()
           ? format(", device %.1f MiB",

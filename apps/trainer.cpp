@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "apps/batch_metrics.hpp"
+#include "apps/interrupt.hpp"
 
 namespace dlfs::app {
 
@@ -14,13 +15,15 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 EpochResult Trainer::train_epoch(data::BatchIterator& batches, std::int64_t epoch,
-                                 ProgressBar* progress) {
+                                 ProgressBar* progress, const EpochProgress& resume_from) {
   EpochResult result;
+  EpochProgress& p = result.progress;
+  p = resume_from;
   const auto start = std::chrono::steady_clock::now();
-  double loss_sum = 0.0;
-  std::int64_t correct = 0, batch_index = 0;
+  const double seconds_before = p.seconds;
+  const std::int64_t samples_before = p.samples;
   data::Batch batch;
-  while (batches.next(batch)) {
+  while (!interrupt_requested() && batches.next(batch)) {
     const std::int64_t n = batch.size();
     Tensor loss = model_.graph.run({{Model::kInput, batch.images}, {Model::kLabels, batch.labels}},
                                    Model::kLossNode, Mode::Train);
@@ -30,23 +33,26 @@ EpochResult Trainer::train_epoch(data::BatchIterator& batches, std::int64_t epoc
       throw DivergenceError("the loss became " +
                             std::string(std::isnan(loss_value) ? "NaN" : "infinite") +
                             " at epoch " + std::to_string(epoch + 1) + ", batch " +
-                            std::to_string(batch_index + 1) + "; try a smaller --lr");
-    correct += training_batch_correct(model_, batch.labels);
+                            std::to_string(p.batches_done + 1) + "; try a smaller --lr");
+    p.correct += training_batch_correct(model_, batch.labels);
     model_.graph.backward(Model::kLossNode);
     optimizer_.step();
 
-    loss_sum += loss_value * static_cast<double>(n);
-    result.samples += n;
-    batch_index += 1;
+    p.loss_sum += loss_value * static_cast<double>(n);
+    p.samples += n;
+    p.batches_done += 1;
     if (progress)
-      progress->update(batch_index, loss_sum / static_cast<double>(result.samples),
-                       static_cast<double>(result.samples) / seconds_since(start));
+      progress->update(p.batches_done, p.loss_sum / static_cast<double>(p.samples),
+                       static_cast<double>(p.samples - samples_before) / seconds_since(start));
   }
-  result.seconds = seconds_since(start);
-  if (result.samples > 0) {
-    result.loss = loss_sum / static_cast<double>(result.samples);
-    result.accuracy = static_cast<double>(correct) / static_cast<double>(result.samples);
-    result.images_per_second = static_cast<double>(result.samples) / result.seconds;
+  result.interrupted = p.batches_done < batches.batches_per_epoch();
+  p.seconds = seconds_before + seconds_since(start);
+  result.seconds = p.seconds;
+  result.samples = p.samples;
+  if (p.samples > 0) {
+    result.loss = p.loss_sum / static_cast<double>(p.samples);
+    result.accuracy = static_cast<double>(p.correct) / static_cast<double>(p.samples);
+    result.images_per_second = static_cast<double>(p.samples) / p.seconds;
   }
   return result;
 }

@@ -28,6 +28,13 @@ void BatchIterator::start_epoch(std::int64_t epoch) {
   cursor_ = 0;
 }
 
+void BatchIterator::skip(std::int64_t batches) {
+  if (batches < 0 || batches > batches_per_epoch())
+    throw InputError("cannot skip " + std::to_string(batches) + " batches of an epoch of " +
+                     std::to_string(batches_per_epoch()) + ".");
+  cursor_ = std::min(dataset_.size(), batches * batch_size_);
+}
+
 std::int64_t BatchIterator::batches_per_epoch() const {
   return (dataset_.size() + batch_size_ - 1) / batch_size_;
 }

@@ -28,6 +28,8 @@ class BatchIterator {
 
   // Begins epoch `epoch` (0-based): a fresh permutation when shuffling.
   void start_epoch(std::int64_t epoch);
+  // Skips the epoch's first `batches` mini-batches (resuming a run part-way through an epoch).
+  void skip(std::int64_t batches);
   // Replaces `batch` with the next mini-batch of the epoch; false (and `batch` emptied) at its end.
   bool next(Batch& batch);
 

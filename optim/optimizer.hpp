@@ -32,6 +32,8 @@ class Optimizer {
   void set_learning_rate(double learning_rate);
   double weight_decay() const { return weight_decay_; }
   std::int64_t steps_taken() const { return steps_taken_; }
+  // Resuming a run: the count of steps already taken (the state tensors are restored apart).
+  void restore_steps_taken(std::int64_t steps) { steps_taken_ = steps; }
   const std::vector<Parameter*>& parameters() const { return parameters_; }
 
   // Every state tensor, named "<parameter name>.<slot>" ("fc1.weight.exp_avg"), parameter by

@@ -1,0 +1,247 @@
+// Interrupting and resuming `dlfs train`: the real binary gets SIGINT or SIGKILL part-way, and
+// `--resume` must finish the run with the same weights, bit for bit, as a run never interrupted.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "apps/commands.hpp"
+#include "models/safetensors.hpp"
+#include "runtime/error.hpp"
+
+extern char** environ;
+
+namespace dlfs::app {
+namespace {
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string temp_dir(const std::string& name) {
+  return ::testing::TempDir() + "dlfs_resume_" + name + "_" + std::to_string(::getpid());
+}
+
+bool exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
+
+// Starts build/dlfs with `args`, stdout and stderr to `log`.
+pid_t spawn_dlfs(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> all = {DLFS_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw Error(std::string("posix_spawn ") + DLFS_BINARY + ": " + std::strerror(rc));
+  return pid;
+}
+
+// The exit status as a shell reports it: the code, or 128 + the signal that ended it.
+int wait_for(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run_dlfs(const std::vector<std::string>& args, const std::string& log) {
+  return wait_for(spawn_dlfs(args, log));
+}
+
+// Lines in a file (0 when it does not exist yet).
+int count_lines(const std::string& path) {
+  const std::string text = read(path);
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// Polls until `done` holds or the process exits; false when it exited first.
+template <typename Condition>
+bool wait_until(pid_t pid, Condition done) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < give_up) {
+    if (done()) return true;
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
+}
+
+// Every tensor of two safetensors files, compared byte for byte.
+void expect_same_tensors(const std::string& a, const std::string& b) {
+  const SafetensorsContents x = load_safetensors(a), y = load_safetensors(b);
+  ASSERT_EQ(x.tensors.size(), y.tensors.size());
+  for (std::size_t i = 0; i < x.tensors.size(); ++i) {
+    const auto& [name, tx] = x.tensors[i];
+    const Tensor* ty = y.find(name);
+    ASSERT_NE(ty, nullptr) << name;
+    ASSERT_EQ(tx.shape(), ty->shape()) << name;
+    ASSERT_EQ(tx.nbytes(), ty->nbytes()) << name;
+    EXPECT_EQ(std::memcmp(tx.raw_data(), ty->raw_data(), tx.nbytes()), 0)
+        << name << " differs between " << a << " and " << b;
+  }
+}
+
+// The metrics columns that do not depend on timing: epoch, losses, accuracies, learning rate.
+std::string deterministic_metrics(const std::string& path) {
+  std::istringstream in(read(path));
+  std::string line, out;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string field;
+    for (int column = 0; column < 6 && std::getline(fields, field, ','); ++column)
+      out += field + ",";
+    out += "\n";
+  }
+  return out;
+}
+
+// Synthetic blobs, an MLP with dropout (so the dropout streams must resume too), Adam with a
+// cosine schedule (so the step counts and the epoch's learning rate must too).
+std::vector<std::string> run_args(const std::string& out, const std::string& model) {
+  return {"train", "--model",  model, "--data",       "synthetic", "--limit-train",
+          "3000",  "--epochs", "3",   "--batch-size", "8",         "--seed",
+          "7",     "--device", "cpu", "--quiet",      "--out",     out};
+}
+
+TEST(TrainResume, InterruptedTwiceAndResumedEndsWithTheSameWeights) {
+  const std::string reference = temp_dir("reference"), resumed = temp_dir("interrupted");
+  ASSERT_EQ(run_dlfs(run_args(reference, "mlp-dropout"), reference + ".log"), 0)
+      << read(reference + ".log");
+
+  // First interrupt: as soon as epoch 1 is in metrics.csv, i.e. early in epoch 2.
+  const std::string log = resumed + ".log";
+  pid_t pid = spawn_dlfs(run_args(resumed, "mlp-dropout"), log);
+  ASSERT_TRUE(wait_until(pid, [&] { return count_lines(resumed + "/metrics.csv") >= 2; }))
+      << "the run ended before its first epoch was written: " << read(log);
+  ::kill(pid, SIGINT);
+  ASSERT_EQ(wait_for(pid), 128 + SIGINT) << read(log);
+  EXPECT_NE(read(log).find("interrupted at epoch"), std::string::npos) << read(log);
+  const std::string state = resumed + "/train_state.safetensors";
+  ASSERT_TRUE(exists(state));
+
+  // Second interrupt: part-way through the resumed run, wherever it is by then.
+  pid = spawn_dlfs({"train", "--resume", state, "--quiet"}, log);
+  ASSERT_TRUE(wait_until(pid, [&] { return read(log).find("resuming") != std::string::npos; }))
+      << read(log);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  ::kill(pid, SIGINT);
+  const int second = wait_for(pid);
+  ASSERT_TRUE(second == 128 + SIGINT || second == 0) << read(log);
+
+  if (second != 0) {
+    ASSERT_EQ(run_dlfs({"train", "--resume", state, "--quiet"}, log), 0) << read(log);
+  }
+  expect_same_tensors(reference + "/model.safetensors", resumed + "/model.safetensors");
+  expect_same_tensors(reference + "/train_state.safetensors", state);
+  EXPECT_EQ(deterministic_metrics(reference + "/metrics.csv"),
+            deterministic_metrics(resumed + "/metrics.csv"));
+  EXPECT_EQ(read(reference + "/metrics.csv").substr(0, 10),
+            read(resumed + "/metrics.csv").substr(0, 10));
+}
+
+TEST(TrainResume, KilledRunResumesFromItsLastEpochWithTheSameWeights) {
+  // BatchNorm's running statistics are buffers that must come back too.
+  const std::string reference = temp_dir("kill_reference"), killed = temp_dir("killed");
+  ASSERT_EQ(run_dlfs(run_args(reference, "mlp-bn"), reference + ".log"), 0)
+      << read(reference + ".log");
+  const std::string log = killed + ".log";
+  const pid_t pid = spawn_dlfs(run_args(killed, "mlp-bn"), log);
+  // Killed once the first epoch's state is on disk (metrics.csv is written just before it).
+  ASSERT_TRUE(wait_until(pid, [&] { return exists(killed + "/train_state.safetensors"); }))
+      << read(log);
+  ::kill(pid, SIGKILL);
+  ASSERT_EQ(wait_for(pid), 128 + SIGKILL);
+  ASSERT_EQ(run_dlfs({"train", "--resume", killed + "/train_state.safetensors", "--quiet"}, log), 0)
+      << read(log);
+  expect_same_tensors(reference + "/model.safetensors", killed + "/model.safetensors");
+}
+
+int run_in_process(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return train_command(static_cast<int>(argv.size()), argv.data());
+}
+
+// A finished small run to resume from.
+const std::string& finished_run() {
+  static const std::string dir = [] {
+    const std::string out = temp_dir("finished");
+    std::vector<std::string> args = run_args(out, "two-layer-net");
+    args.insert(args.begin(), "dlfs");
+    auto limit = std::find(args.begin(), args.end(), "--limit-train");
+    *(limit + 1) = "300";
+    if (run_in_process(args) != 0) throw Error("the small run failed");
+    return out;
+  }();
+  return dir;
+}
+
+std::string input_error(std::vector<std::string> args) {
+  try {
+    run_in_process(std::move(args));
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no InputError)";
+}
+
+TEST(TrainResume, RefusesToChangeTheRunsSettings) {
+  const std::string state = finished_run() + "/train_state.safetensors";
+  const std::string message =
+      input_error({"dlfs", "train", "--resume", state, "--batch-size", "16"});
+  EXPECT_NE(message.find("--batch-size 16 differs from the run in " + state + " (8)"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(input_error({"dlfs", "train", "--resume", state, "--optimizer", "sgd"})
+                .find("--optimizer was not set in the run"),
+            std::string::npos);
+  EXPECT_NE(input_error({"dlfs", "train", "--resume", state, "--init-from", state})
+                .find("--init-from and --resume exclude each other"),
+            std::string::npos);
+}
+
+TEST(TrainResume, ExplainsThatAWeightsFileIsNotATrainingState) {
+  const std::string weights = finished_run() + "/model.safetensors";
+  const std::string message = input_error({"dlfs", "train", "--resume", weights});
+  EXPECT_NE(message.find(weights + " is not a training state"), std::string::npos) << message;
+}
+
+TEST(TrainResume, AFinishedRunIsOnlyTestedAgain) {
+  const std::string dir = finished_run();
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(run_in_process({"dlfs", "train", "--resume", dir + "/train_state.safetensors",
+                            "--quiet", "--out", dir + "_again"}),
+            0);
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_NE(out.find("has finished its 3 epochs; testing it"), std::string::npos) << out;
+  EXPECT_EQ(out.find("epoch 1/3"), std::string::npos) << out;
+  // A new --out gets the metrics header and no rows: no epoch ran there.
+  EXPECT_EQ(read(dir + "_again/metrics.csv"),
+            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,"
+            "images_per_second,seconds\n");
+}
+
+}  // namespace
+}  // namespace dlfs::app
