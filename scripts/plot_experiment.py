@@ -166,8 +166,11 @@ def hyperparameter_search(d, fig):
     trials = d["trials"][: d["show"]]
     cols = 5
     rows = max(1, math.ceil(len(trials) / cols))
+    # One grid for all panels (tight_layout needs that): a trial takes two columns, the
+    # scatter plot of every trial the middle of the last, taller row.
+    grid = fig.add_gridspec(rows + 1, 2 * cols, height_ratios=[1] * rows + [1.5])
     for i, t in enumerate(trials):
-        ax = fig.add_subplot(rows + 1, cols, i + 1)
+        ax = fig.add_subplot(grid[i // cols, 2 * (i % cols):2 * (i % cols) + 2])
         epochs = np.arange(len(t["val_accuracy"]))
         ax.plot(epochs, t["val_accuracy"], "-", color="tab:blue", label="validation")
         ax.plot(epochs, t["train_accuracy"], "--", color="tab:orange", label="train")
@@ -182,7 +185,7 @@ def hyperparameter_search(d, fig):
             ax.legend(fontsize=6, loc="lower right")
         if i >= len(trials) - cols:
             ax.set_xlabel("epochs", fontsize=8)
-    ax = fig.add_subplot(rows + 1, 2, 2 * rows + 1)
+    ax = fig.add_subplot(grid[rows, 2:8])
     lr = [t["lr"] for t in d["trials"]]
     wd = [t["weight_decay"] for t in d["trials"]]
     acc = [t["final_val_accuracy"] for t in d["trials"]]
@@ -211,9 +214,9 @@ def filters(d, fig):
             ax.set_yticks([])
             if i % cols == 0:
                 ax.set_ylabel(key, fontsize=9)
-    fig.suptitle(f"{d['network']}: first-layer filters before (top) and after (bottom) "
+    fig.suptitle(f"{d['network']}: first-layer filters before (top) and after (bottom)\n"
                  f"{d['epochs']} epoch(s) on {d['train_images']} images "
-                 f"(test acc {d['test_accuracy']:.3f}); dark = large weight")
+                 f"(test accuracy {d['test_accuracy']:.3f}); dark = large weight")
 
 
 def misclassified(d, fig):
