@@ -7,5 +7,6 @@ int models_command(int argc, char** argv);
 int train_command(int argc, char** argv);
 int eval_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
+int experiment_command(int argc, char** argv);
 
 }  // namespace dlfs::app

@@ -1,4 +1,4 @@
-// The `dlfs` command: train, eval, models, info.
+// The `dlfs` command: train, eval, models, info, bench, experiment.
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -19,7 +19,8 @@ const char* kHelp =
     "  eval     evaluate a checkpoint on the test set\n"
     "  models   list the models with their parameter counts\n"
     "  info     the build (CUDA, cuDNN) and the devices this machine has\n"
-    "  bench    training throughput (images/s) and peak memory per model and batch size\n";
+    "  bench    training throughput (images/s) and peak memory per model and batch size\n"
+    "  experiment  the book's experiments as plots (dlfs experiment --list)\n";
 
 }  // namespace
 
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
     if (command == "models") return dlfs::app::models_command(argc, argv);
     if (command == "info") return dlfs::app::info_command(argc, argv);
     if (command == "bench") return dlfs::app::bench_command(argc, argv);
+    if (command == "experiment") return dlfs::app::experiment_command(argc, argv);
     std::fprintf(stderr, "dlfs: unknown command '%s'; see dlfs --help\n", command.c_str());
     return 2;
   } catch (const dlfs::InputError& e) {

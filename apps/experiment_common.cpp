@@ -1,0 +1,244 @@
+#include "apps/experiment_common.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "runtime/error.hpp"
+#include "runtime/json.hpp"
+
+namespace dlfs::app::experiment {
+
+std::string Context::path(const std::string& file) const {
+  return out_dir + "/" + file;
+}
+
+data::MnistFormatData Context::load_data(std::int64_t limit_train) const {
+  return data::load_mnist_format(data_dir, limit_train);
+}
+
+// ---- JsonWriter ----
+
+void JsonWriter::separate() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!first_.empty()) {
+    if (!first_.back()) text_ += ",";
+    first_.back() = false;
+    // Objects get a line per key, which keeps the files readable in a diff; arrays stay on one.
+    if (text_.size() > 1 && first_.size() <= 2) text_ += "\n" + std::string(first_.size(), ' ');
+  }
+}
+
+JsonWriter& JsonWriter::begin_object() {
+  separate();
+  text_ += "{";
+  first_.push_back(true);
+  return *this;
+}
+
+JsonWriter& JsonWriter::end_object() {
+  first_.pop_back();
+  text_ += "}";
+  if (first_.empty()) text_ += "\n";
+  return *this;
+}
+
+JsonWriter& JsonWriter::begin_array() {
+  separate();
+  text_ += "[";
+  first_.push_back(true);
+  return *this;
+}
+
+JsonWriter& JsonWriter::end_array() {
+  first_.pop_back();
+  text_ += "]";
+  return *this;
+}
+
+JsonWriter& JsonWriter::key(const std::string& name) {
+  separate();
+  text_ += json_quote(name) + ": ";
+  after_key_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(double v) {
+  separate();
+  if (!std::isfinite(v)) {
+    text_ += "null";
+    return *this;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  text_ += buf;
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(std::int64_t v) {
+  separate();
+  text_ += std::to_string(v);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(const std::string& v) {
+  separate();
+  text_ += json_quote(v);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(bool v) {
+  separate();
+  text_ += v ? "true" : "false";
+  return *this;
+}
+
+JsonWriter& JsonWriter::values(const std::vector<double>& v) {
+  begin_array();
+  for (double x : v) value(x);
+  return end_array();
+}
+
+JsonWriter& JsonWriter::values(const std::vector<std::int64_t>& v) {
+  begin_array();
+  for (std::int64_t x : v) value(x);
+  return end_array();
+}
+
+void JsonWriter::save(const std::string& path) const {
+  std::ofstream out(path);
+  out << text_;
+  if (!out) throw InputError("cannot write " + path);
+}
+
+// ---- files and plotting ----
+
+void make_directories(const std::string& path, const std::string& option_name) {
+  std::string partial;
+  for (std::size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!partial.empty() && ::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
+        throw InputError("--" + option_name + " " + path + ": cannot create directory " + partial);
+    }
+    if (i < path.size()) partial += path[i];
+  }
+}
+
+namespace {
+
+bool is_file(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string parent(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+// Single quotes for the shell: 'it'\''s'.
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The first of `python3` on the PATH and /usr/bin/python3 (Debian's, where python3-matplotlib
+// installs; a pyenv or venv python3 earlier on the PATH often lacks it) that imports
+// matplotlib; "" when neither does.
+std::string python_with_matplotlib() {
+  for (const char* python : {"python3", "/usr/bin/python3"}) {
+    const std::string probe = std::string(python) + " -c 'import matplotlib' >/dev/null 2>&1";
+    if (std::system(probe.c_str()) == 0) return python;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string find_plot_script() {
+  const std::string relative = "scripts/plot_experiment.py";
+  if (is_file(relative)) return relative;
+  char exe[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    // build/dlfs -> build -> the source tree; build/tests/x -> build/tests -> build -> source.
+    std::string dir = parent(exe);
+    for (int up = 0; up < 3; ++up) {
+      dir = parent(dir);
+      if (is_file(dir + "/" + relative)) return dir + "/" + relative;
+    }
+  }
+  return "";
+}
+
+std::string save_and_plot(const Context& context, const JsonWriter& json) {
+  const std::string json_path = context.path(context.name + ".json");
+  const std::string png_path = context.path(context.name + ".png");
+  json.save(json_path);
+  std::printf("wrote %s\n", json_path.c_str());
+  const std::string script = find_plot_script();
+  const std::string arguments =
+      shell_quote(script.empty() ? "scripts/plot_experiment.py" : script) + " " +
+      shell_quote(json_path) + " " + shell_quote(png_path);
+  const std::string later = "python3 " + arguments;
+  if (!context.plot) {
+    std::printf("to draw it: %s\n", later.c_str());
+    std::fflush(stdout);
+    return json_path;
+  }
+  if (script.empty()) {
+    std::printf(
+        "scripts/plot_experiment.py was not found from here; from the dlfs source tree run: %s\n",
+        later.c_str());
+    std::fflush(stdout);
+    return json_path;
+  }
+  const std::string python = python_with_matplotlib();
+  if (python.empty()) {
+    std::printf(
+        "python3 with matplotlib is not available (Debian: apt-get install python3-matplotlib); "
+        "to draw it later: %s\n",
+        later.c_str());
+  } else {
+    std::fflush(stdout);
+    const std::string command = python + " " + arguments;
+    if (std::system(command.c_str()) == 0)
+      std::printf("wrote %s\n", png_path.c_str());
+    else
+      std::printf("plot_experiment.py failed; the numbers are in %s (command: %s)\n",
+                  json_path.c_str(), command.c_str());
+  }
+  std::fflush(stdout);
+  return json_path;
+}
+
+double now_seconds() {
+  using clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+std::vector<std::string> class_names(const std::string& data_dir, int classes) {
+  std::string lower;
+  for (char c : data_dir) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (classes == 10 && lower.find("fashion") != std::string::npos)
+    return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  std::vector<std::string> names;
+  for (int i = 0; i < classes; ++i) names.push_back(std::to_string(i));
+  return names;
+}
+
+}  // namespace dlfs::app::experiment

@@ -1,0 +1,95 @@
+#pragma once
+// What every `dlfs experiment NAME` shares: the registry entry, the run context (output folder,
+// seed, device, data, --quick), a small JSON writer for the numbers, and the call to
+// scripts/plot_experiment.py that draws NAME.png from NAME.json.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "apps/options.hpp"
+#include "data/mnist_format.hpp"
+#include "runtime/device.hpp"
+
+namespace dlfs::app::experiment {
+
+// The options every experiment takes, already read.
+struct Context {
+  std::string name;  // "optimizer-paths"
+  const Options* options = nullptr;
+  std::string out_dir;   // --out, created before run()
+  std::string data_dir;  // --data
+  std::uint64_t seed = 0;
+  Device device;
+  bool quick = false;  // --quick: a tiny run for tests and CI
+  bool plot = true;    // false with --no-plot
+
+  // out_dir + "/" + file.
+  std::string path(const std::string& file) const;
+  // The MNIST-format data in --data (limit_train > 0 keeps the first limit_train training
+  // images). Pixels in [0, 1], as the book's load_mnist(normalize=True).
+  data::MnistFormatData load_data(std::int64_t limit_train = 0) const;
+};
+
+struct Experiment {
+  const char* name;
+  const char* summary;                        // one line, for --list
+  void (*declare_options)(Options& options);  // the experiment's own options; may be null
+  int (*run)(Context& context);               // returns the exit status
+};
+
+// Every experiment, in the book's order.
+const std::vector<Experiment>& experiments();
+
+// Builds a JSON document in one pass. Non-finite numbers (a diverged loss) are written as null.
+class JsonWriter {
+ public:
+  JsonWriter& begin_object();
+  JsonWriter& end_object();
+  JsonWriter& begin_array();
+  JsonWriter& end_array();
+  JsonWriter& key(const std::string& name);
+  JsonWriter& value(double v);
+  JsonWriter& value(std::int64_t v);
+  JsonWriter& value(int v) { return value(static_cast<std::int64_t>(v)); }
+  JsonWriter& value(const std::string& v);
+  JsonWriter& value(const char* v) { return value(std::string(v)); }
+  JsonWriter& value(bool v);
+  JsonWriter& values(const std::vector<double>& v);
+  JsonWriter& values(const std::vector<std::int64_t>& v);
+  // key(name).value(v) in one call.
+  template <typename T>
+  JsonWriter& field(const std::string& name, const T& v) {
+    key(name);
+    return value(v);
+  }
+  const std::string& str() const { return text_; }
+  // Writes the document; throws InputError naming the file when it cannot.
+  void save(const std::string& path) const;
+
+ private:
+  void separate();
+  std::string text_;
+  std::vector<bool> first_;  // per open container: nothing written in it yet
+  bool after_key_ = false;
+};
+
+// Writes `json` to out_dir/NAME.json, then draws out_dir/NAME.png with plot_experiment.py when
+// python3 with matplotlib is available (and --no-plot was not given); otherwise prints the
+// command that draws it later. Returns the JSON path.
+std::string save_and_plot(const Context& context, const JsonWriter& json);
+
+// scripts/plot_experiment.py, looked for under the current directory and under the directory
+// above the running executable's folder (build/dlfs -> the source tree); "" when not found.
+std::string find_plot_script();
+
+// "/a/b" -> creates a, a/b; throws InputError naming `option_name` and the folder.
+void make_directories(const std::string& path, const std::string& option_name);
+
+// Seconds since `start` (a steady_clock reading from now_seconds()).
+double now_seconds();
+
+// Class names for the data set in `data_dir`: Fashion-MNIST's when the folder name says
+// "fashion", otherwise the digits.
+std::vector<std::string> class_names(const std::string& data_dir, int classes);
+
+}  // namespace dlfs::app::experiment
