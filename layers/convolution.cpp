@@ -6,6 +6,8 @@
 #include <mutex>
 
 #include "kernels/bias.hpp"
+#include "kernels/cpu/gemm_threads.hpp"
+#include "kernels/dispatch.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/swap_axes.hpp"
 #if DLFS_HAVE_CUDNN
@@ -61,6 +63,99 @@ void set_default_conv_algorithm(ConvAlgorithm algorithm) {
   std::lock_guard<std::mutex> lock(default_mutex);
   default_algorithm = algorithm;
 }
+
+// ---- The CPU path: one GEMM per image -----------------------------------------------------------
+//
+// On the CPU the lowered convolution runs one GEMM per image on the batched columns (im2col.hpp):
+// image n's columns are the slice col[:, n*P, (n+1)*P) of the [C*kh*kw, N*P] matrix (P = OH*OW),
+// read in place with leading dimension N*P. Per image, the products come out in NCHW order
+//   forward          Y[n]  = W * col_n                    [O, P]
+//   weight gradient  dW   += dY[n] * col_n^T              summed over n = 0, 1, ... in order
+//   data gradient    dcol_n = W^T * dY[n]                 written into the batched dcol
+// so the two batch/channel swaps of the one-GEMM-per-batch form (an extra pass over Y and one
+// over dY) disappear. Each image's operands are small enough to stay in cache, which the
+// batch-wide GEMM's are not (LeNet's conv1 forward: 0.2 ms per batch as 100 GEMMs, 0.8 ms as
+// one, measured single-threaded). A pointwise convolution (1x1, stride 1, no padding) needs no
+// im2col at all: col_n is image n itself ([C, P]), and dx[n] = W^T dY[n] needs no col2im.
+// GEMMs too small to thread (gemm_threads.hpp) run in parallel over images, one thread each;
+// larger ones run image after image, each on every thread. Either way every output element is
+// computed by one GEMM in a fixed order, and dW sums images in order: results do not depend on
+// the thread count.
+
+namespace {
+
+bool is_pointwise(const kernels::ConvGeometry& g) {
+  const kernels::ConvWindow& w = g.window;
+  return w.kernel_h == 1 && w.kernel_w == 1 && w.stride_h == 1 && w.stride_w == 1 &&
+         w.pad_h == 0 && w.pad_w == 0;
+}
+
+// Where image n's columns start in `col` (the batched im2col matrix, or the input itself for a
+// pointwise convolution), and their leading dimension.
+struct ImageColumns {
+  bool pointwise;
+  std::int64_t rows, pixels, batch;  // C*kh*kw, P = OH*OW, N
+  std::int64_t offset(std::int64_t n) const { return pointwise ? n * rows * pixels : n * pixels; }
+  std::int64_t stride() const { return pointwise ? pixels : batch * pixels; }
+};
+
+ImageColumns image_columns(const kernels::ConvGeometry& g) {
+  return {is_pointwise(g), g.col_rows(), g.out_h * g.out_w, g.batch};
+}
+
+// Calls gemm_for(n) for every image: in parallel over images when each GEMM (m x n x k) is too
+// small for OpenBLAS to thread, else one image after another.
+template <typename F>
+void for_each_image(std::int64_t batch, std::int64_t m, std::int64_t n, std::int64_t k,
+                    F&& gemm_for) {
+  const bool across_images = batch > 1 && kernels::cpu::gemm_wants_one_thread(m, n, k);
+#pragma omp parallel for if (across_images)
+  for (std::int64_t image = 0; image < batch; ++image) gemm_for(image);
+}
+
+// y[N, O, OH, OW] from the columns (see ImageColumns) and weight [O, C*kh*kw].
+Tensor cpu_forward(const Tensor& col, const Tensor& weight, const kernels::ConvGeometry& g,
+                   std::int64_t out_channels) {
+  const ImageColumns cols = image_columns(g);
+  Tensor y = Tensor::empty({g.batch, out_channels, g.out_h, g.out_w}, col.dtype(), col.device());
+  DLFS_DISPATCH_FLOATING(col.dtype(), "Convolution", [&] {
+    const scalar_t* w = weight.data<scalar_t>();
+    const scalar_t* c = col.data<scalar_t>();
+    scalar_t* out = y.data<scalar_t>();
+    const std::int64_t o = out_channels, k = cols.rows, p = cols.pixels;
+    for_each_image(g.batch, o, p, k, [&](std::int64_t n) {
+      kernels::cpu::gemm<scalar_t>(false, false, o, p, k, 1, w, k, c + cols.offset(n),
+                                   cols.stride(), 0, out + n * o * p, p);
+    });
+  });
+  return y;
+}
+
+// dW (into weight_grad [O, C*kh*kw]) and dcol (the batched [C*kh*kw, N*P] matrix, or dx itself
+// [N, C, H, W] for a pointwise convolution) from dy [N, O, OH, OW].
+void cpu_backward(const Tensor& dy, const Tensor& col, const Tensor& weight,
+                  const kernels::ConvGeometry& g, std::int64_t out_channels, Tensor& weight_grad,
+                  Tensor& dcol) {
+  const ImageColumns cols = image_columns(g);
+  DLFS_DISPATCH_FLOATING(dy.dtype(), "Convolution", [&] {
+    const scalar_t* w = weight.data<scalar_t>();
+    const scalar_t* c = col.data<scalar_t>();
+    const scalar_t* d = dy.data<scalar_t>();
+    scalar_t* dw = weight_grad.data<scalar_t>();
+    scalar_t* dc = dcol.data<scalar_t>();
+    const std::int64_t o = out_channels, k = cols.rows, p = cols.pixels;
+    // dW accumulates image by image (beta 1 after the first), in order.
+    for (std::int64_t n = 0; n < g.batch; ++n)
+      kernels::cpu::gemm<scalar_t>(false, true, o, k, p, 1, d + n * o * p, p, c + cols.offset(n),
+                                   cols.stride(), n == 0 ? 0 : 1, dw, k);
+    for_each_image(g.batch, k, p, o, [&](std::int64_t n) {
+      kernels::cpu::gemm<scalar_t>(true, false, k, p, o, 1, w, k, d + n * o * p, p, 0,
+                                   dc + cols.offset(n), cols.stride());
+    });
+  });
+}
+
+}  // namespace
 
 // ---- The layer -------------------------------------------------------------------------------
 
@@ -164,6 +259,12 @@ Tensor Convolution::forward(const std::vector<Tensor>& inputs, Mode mode) {
 }
 
 Tensor Convolution::forward_im2col(const Tensor& x, const kernels::ConvGeometry& g, Mode mode) {
+  if (x.device().is_cpu()) {
+    Tensor col = is_pointwise(g) ? x : kernels::im2col(x, window_);
+    Tensor y = cpu_forward(col, weight_.value, g, out_channels_);
+    if (mode == Mode::Train) saved_columns_ = col;
+    return y;
+  }
   // Y'[O, N*OH*OW] = W[O, C*kh*kw] * col[C*kh*kw, N*OH*OW]: one GEMM for the whole batch, then
   // batch and channel axes swap to give NCHW.
   Tensor col = kernels::im2col(x, window_);
@@ -210,6 +311,17 @@ std::vector<Tensor> Convolution::backward(const Tensor& grad_output) {
 
 std::vector<Tensor> Convolution::backward_im2col(const Tensor& dy) {
   const kernels::ConvGeometry g = kernels::conv_geometry("Convolution", input_shape_, window_);
+  if (dy.device().is_cpu()) {
+    weight_.grad = Tensor::empty(weight_.value.shape(), dy.dtype(), dy.device());
+    if (is_pointwise(g)) {
+      Tensor dx = Tensor::empty(input_shape_, dy.dtype(), dy.device());
+      cpu_backward(dy, saved_columns_, weight_.value, g, out_channels_, weight_.grad, dx);
+      return {dx};
+    }
+    Tensor dcol = Tensor::empty({g.col_rows(), g.col_cols()}, dy.dtype(), dy.device());
+    cpu_backward(dy, saved_columns_, weight_.value, g, out_channels_, weight_.grad, dcol);
+    return {kernels::col2im(dcol, input_shape_, window_)};
+  }
   // dY'[O, N*OH*OW]: the gradient with batch and channel swapped, as the forward GEMM made Y'.
   Tensor dy_swapped =
       kernels::swap_leading_axes(dy.reshape({g.batch, out_channels_, g.out_h * g.out_w}))
