@@ -66,7 +66,8 @@ void set_default_conv_algorithm(ConvAlgorithm algorithm) {
 
 // ---- The CPU path: one GEMM per image -----------------------------------------------------------
 //
-// On the CPU the lowered convolution runs one GEMM per image on the batched columns (im2col.hpp):
+// On the CPU, for pointwise and small convolutions (per_image_on_cpu below), the lowered
+// convolution runs one GEMM per image on the batched columns (im2col.hpp):
 // image n's columns are the slice col[:, n*P, (n+1)*P) of the [C*kh*kw, N*P] matrix (P = OH*OW),
 // read in place with leading dimension N*P. Per image, the products come out in NCHW order
 //   forward          Y[n]  = W * col_n                    [O, P]
@@ -88,6 +89,16 @@ bool is_pointwise(const kernels::ConvGeometry& g) {
   const kernels::ConvWindow& w = g.window;
   return w.kernel_h == 1 && w.kernel_w == 1 && w.stride_h == 1 && w.stride_w == 1 &&
          w.pad_h == 0 && w.pad_w == 0;
+}
+
+// The per-image path pays off for pointwise convolutions (no im2col, no col2im) and for small
+// images (LeNet: each GEMM is under 0.3 M multiply-adds, so the 100 of a batch run in parallel,
+// cache-resident). For larger ones (VGG, ResNet 3x3 layers) one threaded GEMM per batch was
+// faster here (49 vs 43 GFLOP/s fwd+bwd on the VGG layer of bench/cpu; docs/performance.md).
+constexpr std::int64_t kPerImageMaxMacs = std::int64_t{1} << 20;
+
+bool per_image_on_cpu(const kernels::ConvGeometry& g, std::int64_t out_channels) {
+  return is_pointwise(g) || out_channels * g.col_rows() * g.out_h * g.out_w < kPerImageMaxMacs;
 }
 
 // Where image n's columns start in `col` (the batched im2col matrix, or the input itself for a
@@ -259,7 +270,7 @@ Tensor Convolution::forward(const std::vector<Tensor>& inputs, Mode mode) {
 }
 
 Tensor Convolution::forward_im2col(const Tensor& x, const kernels::ConvGeometry& g, Mode mode) {
-  if (x.device().is_cpu()) {
+  if (x.device().is_cpu() && per_image_on_cpu(g, out_channels_)) {
     Tensor col = is_pointwise(g) ? x : kernels::im2col(x, window_);
     Tensor y = cpu_forward(col, weight_.value, g, out_channels_);
     if (mode == Mode::Train) saved_columns_ = col;
@@ -311,7 +322,7 @@ std::vector<Tensor> Convolution::backward(const Tensor& grad_output) {
 
 std::vector<Tensor> Convolution::backward_im2col(const Tensor& dy) {
   const kernels::ConvGeometry g = kernels::conv_geometry("Convolution", input_shape_, window_);
-  if (dy.device().is_cpu()) {
+  if (dy.device().is_cpu() && per_image_on_cpu(g, out_channels_)) {
     weight_.grad = Tensor::empty(weight_.value.shape(), dy.dtype(), dy.device());
     if (is_pointwise(g)) {
       Tensor dx = Tensor::empty(input_shape_, dy.dtype(), dy.device());
