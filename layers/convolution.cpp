@@ -64,26 +64,28 @@ void set_default_conv_algorithm(ConvAlgorithm algorithm) {
   default_algorithm = algorithm;
 }
 
-// ---- The CPU path: one GEMM per image -----------------------------------------------------------
+// ---- The CPU path for pointwise and small convolutions: one GEMM per image -------------------
 //
-// On the CPU, for pointwise and small convolutions (per_image_on_cpu below), the lowered
-// convolution runs one GEMM per image on the batched columns (im2col.hpp):
-// image n's columns are the slice col[:, n*P, (n+1)*P) of the [C*kh*kw, N*P] matrix (P = OH*OW),
-// read in place with leading dimension N*P. Per image, the products come out in NCHW order
-//   forward          Y[n]  = W * col_n                    [O, P]
-//   weight gradient  dW   += dY[n] * col_n^T              summed over n = 0, 1, ... in order
-//   data gradient    dcol_n = W^T * dY[n]                 written into the batched dcol
-// so the two batch/channel swaps of the one-GEMM-per-batch form (an extra pass over Y and one
-// over dY) disappear. Each image's operands are small enough to stay in cache, which the
-// batch-wide GEMM's are not (LeNet's conv1 forward: 0.2 ms per batch as 100 GEMMs, 0.8 ms as
-// one, measured single-threaded). A pointwise convolution (1x1, stride 1, no padding) needs no
-// im2col at all: col_n is image n itself ([C, P]), and dx[n] = W^T dY[n] needs no col2im.
-// GEMMs too small to thread (gemm_threads.hpp) run in parallel over images, one thread each;
-// larger ones run image after image, each on every thread. Either way every output element is
-// computed by one GEMM in a fixed order, and dW sums images in order: results do not depend on
-// the thread count.
+// The batched lowering (im2col.hpp) writes a [C*kh*kw, N*P] column matrix (P = OH*OW) that for
+// LeNet is 6-8 MB: it goes to memory and comes back four times per step (im2col, forward GEMM,
+// dW GEMM, and dcol then col2im), which cost more than LeNet's GEMMs. For such small layers the
+// CPU path instead lowers ONE image at a time into a buffer that stays in cache:
+//   forward          col_n = im2col(x[n]);  Y[n] = W * col_n             [O, P], NCHW directly
+//   backward         col_n = im2col(x[n]) again (cheaper than keeping the batch's columns);
+//                    dW_k += dY[n] * col_n^T  over the images n of chunk k, in order;
+//                    dcol_n = W^T * dY[n];  dx[n] = col2im(dcol_n)
+//                    dW = dW_0 + dW_1 + ...  (chunks in order)
+// and it keeps x, not the columns, for backward. A pointwise convolution (1x1, stride 1, no
+// padding) of any size takes this path without any im2col or col2im: col_n is x[n] itself and
+// dcol_n is dx[n]. Images are cut into at most kImageChunks fixed chunks (bounds depend on the
+// batch size only) that run in parallel, one thread each with single-threaded GEMMs, when one
+// image's GEMM is too small to thread (gemm_threads.hpp); otherwise there is one chunk, and
+// each GEMM runs on every thread. Either way the sums are in a fixed order: the result does
+// not depend on the thread count.
 
 namespace {
+
+constexpr std::int64_t kImageChunks = 16;
 
 bool is_pointwise(const kernels::ConvGeometry& g) {
   const kernels::ConvWindow& w = g.window;
@@ -91,79 +93,129 @@ bool is_pointwise(const kernels::ConvGeometry& g) {
          w.pad_h == 0 && w.pad_w == 0;
 }
 
-// The per-image path pays off for pointwise convolutions (no im2col, no col2im) and for small
-// images (LeNet: each GEMM is under 0.3 M multiply-adds, so the 100 of a batch run in parallel,
-// cache-resident). For larger ones (VGG, ResNet 3x3 layers) one threaded GEMM per batch was
-// faster here (49 vs 43 GFLOP/s fwd+bwd on the VGG layer of bench/cpu; docs/performance.md).
+// The per-image path pays off for pointwise convolutions and for small images (LeNet: each GEMM
+// under 0.3 M multiply-adds). For larger ones (VGG, ResNet 3x3 layers) one threaded GEMM per
+// batch was faster here (docs/performance.md).
 constexpr std::int64_t kPerImageMaxMacs = std::int64_t{1} << 20;
 
 bool per_image_on_cpu(const kernels::ConvGeometry& g, std::int64_t out_channels) {
   return is_pointwise(g) || out_channels * g.col_rows() * g.out_h * g.out_w < kPerImageMaxMacs;
 }
 
-// Where image n's columns start in `col` (the batched im2col matrix, or the input itself for a
-// pointwise convolution), and their leading dimension.
-struct ImageColumns {
+struct PerImagePlan {
   bool pointwise;
-  std::int64_t rows, pixels, batch;  // C*kh*kw, P = OH*OW, N
-  std::int64_t offset(std::int64_t n) const { return pointwise ? n * rows * pixels : n * pixels; }
-  std::int64_t stride() const { return pointwise ? pixels : batch * pixels; }
+  std::int64_t o, k, p;  // out channels, C*kh*kw, OH*OW
+  std::int64_t image_in, image_out;  // elements of one input image, of one output image
+  std::int64_t chunks;
+  kernels::ConvGeometry one_image;  // g with batch 1: im2col/col2im of a single image
+
+  PerImagePlan(const kernels::ConvGeometry& g, std::int64_t out_channels)
+      : pointwise(is_pointwise(g)),
+        o(out_channels),
+        k(g.col_rows()),
+        p(g.out_h * g.out_w),
+        image_in(g.channels * g.height * g.width),
+        image_out(out_channels * g.out_h * g.out_w),
+        one_image(g) {
+    one_image.batch = 1;
+    // The smaller of the forward and backward GEMMs decides (all three have o*k*p MACs).
+    const bool small = kernels::cpu::gemm_wants_one_thread(o, p, k) ||
+                       kernels::cpu::gemm_wants_one_thread(o, k, p) ||
+                       kernels::cpu::gemm_wants_one_thread(k, p, o);
+    chunks = small ? std::min<std::int64_t>(g.batch, kImageChunks) : 1;
+  }
+  std::int64_t first_image(std::int64_t chunk, std::int64_t batch) const {
+    return batch * chunk / chunks;
+  }
 };
 
-ImageColumns image_columns(const kernels::ConvGeometry& g) {
-  return {is_pointwise(g), g.col_rows(), g.out_h * g.out_w, g.batch};
+template <typename T>
+void forward_images(const PerImagePlan& plan, std::int64_t batch, const T* w, const T* x, T* y,
+                    T* columns) {
+#pragma omp parallel for if (plan.chunks > 1)
+  for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
+    for (std::int64_t n = plan.first_image(chunk, batch); n < plan.first_image(chunk + 1, batch);
+         ++n) {
+      const T* col = x + n * plan.image_in;
+      if (!plan.pointwise) {
+        T* buffer = columns + chunk * plan.k * plan.p;
+        kernels::cpu::im2col(col, buffer, plan.one_image);
+        col = buffer;
+      }
+      kernels::cpu::gemm<T>(false, false, plan.o, plan.p, plan.k, 1, w, plan.k, col, plan.p, 0,
+                            y + n * plan.image_out, plan.p);
+    }
+  }
 }
 
-// Calls gemm_for(n) for every image: in parallel over images when each GEMM (m x n x k) is too
-// small for OpenBLAS to thread, else one image after another.
-template <typename F>
-void for_each_image(std::int64_t batch, std::int64_t m, std::int64_t n, std::int64_t k,
-                    F&& gemm_for) {
-  const bool across_images = batch > 1 && kernels::cpu::gemm_wants_one_thread(m, n, k);
-#pragma omp parallel for if (across_images)
-  for (std::int64_t image = 0; image < batch; ++image) gemm_for(image);
+template <typename T>
+void backward_images(const PerImagePlan& plan, std::int64_t batch, const T* w, const T* x,
+                     const T* dy, T* dx, T* dw, T* columns, T* partial_dw) {
+#pragma omp parallel for if (plan.chunks > 1)
+  for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
+    T* chunk_dw = plan.chunks > 1 ? partial_dw + chunk * plan.o * plan.k : dw;
+    T* buffer = plan.pointwise ? nullptr : columns + chunk * plan.k * plan.p;
+    const std::int64_t first = plan.first_image(chunk, batch);
+    for (std::int64_t n = first; n < plan.first_image(chunk + 1, batch); ++n) {
+      const T* col = x + n * plan.image_in;
+      if (!plan.pointwise) {
+        kernels::cpu::im2col(col, buffer, plan.one_image);
+        col = buffer;
+      }
+      const T* dyn = dy + n * plan.image_out;
+      kernels::cpu::gemm<T>(false, true, plan.o, plan.k, plan.p, 1, dyn, plan.p, col, plan.p,
+                            n == first ? 0 : 1, chunk_dw, plan.k);
+      T* dcol = plan.pointwise ? dx + n * plan.image_in : buffer;
+      kernels::cpu::gemm<T>(true, false, plan.k, plan.p, plan.o, 1, w, plan.k, dyn, plan.p, 0,
+                            dcol, plan.p);
+      if (!plan.pointwise) kernels::cpu::col2im(buffer, dx + n * plan.image_in, plan.one_image);
+    }
+  }
+  if (plan.chunks > 1) {  // dW = the chunks' sums, added in chunk order
+    const std::int64_t size = plan.o * plan.k;
+#pragma omp simd
+    for (std::int64_t i = 0; i < size; ++i) {
+      T sum = partial_dw[i];
+      for (std::int64_t chunk = 1; chunk < plan.chunks; ++chunk) sum += partial_dw[chunk * size + i];
+      dw[i] = sum;
+    }
+  }
 }
 
-// y[N, O, OH, OW] from the columns (see ImageColumns) and weight [O, C*kh*kw].
-Tensor cpu_forward(const Tensor& col, const Tensor& weight, const kernels::ConvGeometry& g,
-                   std::int64_t out_channels) {
-  const ImageColumns cols = image_columns(g);
-  Tensor y = Tensor::empty({g.batch, out_channels, g.out_h, g.out_w}, col.dtype(), col.device());
-  DLFS_DISPATCH_FLOATING(col.dtype(), "Convolution", [&] {
-    const scalar_t* w = weight.data<scalar_t>();
-    const scalar_t* c = col.data<scalar_t>();
-    scalar_t* out = y.data<scalar_t>();
-    const std::int64_t o = out_channels, k = cols.rows, p = cols.pixels;
-    for_each_image(g.batch, o, p, k, [&](std::int64_t n) {
-      kernels::cpu::gemm<scalar_t>(false, false, o, p, k, 1, w, k, c + cols.offset(n),
-                                   cols.stride(), 0, out + n * o * p, p);
-    });
+// y[N, O, OH, OW] from x[N, C, H, W] and weight [O, C*kh*kw].
+Tensor cpu_forward_per_image(const Tensor& x, const Tensor& weight,
+                             const kernels::ConvGeometry& g, std::int64_t out_channels) {
+  const PerImagePlan plan(g, out_channels);
+  Tensor y = Tensor::empty({g.batch, out_channels, g.out_h, g.out_w}, x.dtype(), x.device());
+  Tensor columns;  // one image's columns per chunk
+  if (!plan.pointwise) columns = Tensor::empty({plan.chunks, plan.k * plan.p}, x.dtype());
+  DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
+    forward_images<scalar_t>(plan, g.batch, weight.data<scalar_t>(), x.data<scalar_t>(),
+                             y.data<scalar_t>(),
+                             plan.pointwise ? nullptr : columns.data<scalar_t>());
   });
   return y;
 }
 
-// dW (into weight_grad [O, C*kh*kw]) and dcol (the batched [C*kh*kw, N*P] matrix, or dx itself
-// [N, C, H, W] for a pointwise convolution) from dy [N, O, OH, OW].
-void cpu_backward(const Tensor& dy, const Tensor& col, const Tensor& weight,
-                  const kernels::ConvGeometry& g, std::int64_t out_channels, Tensor& weight_grad,
-                  Tensor& dcol) {
-  const ImageColumns cols = image_columns(g);
-  DLFS_DISPATCH_FLOATING(dy.dtype(), "Convolution", [&] {
-    const scalar_t* w = weight.data<scalar_t>();
-    const scalar_t* c = col.data<scalar_t>();
-    const scalar_t* d = dy.data<scalar_t>();
-    scalar_t* dw = weight_grad.data<scalar_t>();
-    scalar_t* dc = dcol.data<scalar_t>();
-    const std::int64_t o = out_channels, k = cols.rows, p = cols.pixels;
-    // dW accumulates image by image (beta 1 after the first), in order.
-    for (std::int64_t n = 0; n < g.batch; ++n)
-      kernels::cpu::gemm<scalar_t>(false, true, o, k, p, 1, d + n * o * p, p, c + cols.offset(n),
-                                   cols.stride(), n == 0 ? 0 : 1, dw, k);
-    for_each_image(g.batch, k, p, o, [&](std::int64_t n) {
-      kernels::cpu::gemm<scalar_t>(true, false, k, p, o, 1, w, k, d + n * o * p, p, 0,
-                                   dc + cols.offset(n), cols.stride());
-    });
+// dx [N, C, H, W] returned, dW written into weight_grad [O, C*kh*kw], from dy [N, O, OH, OW] and
+// the forward's input x.
+Tensor cpu_backward_per_image(const Tensor& dy, const Tensor& x, const Tensor& weight,
+                              const kernels::ConvGeometry& g, std::int64_t out_channels,
+                              Tensor& weight_grad) {
+  const PerImagePlan plan(g, out_channels);
+  Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor columns;  // one image's columns (then their gradient) per chunk
+  if (!plan.pointwise) columns = Tensor::empty({plan.chunks, plan.k * plan.p}, x.dtype());
+  Tensor partial_dw;  // one dW per chunk when there are several
+  if (plan.chunks > 1) partial_dw = Tensor::empty({plan.chunks, plan.o * plan.k}, x.dtype());
+  DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
+    backward_images<scalar_t>(plan, g.batch, weight.data<scalar_t>(), x.data<scalar_t>(),
+                              dy.data<scalar_t>(), dx.data<scalar_t>(),
+                              weight_grad.data<scalar_t>(),
+                              plan.pointwise ? nullptr : columns.data<scalar_t>(),
+                              plan.chunks > 1 ? partial_dw.data<scalar_t>() : nullptr);
   });
+  return dx;
 }
 
 }  // namespace
@@ -271,9 +323,8 @@ Tensor Convolution::forward(const std::vector<Tensor>& inputs, Mode mode) {
 
 Tensor Convolution::forward_im2col(const Tensor& x, const kernels::ConvGeometry& g, Mode mode) {
   if (x.device().is_cpu() && per_image_on_cpu(g, out_channels_)) {
-    Tensor col = is_pointwise(g) ? x : kernels::im2col(x, window_);
-    Tensor y = cpu_forward(col, weight_.value, g, out_channels_);
-    if (mode == Mode::Train) saved_columns_ = col;
+    Tensor y = cpu_forward_per_image(x, weight_.value, g, out_channels_);
+    if (mode == Mode::Train) saved_columns_ = x;  // backward lowers each image again
     return y;
   }
   // Y'[O, N*OH*OW] = W[O, C*kh*kw] * col[C*kh*kw, N*OH*OW]: one GEMM for the whole batch, then
@@ -323,15 +374,10 @@ std::vector<Tensor> Convolution::backward(const Tensor& grad_output) {
 std::vector<Tensor> Convolution::backward_im2col(const Tensor& dy) {
   const kernels::ConvGeometry g = kernels::conv_geometry("Convolution", input_shape_, window_);
   if (dy.device().is_cpu() && per_image_on_cpu(g, out_channels_)) {
+    // saved_columns_ holds the input x here (cpu_forward_per_image).
     weight_.grad = Tensor::empty(weight_.value.shape(), dy.dtype(), dy.device());
-    if (is_pointwise(g)) {
-      Tensor dx = Tensor::empty(input_shape_, dy.dtype(), dy.device());
-      cpu_backward(dy, saved_columns_, weight_.value, g, out_channels_, weight_.grad, dx);
-      return {dx};
-    }
-    Tensor dcol = Tensor::empty({g.col_rows(), g.col_cols()}, dy.dtype(), dy.device());
-    cpu_backward(dy, saved_columns_, weight_.value, g, out_channels_, weight_.grad, dcol);
-    return {kernels::col2im(dcol, input_shape_, window_)};
+    return {cpu_backward_per_image(dy, saved_columns_, weight_.value, g, out_channels_,
+                                   weight_.grad)};
   }
   // dY'[O, N*OH*OW]: the gradient with batch and channel swapped, as the forward GEMM made Y'.
   Tensor dy_swapped =
