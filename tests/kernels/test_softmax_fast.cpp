@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/cpu/fast_exp.hpp"
+#include "kernels/cross_entropy.hpp"
 #include "kernels/softmax.hpp"
 #include "kernels/softmax_with_loss.hpp"
 #include "runtime/generator.hpp"
@@ -128,6 +129,38 @@ TEST(SoftmaxFast, BitIdenticalForAnyThreadCount) {
     total += std::log(sum) - ((long double)x[r * cols + labels[r]] - max);
   }
   EXPECT_NEAR(first_loss, static_cast<double>(total / rows), 1e-6);
+}
+
+TEST(CrossEntropyFast, ChunkedSumsAreBitIdenticalForAnyThreadCountAndCorrect) {
+  // 4096 x 32 > 2^16 elements: the rows are summed in parallel chunks.
+  const std::int64_t rows = 4096, cols = 32;
+  std::vector<float> p(rows * cols), targets(rows * cols, 0.0f);
+  std::vector<std::int32_t> labels(rows);
+  cpu::softmax_forward(random_row_major(rows, cols, 3.0, 5).data(), p.data(), rows, cols);
+  long double expected = 0;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    labels[r] = static_cast<std::int32_t>((r * 5) % cols);
+    targets[r * cols + labels[r]] = 1.0f;
+    expected -= std::log((long double)p[r * cols + labels[r]] + kCrossEntropyDelta);
+  }
+  expected /= rows;
+  const int threads = omp_get_max_threads();
+  float first_labels = 0.0f, first_targets = 0.0f;
+  for (int t : {1, 2, 3}) {
+    omp_set_num_threads(t);
+    float from_labels = 0.0f, from_targets = 0.0f;
+    cpu::cross_entropy(p.data(), labels.data(), &from_labels, rows, cols);
+    cpu::cross_entropy(p.data(), targets.data(), &from_targets, rows, cols);
+    EXPECT_NEAR(from_labels, static_cast<double>(expected), 1e-6) << t;
+    EXPECT_NEAR(from_targets, static_cast<double>(expected), 1e-6) << t;
+    if (t == 1) {
+      first_labels = from_labels;
+      first_targets = from_targets;
+    }
+    EXPECT_EQ(std::memcmp(&from_labels, &first_labels, sizeof(float)), 0) << t << " threads";
+    EXPECT_EQ(std::memcmp(&from_targets, &first_targets, sizeof(float)), 0) << t << " threads";
+  }
+  omp_set_num_threads(threads);
 }
 
 }  // namespace
