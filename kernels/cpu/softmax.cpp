@@ -4,6 +4,11 @@
 
 namespace dlfs::kernels::cpu {
 
+DLFS_SIMD_CLONES SoftmaxRowStats softmax_row_float(const float* row, float* out,
+                                                   std::int64_t cols) {
+  return softmax_row_body(row, out, cols);
+}
+
 template <typename T>
 void softmax_forward(const T* x, T* y, std::int64_t rows, std::int64_t cols) {
   // Rows are independent: one thread per row, so the thread count does not change the result.

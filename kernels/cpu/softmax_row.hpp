@@ -1,6 +1,6 @@
 #pragma once
 // One row of a softmax, shared by softmax.cpp and softmax_with_loss.cpp:
-//   max m = max(row) (NaN entries are skipped here and turn the row NaN below),
+//   max m = max(row) (a NaN entry makes the whole row NaN),
 //   out[c] = exp(row[c] - m) (stored, so each exponential is computed once), sum = sum(out),
 //   out[c] /= sum.
 // float rows use fast_exp (vectorised, < 1 ulp) on the exact difference x - m (see
@@ -13,6 +13,7 @@
 
 #include "kernels/cpu/fast_exp.hpp"
 #include "kernels/cpu/select.hpp"
+#include "kernels/cpu/simd_clones.hpp"
 
 namespace dlfs::kernels::cpu {
 
@@ -23,16 +24,11 @@ struct SoftmaxRowStats {
 
 template <typename T>
 inline T row_max(const T* row, std::int64_t cols) {
-  // Eight independent running maxima (vectorisable; max is exact, so their order is irrelevant).
-  constexpr int kLanes = 8;
-  T lanes[kLanes];
-  for (int l = 0; l < kLanes; ++l) lanes[l] = -std::numeric_limits<T>::infinity();
-  std::int64_t c = 0;
-  for (; c + kLanes <= cols; c += kLanes)
-    for (int l = 0; l < kLanes; ++l) lanes[l] = select(lanes[l] < row[c + l], row[c + l], lanes[l]);
+  // A vectorised max reduction. Which value a NaN entry leaves here does not matter: the NaN
+  // itself (or a NaN max) turns the row's sum, hence the whole row, into NaN below.
   T max = -std::numeric_limits<T>::infinity();
-  for (; c < cols; ++c) max = select(max < row[c], row[c], max);
-  for (int l = 0; l < kLanes; ++l) max = select(max < lanes[l], lanes[l], max);
+#pragma omp simd reduction(max : max)
+  for (std::int64_t c = 0; c < cols; ++c) max = row[c] > max ? row[c] : max;
   return max;
 }
 
@@ -66,13 +62,25 @@ inline double exp_and_sum(const double* row, double* out, std::int64_t cols, dou
 }
 
 template <typename T>
-inline SoftmaxRowStats softmax_row(const T* row, T* out, std::int64_t cols) {
+inline SoftmaxRowStats softmax_row_body(const T* row, T* out, std::int64_t cols) {
   const T max = row_max(row, cols);
   const double sum = exp_and_sum(row, out, cols, max);
-  const T divisor = static_cast<T>(sum);
+  // One rounded reciprocal and a multiply per entry: a vector divide costs several times more.
+  const T inverse = static_cast<T>(1.0 / sum);
 #pragma omp simd
-  for (std::int64_t c = 0; c < cols; ++c) out[c] = out[c] / divisor;
+  for (std::int64_t c = 0; c < cols; ++c) out[c] = out[c] * inverse;
   return {static_cast<double>(max), std::log(sum)};
+}
+
+// The float row is compute-bound (the exponentials): compiled for AVX-512, AVX2 and SSE2, the
+// CPU's best one chosen at load time (simd_clones.hpp). Defined once, in softmax.cpp.
+SoftmaxRowStats softmax_row_float(const float* row, float* out, std::int64_t cols);
+
+inline SoftmaxRowStats softmax_row(const float* row, float* out, std::int64_t cols) {
+  return softmax_row_float(row, out, cols);
+}
+inline SoftmaxRowStats softmax_row(const double* row, double* out, std::int64_t cols) {
+  return softmax_row_body(row, out, cols);
 }
 
 }  // namespace dlfs::kernels::cpu
