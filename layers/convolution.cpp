@@ -64,20 +64,19 @@ void set_default_conv_algorithm(ConvAlgorithm algorithm) {
   default_algorithm = algorithm;
 }
 
-// ---- The CPU path for pointwise and small convolutions: one GEMM per image -------------------
+// ---- The CPU path for small convolutions: one GEMM per image -------------------
 //
 // The batched lowering (im2col.hpp) writes a [C*kh*kw, N*P] column matrix (P = OH*OW) that for
 // LeNet is 6-8 MB: it goes to memory and comes back four times per step (im2col, forward GEMM,
-// dW GEMM, and dcol then col2im), which cost more than LeNet's GEMMs. For such small layers the
+// dW GEMM, and dcol then col2im), costing about as much as LeNet's GEMMs. For such small layers the
 // CPU path instead lowers ONE image at a time into a buffer that stays in cache:
 //   forward          col_n = im2col(x[n]);  Y[n] = W * col_n             [O, P], NCHW directly
 //   backward         col_n = im2col(x[n]) again (cheaper than keeping the batch's columns);
 //                    dW_k += dY[n] * col_n^T  over the images n of chunk k, in order;
 //                    dcol_n = W^T * dY[n];  dx[n] = col2im(dcol_n)
 //                    dW = dW_0 + dW_1 + ...  (chunks in order)
-// and it keeps x, not the columns, for backward. A pointwise convolution (1x1, stride 1, no
-// padding) of any size takes this path without any im2col or col2im: col_n is x[n] itself and
-// dcol_n is dx[n]. Images are cut into at most kImageChunks fixed chunks (bounds depend on the
+// and it keeps x, not the columns, for backward. A small pointwise convolution (1x1, stride 1,
+// no padding) needs no im2col or col2im at all: col_n is x[n] itself and dcol_n is dx[n]. Images are cut into at most kImageChunks fixed chunks (bounds depend on the
 // batch size only) that run in parallel, one thread each with single-threaded GEMMs, when one
 // image's GEMM is too small to thread (gemm_threads.hpp); otherwise there is one chunk, and
 // each GEMM runs on every thread. Either way the sums are in a fixed order: the result does
@@ -93,13 +92,13 @@ bool is_pointwise(const kernels::ConvGeometry& g) {
          w.pad_h == 0 && w.pad_w == 0;
 }
 
-// The per-image path pays off for pointwise convolutions and for small images (LeNet: each GEMM
-// under 0.3 M multiply-adds). For larger ones (VGG, ResNet 3x3 layers) one threaded GEMM per
-// batch was faster here (docs/performance.md).
+// The per-image path pays off for small images (LeNet: each GEMM under 0.3 M multiply-adds).
+// For larger ones (VGG and ResNet layers, pointwise ones included) one threaded GEMM per batch
+// was faster here (docs/performance.md).
 constexpr std::int64_t kPerImageMaxMacs = std::int64_t{1} << 20;
 
 bool per_image_on_cpu(const kernels::ConvGeometry& g, std::int64_t out_channels) {
-  return is_pointwise(g) || out_channels * g.col_rows() * g.out_h * g.out_w < kPerImageMaxMacs;
+  return out_channels * g.col_rows() * g.out_h * g.out_w < kPerImageMaxMacs;
 }
 
 struct PerImagePlan {
@@ -118,7 +117,8 @@ struct PerImagePlan {
         image_out(out_channels * g.out_h * g.out_w),
         one_image(g) {
     one_image.batch = 1;
-    // The smaller of the forward and backward GEMMs decides (all three have o*k*p MACs).
+    // Images in parallel when any of the three GEMMs (each o*k*p multiply-adds) is too small to
+    // thread by itself.
     const bool small = kernels::cpu::gemm_wants_one_thread(o, p, k) ||
                        kernels::cpu::gemm_wants_one_thread(o, k, p) ||
                        kernels::cpu::gemm_wants_one_thread(k, p, o);
