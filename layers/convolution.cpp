@@ -76,11 +76,11 @@ void set_default_conv_algorithm(ConvAlgorithm algorithm) {
 //                    dcol_n = W^T * dY[n];  dx[n] = col2im(dcol_n)
 //                    dW = dW_0 + dW_1 + ...  (chunks in order)
 // and it keeps x, not the columns, for backward. A small pointwise convolution (1x1, stride 1,
-// no padding) needs no im2col or col2im at all: col_n is x[n] itself and dcol_n is dx[n]. Images are cut into at most kImageChunks fixed chunks (bounds depend on the
-// batch size only) that run in parallel, one thread each with single-threaded GEMMs, when one
-// image's GEMM is too small to thread (gemm_threads.hpp); otherwise there is one chunk, and
-// each GEMM runs on every thread. Either way the sums are in a fixed order: the result does
-// not depend on the thread count.
+// no padding) needs no im2col or col2im at all: col_n is x[n] itself and dcol_n is dx[n]. Images
+// are cut into at most kImageChunks fixed chunks (bounds depend on the batch size only) that run in
+// parallel, one thread each with single-threaded GEMMs, when one image's GEMM is too small to
+// thread (gemm_threads.hpp); otherwise there is one chunk, and each GEMM runs on every thread.
+// Either way the sums are in a fixed order: the result does not depend on the thread count.
 
 namespace {
 
@@ -88,8 +88,8 @@ constexpr std::int64_t kImageChunks = 16;
 
 bool is_pointwise(const kernels::ConvGeometry& g) {
   const kernels::ConvWindow& w = g.window;
-  return w.kernel_h == 1 && w.kernel_w == 1 && w.stride_h == 1 && w.stride_w == 1 &&
-         w.pad_h == 0 && w.pad_w == 0;
+  return w.kernel_h == 1 && w.kernel_w == 1 && w.stride_h == 1 && w.stride_w == 1 && w.pad_h == 0 &&
+         w.pad_w == 0;
 }
 
 // The per-image path pays off for small images (LeNet: each GEMM under 0.3 M multiply-adds).
@@ -103,7 +103,7 @@ bool per_image_on_cpu(const kernels::ConvGeometry& g, std::int64_t out_channels)
 
 struct PerImagePlan {
   bool pointwise;
-  std::int64_t o, k, p;  // out channels, C*kh*kw, OH*OW
+  std::int64_t o, k, p;              // out channels, C*kh*kw, OH*OW
   std::int64_t image_in, image_out;  // elements of one input image, of one output image
   std::int64_t chunks;
   kernels::ConvGeometry one_image;  // g with batch 1: im2col/col2im of a single image
@@ -166,8 +166,8 @@ void backward_images(const PerImagePlan& plan, std::int64_t batch, const T* w, c
       kernels::cpu::gemm<T>(false, true, plan.o, plan.k, plan.p, 1, dyn, plan.p, col, plan.p,
                             n == first ? 0 : 1, chunk_dw, plan.k);
       T* dcol = plan.pointwise ? dx + n * plan.image_in : buffer;
-      kernels::cpu::gemm<T>(true, false, plan.k, plan.p, plan.o, 1, w, plan.k, dyn, plan.p, 0,
-                            dcol, plan.p);
+      kernels::cpu::gemm<T>(true, false, plan.k, plan.p, plan.o, 1, w, plan.k, dyn, plan.p, 0, dcol,
+                            plan.p);
       if (!plan.pointwise) kernels::cpu::col2im(buffer, dx + n * plan.image_in, plan.one_image);
     }
   }
@@ -176,15 +176,16 @@ void backward_images(const PerImagePlan& plan, std::int64_t batch, const T* w, c
 #pragma omp simd
     for (std::int64_t i = 0; i < size; ++i) {
       T sum = partial_dw[i];
-      for (std::int64_t chunk = 1; chunk < plan.chunks; ++chunk) sum += partial_dw[chunk * size + i];
+      for (std::int64_t chunk = 1; chunk < plan.chunks; ++chunk)
+        sum += partial_dw[chunk * size + i];
       dw[i] = sum;
     }
   }
 }
 
 // y[N, O, OH, OW] from x[N, C, H, W] and weight [O, C*kh*kw].
-Tensor cpu_forward_per_image(const Tensor& x, const Tensor& weight,
-                             const kernels::ConvGeometry& g, std::int64_t out_channels) {
+Tensor cpu_forward_per_image(const Tensor& x, const Tensor& weight, const kernels::ConvGeometry& g,
+                             std::int64_t out_channels) {
   const PerImagePlan plan(g, out_channels);
   Tensor y = Tensor::empty({g.batch, out_channels, g.out_h, g.out_w}, x.dtype(), x.device());
   Tensor columns;  // one image's columns per chunk
@@ -376,8 +377,8 @@ std::vector<Tensor> Convolution::backward_im2col(const Tensor& dy) {
   if (dy.device().is_cpu() && per_image_on_cpu(g, out_channels_)) {
     // saved_columns_ holds the input x here (cpu_forward_per_image).
     weight_.grad = Tensor::empty(weight_.value.shape(), dy.dtype(), dy.device());
-    return {cpu_backward_per_image(dy, saved_columns_, weight_.value, g, out_channels_,
-                                   weight_.grad)};
+    return {
+        cpu_backward_per_image(dy, saved_columns_, weight_.value, g, out_channels_, weight_.grad)};
   }
   // dY'[O, N*OH*OW]: the gradient with batch and channel swapped, as the forward GEMM made Y'.
   Tensor dy_swapped =

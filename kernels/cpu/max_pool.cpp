@@ -32,8 +32,8 @@ std::int64_t window_argmax(const T* plane, std::int64_t h0, std::int64_t w0,
 // window lies inside it, so the bounds tests and the per-window loops go away.
 bool is_2x2_stride_2(const Pool2dGeometry& g) {
   const PoolWindow& w = g.window;
-  return w.kernel_h == 2 && w.kernel_w == 2 && w.stride_h == 2 && w.stride_w == 2 &&
-         w.pad_h == 0 && w.pad_w == 0 && 2 * g.out_h <= g.in_h && 2 * g.out_w <= g.in_w;
+  return w.kernel_h == 2 && w.kernel_w == 2 && w.stride_h == 2 && w.stride_w == 2 && w.pad_h == 0 &&
+         w.pad_w == 0 && 2 * g.out_h <= g.in_h && 2 * g.out_w <= g.in_w;
 }
 
 // The 2x2 fast path of max_pool_forward. The four candidates are taken in window_argmax's order,

@@ -1,5 +1,5 @@
-#include "kernels/cpu/select.hpp"
 #include "kernels/relu.hpp"
+#include "kernels/cpu/select.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -25,11 +25,11 @@ struct Case {
 
 std::vector<Case> run_edge_cases() {
   return {
-      {2, 3, 7, 9, conv_window(3, 3, 1, 1, 1, 1)},        // VGG-like, padding 1
-      {1, 2, 5, 6, conv_window(3, 3, 1, 1, 4, 5)},        // padding wider than the kernel: empty runs
-      {2, 1, 28, 28, conv_window(5, 5, 1, 1, 2, 2)},      // LeNet conv1
-      {3, 2, 8, 7, conv_window(3, 3, 2, 2, 1, 1)},        // stride 2 with padding, odd width
-      {2, 2, 9, 11, conv_window(1, 1, 2, 3, 0, 0)},       // 1x1 strided: gaps no window covers
+      {2, 3, 7, 9, conv_window(3, 3, 1, 1, 1, 1)},    // VGG-like, padding 1
+      {1, 2, 5, 6, conv_window(3, 3, 1, 1, 4, 5)},    // padding wider than the kernel: empty runs
+      {2, 1, 28, 28, conv_window(5, 5, 1, 1, 2, 2)},  // LeNet conv1
+      {3, 2, 8, 7, conv_window(3, 3, 2, 2, 1, 1)},    // stride 2 with padding, odd width
+      {2, 2, 9, 11, conv_window(1, 1, 2, 3, 0, 0)},   // 1x1 strided: gaps no window covers
       {2, 2, 9, 8, conv_window(3, 2, 2, 3, 2, 1, 2, 3)},  // dilation and stride, both axes
       {1, 1, 1, 1, conv_window(3, 3, 1, 1, 1, 1)},        // one pixel, all padding around it
       {1, 3, 4, 3, conv_window(6, 5, 1, 1, 1, 1)},        // kernel as large as the padded input
@@ -89,8 +89,9 @@ std::vector<T> naive_col2im(const std::vector<T>& col, const ConvGeometry& g) {
 template <typename T>
 std::vector<T> random_values(std::int64_t count, std::uint64_t seed) {
   Generator gen(seed);
-  const Tensor t = Tensor::empty({count}, std::is_same_v<T, float> ? DType::Float32 : DType::Float64)
-                       .uniform_(gen, -1.0, 1.0);
+  const Tensor t =
+      Tensor::empty({count}, std::is_same_v<T, float> ? DType::Float32 : DType::Float64)
+          .uniform_(gen, -1.0, 1.0);
   return t.to_vector<T>();
 }
 

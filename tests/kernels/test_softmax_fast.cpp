@@ -73,7 +73,8 @@ TEST(SoftmaxFast, FloatRowsMatchALongDoubleReference) {
       for (std::int64_t c = 0; c < cols; ++c) max = std::max<long double>(max, x[r * cols + c]);
       for (std::int64_t c = 0; c < cols; ++c) sum += std::exp((long double)x[r * cols + c] - max);
       for (std::int64_t c = 0; c < cols; ++c) {
-        const double expected = static_cast<double>(std::exp((long double)x[r * cols + c] - max) / sum);
+        const double expected =
+            static_cast<double>(std::exp((long double)x[r * cols + c] - max) / sum);
         // fast_exp (< 1 ulp of the exact x - max, whose float rounding error is applied as a
         // correction), the sum rounded to float once, one division: <= 4 * 2^-24 relative;
         // without the correction this fails (|x - max| up to 40 costs up to 40 ulp).
