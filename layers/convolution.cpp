@@ -6,6 +6,8 @@
 #include <mutex>
 
 #include "kernels/bias.hpp"
+#include "kernels/cpu/gemm_threads.hpp"
+#include "kernels/dispatch.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/swap_axes.hpp"
 #if DLFS_HAVE_CUDNN
@@ -61,6 +63,163 @@ void set_default_conv_algorithm(ConvAlgorithm algorithm) {
   std::lock_guard<std::mutex> lock(default_mutex);
   default_algorithm = algorithm;
 }
+
+// ---- The CPU path for small convolutions: one GEMM per image -------------------
+//
+// The batched lowering (im2col.hpp) writes a [C*kh*kw, N*P] column matrix (P = OH*OW) that for
+// LeNet is 6-8 MB: it goes to memory and comes back four times per step (im2col, forward GEMM,
+// dW GEMM, and dcol then col2im), costing about as much as LeNet's GEMMs. For such small layers the
+// CPU path instead lowers ONE image at a time into a buffer that stays in cache:
+//   forward          col_n = im2col(x[n]);  Y[n] = W * col_n             [O, P], NCHW directly
+//   backward         col_n = im2col(x[n]) again (cheaper than keeping the batch's columns);
+//                    dW_k += dY[n] * col_n^T  over the images n of chunk k, in order;
+//                    dcol_n = W^T * dY[n];  dx[n] = col2im(dcol_n)
+//                    dW = dW_0 + dW_1 + ...  (chunks in order)
+// and it keeps x, not the columns, for backward. A small pointwise convolution (1x1, stride 1,
+// no padding) needs no im2col or col2im at all: col_n is x[n] itself and dcol_n is dx[n]. Images
+// are cut into at most kImageChunks fixed chunks (bounds depend on the batch size only) that run in
+// parallel, one thread each with single-threaded GEMMs, when one image's GEMM is too small to
+// thread (gemm_threads.hpp); otherwise there is one chunk, and each GEMM runs on every thread.
+// Either way the sums are in a fixed order: the result does not depend on the thread count.
+
+namespace {
+
+constexpr std::int64_t kImageChunks = 16;
+
+bool is_pointwise(const kernels::ConvGeometry& g) {
+  const kernels::ConvWindow& w = g.window;
+  return w.kernel_h == 1 && w.kernel_w == 1 && w.stride_h == 1 && w.stride_w == 1 && w.pad_h == 0 &&
+         w.pad_w == 0;
+}
+
+// The per-image path pays off for small images (LeNet: each GEMM under 0.3 M multiply-adds).
+// For larger ones (VGG and ResNet layers, pointwise ones included) one threaded GEMM per batch
+// was faster here (docs/performance.md).
+constexpr std::int64_t kPerImageMaxMacs = std::int64_t{1} << 20;
+
+bool per_image_on_cpu(const kernels::ConvGeometry& g, std::int64_t out_channels) {
+  return out_channels * g.col_rows() * g.out_h * g.out_w < kPerImageMaxMacs;
+}
+
+struct PerImagePlan {
+  bool pointwise;
+  std::int64_t o, k, p;              // out channels, C*kh*kw, OH*OW
+  std::int64_t image_in, image_out;  // elements of one input image, of one output image
+  std::int64_t chunks;
+  kernels::ConvGeometry one_image;  // g with batch 1: im2col/col2im of a single image
+
+  PerImagePlan(const kernels::ConvGeometry& g, std::int64_t out_channels)
+      : pointwise(is_pointwise(g)),
+        o(out_channels),
+        k(g.col_rows()),
+        p(g.out_h * g.out_w),
+        image_in(g.channels * g.height * g.width),
+        image_out(out_channels * g.out_h * g.out_w),
+        one_image(g) {
+    one_image.batch = 1;
+    // Images in parallel when any of the three GEMMs (each o*k*p multiply-adds) is too small to
+    // thread by itself.
+    const bool small = kernels::cpu::gemm_wants_one_thread(o, p, k) ||
+                       kernels::cpu::gemm_wants_one_thread(o, k, p) ||
+                       kernels::cpu::gemm_wants_one_thread(k, p, o);
+    chunks = small ? std::min<std::int64_t>(g.batch, kImageChunks) : 1;
+  }
+  std::int64_t first_image(std::int64_t chunk, std::int64_t batch) const {
+    return batch * chunk / chunks;
+  }
+};
+
+template <typename T>
+void forward_images(const PerImagePlan& plan, std::int64_t batch, const T* w, const T* x, T* y,
+                    T* columns) {
+#pragma omp parallel for if (plan.chunks > 1)
+  for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
+    for (std::int64_t n = plan.first_image(chunk, batch); n < plan.first_image(chunk + 1, batch);
+         ++n) {
+      const T* col = x + n * plan.image_in;
+      if (!plan.pointwise) {
+        T* buffer = columns + chunk * plan.k * plan.p;
+        kernels::cpu::im2col(col, buffer, plan.one_image);
+        col = buffer;
+      }
+      kernels::cpu::gemm<T>(false, false, plan.o, plan.p, plan.k, 1, w, plan.k, col, plan.p, 0,
+                            y + n * plan.image_out, plan.p);
+    }
+  }
+}
+
+template <typename T>
+void backward_images(const PerImagePlan& plan, std::int64_t batch, const T* w, const T* x,
+                     const T* dy, T* dx, T* dw, T* columns, T* partial_dw) {
+#pragma omp parallel for if (plan.chunks > 1)
+  for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
+    T* chunk_dw = plan.chunks > 1 ? partial_dw + chunk * plan.o * plan.k : dw;
+    T* buffer = plan.pointwise ? nullptr : columns + chunk * plan.k * plan.p;
+    const std::int64_t first = plan.first_image(chunk, batch);
+    for (std::int64_t n = first; n < plan.first_image(chunk + 1, batch); ++n) {
+      const T* col = x + n * plan.image_in;
+      if (!plan.pointwise) {
+        kernels::cpu::im2col(col, buffer, plan.one_image);
+        col = buffer;
+      }
+      const T* dyn = dy + n * plan.image_out;
+      kernels::cpu::gemm<T>(false, true, plan.o, plan.k, plan.p, 1, dyn, plan.p, col, plan.p,
+                            n == first ? 0 : 1, chunk_dw, plan.k);
+      T* dcol = plan.pointwise ? dx + n * plan.image_in : buffer;
+      kernels::cpu::gemm<T>(true, false, plan.k, plan.p, plan.o, 1, w, plan.k, dyn, plan.p, 0, dcol,
+                            plan.p);
+      if (!plan.pointwise) kernels::cpu::col2im(buffer, dx + n * plan.image_in, plan.one_image);
+    }
+  }
+  if (plan.chunks > 1) {  // dW = the chunks' sums, added in chunk order
+    const std::int64_t size = plan.o * plan.k;
+#pragma omp simd
+    for (std::int64_t i = 0; i < size; ++i) {
+      T sum = partial_dw[i];
+      for (std::int64_t chunk = 1; chunk < plan.chunks; ++chunk)
+        sum += partial_dw[chunk * size + i];
+      dw[i] = sum;
+    }
+  }
+}
+
+// y[N, O, OH, OW] from x[N, C, H, W] and weight [O, C*kh*kw].
+Tensor cpu_forward_per_image(const Tensor& x, const Tensor& weight, const kernels::ConvGeometry& g,
+                             std::int64_t out_channels) {
+  const PerImagePlan plan(g, out_channels);
+  Tensor y = Tensor::empty({g.batch, out_channels, g.out_h, g.out_w}, x.dtype(), x.device());
+  Tensor columns;  // one image's columns per chunk
+  if (!plan.pointwise) columns = Tensor::empty({plan.chunks, plan.k * plan.p}, x.dtype());
+  DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
+    forward_images<scalar_t>(plan, g.batch, weight.data<scalar_t>(), x.data<scalar_t>(),
+                             y.data<scalar_t>(),
+                             plan.pointwise ? nullptr : columns.data<scalar_t>());
+  });
+  return y;
+}
+
+// dx [N, C, H, W] returned, dW written into weight_grad [O, C*kh*kw], from dy [N, O, OH, OW] and
+// the forward's input x.
+Tensor cpu_backward_per_image(const Tensor& dy, const Tensor& x, const Tensor& weight,
+                              const kernels::ConvGeometry& g, std::int64_t out_channels,
+                              Tensor& weight_grad) {
+  const PerImagePlan plan(g, out_channels);
+  Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor columns;  // one image's columns (then their gradient) per chunk
+  if (!plan.pointwise) columns = Tensor::empty({plan.chunks, plan.k * plan.p}, x.dtype());
+  Tensor partial_dw;  // one dW per chunk when there are several
+  if (plan.chunks > 1) partial_dw = Tensor::empty({plan.chunks, plan.o * plan.k}, x.dtype());
+  DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
+    backward_images<scalar_t>(plan, g.batch, weight.data<scalar_t>(), x.data<scalar_t>(),
+                              dy.data<scalar_t>(), dx.data<scalar_t>(),
+                              weight_grad.data<scalar_t>(),
+                              plan.pointwise ? nullptr : columns.data<scalar_t>(),
+                              plan.chunks > 1 ? partial_dw.data<scalar_t>() : nullptr);
+  });
+  return dx;
+}
+
+}  // namespace
 
 // ---- The layer -------------------------------------------------------------------------------
 
@@ -164,6 +323,11 @@ Tensor Convolution::forward(const std::vector<Tensor>& inputs, Mode mode) {
 }
 
 Tensor Convolution::forward_im2col(const Tensor& x, const kernels::ConvGeometry& g, Mode mode) {
+  if (x.device().is_cpu() && per_image_on_cpu(g, out_channels_)) {
+    Tensor y = cpu_forward_per_image(x, weight_.value, g, out_channels_);
+    if (mode == Mode::Train) saved_columns_ = x;  // backward lowers each image again
+    return y;
+  }
   // Y'[O, N*OH*OW] = W[O, C*kh*kw] * col[C*kh*kw, N*OH*OW]: one GEMM for the whole batch, then
   // batch and channel axes swap to give NCHW.
   Tensor col = kernels::im2col(x, window_);
@@ -210,6 +374,12 @@ std::vector<Tensor> Convolution::backward(const Tensor& grad_output) {
 
 std::vector<Tensor> Convolution::backward_im2col(const Tensor& dy) {
   const kernels::ConvGeometry g = kernels::conv_geometry("Convolution", input_shape_, window_);
+  if (dy.device().is_cpu() && per_image_on_cpu(g, out_channels_)) {
+    // saved_columns_ holds the input x here (cpu_forward_per_image).
+    weight_.grad = Tensor::empty(weight_.value.shape(), dy.dtype(), dy.device());
+    return {
+        cpu_backward_per_image(dy, saved_columns_, weight_.value, g, out_channels_, weight_.grad)};
+  }
   // dY'[O, N*OH*OW]: the gradient with batch and channel swapped, as the forward GEMM made Y'.
   Tensor dy_swapped =
       kernels::swap_leading_axes(dy.reshape({g.batch, out_channels_, g.out_h * g.out_w}))

@@ -1,4 +1,5 @@
 #include "kernels/relu.hpp"
+#include "kernels/cpu/select.hpp"
 
 namespace dlfs::kernels::cpu {
 
@@ -6,9 +7,10 @@ template <typename T>
 void relu_forward(const T* x, T* y, std::uint8_t* mask, std::int64_t n) {
 #pragma omp parallel for simd if (n > 65536)
   for (std::int64_t i = 0; i < n; ++i) {
+    // select(): a float `on ? x : 0` would not vectorise (see select.hpp).
     const bool on = x[i] > T(0);
     mask[i] = on;
-    y[i] = on ? x[i] : T(0);
+    y[i] = select(on, x[i], T(0));
   }
 }
 

@@ -1,24 +1,19 @@
 #include "kernels/softmax.hpp"
 
-#include <algorithm>
-#include <cmath>
-#include <limits>
+#include "kernels/cpu/softmax_row.hpp"
 
 namespace dlfs::kernels::cpu {
 
+DLFS_SIMD_CLONES SoftmaxRowStats softmax_row_float(const float* row, float* out,
+                                                   std::int64_t cols) {
+  return softmax_row_body(row, out, cols);
+}
+
 template <typename T>
 void softmax_forward(const T* x, T* y, std::int64_t rows, std::int64_t cols) {
-#pragma omp parallel for if (rows * cols > 65536)
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const T* in = x + r * cols;
-    T* out = y + r * cols;
-    double max = -std::numeric_limits<double>::infinity();
-    for (std::int64_t c = 0; c < cols; ++c) max = std::max(max, static_cast<double>(in[c]));
-    double sum = 0.0;
-    for (std::int64_t c = 0; c < cols; ++c) sum += std::exp(static_cast<double>(in[c]) - max);
-    for (std::int64_t c = 0; c < cols; ++c)
-      out[c] = static_cast<T>(std::exp(static_cast<double>(in[c]) - max) / sum);
-  }
+  // Rows are independent: one thread per row, so the thread count does not change the result.
+#pragma omp parallel for if (rows * cols > 65536 && rows > 1)
+  for (std::int64_t r = 0; r < rows; ++r) softmax_row(x + r * cols, y + r * cols, cols);
 }
 
 template void softmax_forward<float>(const float*, float*, std::int64_t, std::int64_t);
