@@ -33,7 +33,7 @@ TEST(CheckpointKill, KillNineAtRandomMomentsLeavesOnlyWholeCheckpoints) {
       "--quiet",     "--out",         dir};
   ::setenv("OMP_NUM_THREADS", "1", 0);
   std::mt19937 rng(20240607);  // fixed: the same kill times on every run
-  std::uniform_int_distribution<int> delay_ms(150, 900);
+  std::uniform_int_distribution<int> delay_ms(250, 900);
   int kills = 0, rounds_with_checkpoint = 0, checkpoints_loaded = 0;
   for (int round = 0; round < 10; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
