@@ -44,8 +44,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dlfs %s: %s\n", command.c_str(), e.what());
     return 2;
   } catch (const dlfs::OutOfMemoryError& e) {
-    std::fprintf(stderr, "dlfs %s: %s; a smaller --batch-size needs less memory\n", command.c_str(),
-                 e.what());
+    std::fprintf(stderr, "dlfs %s: %s Try a smaller --batch-size.\n", command.c_str(), e.what());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dlfs %s: %s\n", command.c_str(), e.what());

@@ -6,6 +6,7 @@
 # 2. configures and builds a CUDA build (sm_90, Ninja, all cores) into build-gpu/
 # 3. runs the whole test suite (GPU tests included)      -> OUTDIR/ctest.log
 # 4. compute-sanitizer memcheck on the GPU tests          -> OUTDIR/memcheck-*.log
+#    and racecheck on the kernels that use shared memory -> OUTDIR/racecheck-kernels.log
 # 5. dlfs_bench_gpu                                       -> OUTDIR/gpu-kernels.json
 # 6. dlfs bench (training throughput)                     -> OUTDIR/training.json
 # 7. bench/compare_pytorch.py where torch imports         -> OUTDIR/compare_pytorch.json
@@ -259,26 +260,56 @@ if [ "$built" = 0 ]; then
   grep -A200 'The following tests FAILED' "$OUT/ctest.log" | head -40 | sed 's/^/  /' | tee -a "$SUMMARY"
   cp "$BUILD/Testing/Temporary/LastTest.log" "$OUT/ctest-LastTest.log" 2>/dev/null
 
-  # ---- compute-sanitizer memcheck on the GPU tests (a bounded subset) ----
+  # ---- compute-sanitizer: memcheck on the GPU tests, racecheck on shared-memory kernels ----
   SANITIZER=$(command -v compute-sanitizer || true)
   [ -z "$SANITIZER" ] && [ -n "$NVCC" ] && [ -x "$(dirname "$NVCC")/compute-sanitizer" ] \
     && SANITIZER="$(dirname "$NVCC")/compute-sanitizer"
+  # sanitizer_summary LOG: the tool's verdict and the tests' in one line of the summary.
+  sanitizer_summary() {
+    local summary_line tests_line
+    summary_line=$(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$1" | tail -1)
+    tests_line=$(grep -E '^\[  PASSED  \]|^\[  FAILED  \]' "$1" | head -2 | tr '\n' ' ')
+    note "  ${summary_line:-no SUMMARY line (timed out?)} ${tests_line}"
+  }
   if [ -z "$SANITIZER" ]; then
-    note "$(printf '%-22s SKIPPED (compute-sanitizer not found)' memcheck)"
+    note "$(printf '%-22s SKIPPED (compute-sanitizer not found)' sanitizers)"
   elif [ "$gpu_present" = 0 ]; then
-    note "$(printf '%-22s SKIPPED (no CUDA device)' memcheck)"
+    note "$(printf '%-22s SKIPPED (no CUDA device)' sanitizers)"
   else
     # DLFS_POOL_CACHING=0: every tensor its own cudaMalloc, so out-of-bounds accesses are seen.
-    for suite in kernels layers; do
+    # kernels and layers hold most GPU tests (60 s each); other suites' GPU tests get 30 s.
+    for suite in kernels layers runtime models optim apps; do
       bin="$BUILD/tests/dlfs_${suite}_tests"
       [ -x "$bin" ] || continue
-      run_step "memcheck $suite" 60 "$OUT/memcheck-$suite.log" env DLFS_POOL_CACHING=0 \
+      listed=$(timeout 20 "$bin" --gtest_list_tests --gtest_filter='*Gpu*:CudaRuntime*' 2>/dev/null)
+      grep -q '^  ' <<< "$listed" || continue
+      cap=30
+      case "$suite" in kernels | layers) cap=60 ;; esac
+      run_step "memcheck $suite" "$cap" "$OUT/memcheck-$suite.log" env DLFS_POOL_CACHING=0 \
         "$SANITIZER" --tool memcheck --error-exitcode 3 --leak-check no \
-        "$bin" "--gtest_filter=*Gpu*" || FAILED=1
-      summary_line=$(grep -E 'ERROR SUMMARY' "$OUT/memcheck-$suite.log" | tail -1)
-      tests_line=$(grep -E '^\[  PASSED  \]|^\[  FAILED  \]' "$OUT/memcheck-$suite.log" | head -2 | tr '\n' ' ')
-      note "  ${summary_line:-no ERROR SUMMARY line (timed out?)} ${tests_line}"
+        "$bin" '--gtest_filter=*Gpu*:CudaRuntime*' || FAILED=1
+      sanitizer_summary "$OUT/memcheck-$suite.log"
     done
+    # racecheck: the kernels that use shared memory (__shared__, block_sum/block_max of
+    # launch.cuh, CUB and Thrust's reductions), found by grep. kernels/cuda/X.cu is tested by the suite named after it
+    # (softmax_with_loss -> SoftmaxWithLossGpu) and by the Gpu suites of tests/kernels/test_X.cpp.
+    racy_suites=""
+    for cu in $(grep -lE '__shared__|block_(sum|max)|cub::|thrust::' "$REPO"/kernels/cuda/*.cu 2>/dev/null); do
+      name=$(basename "$cu" .cu)
+      racy_suites="$racy_suites $(awk -F_ '{s = ""; for (i = 1; i <= NF; i++)
+        s = s toupper(substr($i, 1, 1)) substr($i, 2); print s "Gpu"}' <<< "$name")"
+      test_file="$REPO/tests/kernels/test_$name.cpp"
+      [ -f "$test_file" ] && racy_suites="$racy_suites $(grep -oE 'TEST(_F|_P)?\([A-Za-z0-9]+Gpu,' \
+        "$test_file" | sed -E 's/.*\(//; s/,//')"
+    done
+    racy_filter=$(tr ' ' '\n' <<< "$racy_suites" | grep . | sort -u | sed 's/$/.*/' | paste -sd: -)
+    if [ -n "$racy_filter" ] && [ -x "$BUILD/tests/dlfs_kernels_tests" ]; then
+      echo "gtest filter: $racy_filter" > "$OUT/racecheck-kernels.filter.txt"
+      run_step "racecheck kernels" 60 "$OUT/racecheck-kernels.log" \
+        "$SANITIZER" --tool racecheck --racecheck-report all --error-exitcode 3 \
+        "$BUILD/tests/dlfs_kernels_tests" "--gtest_filter=$racy_filter" || FAILED=1
+      sanitizer_summary "$OUT/racecheck-kernels.log"
+    fi
   fi
 fi
 

@@ -15,6 +15,9 @@ constexpr std::uint8_t kUnsignedByte = 0x08;
 // Data is read in pieces of this size, so a header claiming terabytes in a tiny gzip file ends
 // in a "cut short" error instead of a giant allocation.
 constexpr std::size_t kReadPiece = std::size_t{64} << 20;
+// Deflate cannot compress better than 1032:1 (a 258-byte match in under two bits), so a gzip
+// file of n bytes never inflates to more than 1032 n: a header claiming more is refused at once.
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
 
 std::string hex_byte(std::uint8_t b) {
   char text[8];
@@ -105,6 +108,10 @@ IdxArray parse_idx_ubyte(ByteSource& source, int expected_ndim) {
     throw InputError(file + " declares dimensions " + dims_str(array.dims) + " (" +
                      plural(count, "byte") + ") but only " +
                      plural(source.file_bytes() - header_bytes, "byte") + " of data follow.");
+  if (source.gzip() && count / kMaxDeflateRatio > source.file_bytes())
+    throw InputError(file + " declares dimensions " + dims_str(array.dims) + " (" +
+                     plural(count, "byte") + "), more than its " +
+                     plural(source.file_bytes(), "compressed byte") + " can hold.");
 
   // Grow piece by piece: for gzip files the header's claim cannot be checked before inflating.
   std::uint64_t have = 0;

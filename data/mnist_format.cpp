@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include "data/idx_reader.hpp"
 #include "runtime/error.hpp"
@@ -59,9 +60,26 @@ MnistFormatData load_mnist_format(const std::string& directory, std::int64_t lim
   if (limit_train < 0)
     throw InputError("The training-sample limit must be 0 (all) or positive, not " +
                      std::to_string(limit_train) + ".");
-  // Every file must exist before any is read (reading Fashion-MNIST takes a moment).
-  for (const char* name : {kTrainImagesFile, kTrainLabelsFile, kTestImagesFile, kTestLabelsFile})
-    find_mnist_file(directory, name);
+  // Every file must exist before any is read (reading Fashion-MNIST takes a moment), and a
+  // directory lacking several says so in one message.
+  std::vector<std::string> missing;
+  for (const char* name : {kTrainImagesFile, kTrainLabelsFile, kTestImagesFile, kTestLabelsFile}) {
+    try {
+      find_mnist_file(directory, name);
+    } catch (const InputError&) {
+      std::error_code ec;
+      if (!fs::is_directory(directory, ec)) throw;
+      missing.push_back(name);
+    }
+  }
+  if (missing.size() == 1) find_mnist_file(directory, missing.front());  // throws, naming it
+  if (!missing.empty()) {
+    std::string names;
+    for (std::size_t i = 0; i < missing.size(); ++i) names += (i ? ", " : "") + missing[i];
+    throw InputError("Dataset directory '" + directory + "' lacks " +
+                     std::to_string(missing.size()) +
+                     " of the 4 MNIST-format files (each raw or .gz): " + names + ".");
+  }
   Split train = read_split(directory, kTrainImagesFile, kTrainLabelsFile);
   Split test = read_split(directory, kTestImagesFile, kTestLabelsFile);
   if (train.images.dims[1] != test.images.dims[1] || train.images.dims[2] != test.images.dims[2])

@@ -1,6 +1,9 @@
 #include "models/checkpoint.hpp"
 
+#include <cerrno>
+#include <cstdlib>
 #include <set>
+#include <vector>
 
 #include "models/catalog.hpp"
 
@@ -23,50 +26,84 @@ void save_model(const std::string& path, Model& model,
   save_safetensors(path, model_state(model), metadata);
 }
 
+namespace {
+
+// "a, b, c" for the first few names, then "and N more": a ResNet has hundreds of tensors.
+std::string name_list(const std::vector<std::string>& names) {
+  constexpr std::size_t kShown = 8;
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < kShown; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > kShown) out += " and " + std::to_string(names.size() - kShown) + " more";
+  return out;
+}
+
+std::string tensors_word(std::size_t n) {
+  return n == 1 ? "tensor" : "tensors";
+}
+
+}  // namespace
+
 void load_weights(Model& model, const SafetensorsContents& contents, const std::string& path) {
+  const std::string file = "Checkpoint '" + path + "'";
   std::set<std::string> expected;
-  std::string missing;
+  std::vector<std::string> missing;
   for (auto& [name, tensor] : model_state(model)) {
     expected.insert(name);
     const Tensor* stored = contents.find(name);
     if (!stored) {
-      missing += (missing.empty() ? "" : ", ") + name;
+      missing.push_back(name);
       continue;
     }
     if (stored->shape() != tensor.shape() || stored->dtype() != tensor.dtype())
-      throw InputError("checkpoint " + path + ": tensor '" + name + "' is " + stored->str() +
-                       " but model " + model.name + " needs " + tensor.str());
+      throw InputError(file + " holds tensor '" + name + "' as " + dtype_name(stored->dtype()) +
+                       " " + stored->shape().str() + " but model " + model.name + " needs " +
+                       dtype_name(tensor.dtype()) + " " + tensor.shape().str() + ".");
   }
   if (!missing.empty())
-    throw InputError("checkpoint " + path + " lacks tensors the model " + model.name +
-                     " needs: " + missing);
-  std::string extra;
+    throw InputError(file + " lacks " + std::to_string(missing.size()) + " " +
+                     tensors_word(missing.size()) + " that model " + model.name +
+                     " needs: " + name_list(missing) + ".");
+  std::vector<std::string> extra;
   for (const auto& [name, t] : contents.tensors)
-    if (!expected.count(name)) extra += (extra.empty() ? "" : ", ") + name;
+    if (!expected.count(name)) extra.push_back(name);
   if (!extra.empty())
-    throw InputError("checkpoint " + path + " has tensors the model " + model.name +
-                     " does not: " + extra);
+    throw InputError(file + " has " + std::to_string(extra.size()) + " " +
+                     tensors_word(extra.size()) + " that model " + model.name +
+                     " does not: " + name_list(extra) + ".");
   for (auto& [name, tensor] : model_state(model)) tensor.copy_from(*contents.find(name));
 }
 
 Model load_model(const std::string& path, std::map<std::string, std::string>* metadata) {
   SafetensorsContents contents = load_safetensors(path);
+  const std::string file = "Checkpoint '" + path + "'";
   auto get = [&](const char* key) {
     auto it = contents.metadata.find(key);
     if (it == contents.metadata.end())
-      throw InputError("checkpoint " + path + " has no '" + key +
-                       "' metadata; was it written by dlfs train?");
+      throw InputError(file + " has no '" + key +
+                       "' metadata, so it was not written by dlfs train.");
     return it->second;
   };
   const std::string name = get(kMetaModel);
   const std::string variant = get(kMetaVariant);
-  int classes = 0;
-  try {
-    classes = std::stoi(get(kMetaClasses));
-  } catch (const std::logic_error&) {
-    throw InputError("checkpoint " + path + ": metadata dlfs_classes is not a number");
-  }
-  Model model = build_model(name, variant, classes);
+  const std::string classes_text = get(kMetaClasses);
+  // Bounded so a hostile file cannot make dlfs build a layer of billions of outputs.
+  constexpr long kMaxClasses = 100000;
+  char* end = nullptr;
+  errno = 0;
+  const long classes = std::strtol(classes_text.c_str(), &end, 10);
+  if (classes_text.empty() || *end != '\0' || errno == ERANGE || classes < 1 ||
+      classes > kMaxClasses)
+    throw InputError(file + " has metadata " + kMetaClasses + " '" + classes_text.substr(0, 40) +
+                     "', not a class count from 1 to " + std::to_string(kMaxClasses) + ".");
+  Model model = [&] {
+    try {
+      return build_model(name, variant, static_cast<int>(classes));
+    } catch (const InputError& e) {
+      std::string why = e.what();
+      if (!why.empty() && why.back() == '.') why.pop_back();
+      throw InputError(file + " names a model dlfs cannot build (" + why + ").");
+    }
+  }();
   load_weights(model, contents, path);
   if (metadata) *metadata = contents.metadata;
   return model;

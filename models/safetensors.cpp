@@ -1,14 +1,17 @@
 #include "models/safetensors.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <set>
+#include <tuple>
 
 #include "runtime/json.hpp"
 
@@ -41,9 +44,41 @@ bool parse_dtype(const std::string& s, DType* out) {
   return false;
 }
 
+// The safetensors library refuses headers above 100 MB; so does dlfs, before allocating one.
+constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
+// No dlfs tensor comes near 2^40 elements; a claim beyond it is a broken or hostile file.
+constexpr std::uint64_t kMaxElements = std::uint64_t{1} << 40;
+
+// One sentence for the user: "Checkpoint 'PATH' <what>."
 [[noreturn]] void bad(const std::string& path, const std::string& what) {
-  throw InputError("checkpoint " + path + ": " + what);
+  throw InputError("Checkpoint '" + path + "' " + what + ".");
 }
+
+// A name from the file, quoted for a one-line message: control characters escaped, and long
+// names cut (a hostile file may use megabyte-long names).
+std::string quoted(const std::string& name) {
+  constexpr std::size_t kMaxShown = 80;
+  std::string out = "'";
+  for (std::size_t i = 0; i < name.size() && i < kMaxShown; ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (name.size() > kMaxShown) out += "...";
+  return out + "'";
+}
+
+struct TensorEntry {
+  std::string name;
+  DType dtype = DType::Float32;
+  std::vector<std::int64_t> dims;
+  std::uint64_t begin = 0, end = 0;  // byte range in the data section
+};
 
 void write_all(int fd, const void* data, std::size_t bytes, const std::string& path) {
   const char* p = static_cast<const char*>(data);
@@ -51,11 +86,49 @@ void write_all(int fd, const void* data, std::size_t bytes, const std::string& p
     ssize_t n = ::write(fd, p, bytes);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw Error("cannot write " + path + ": " + std::strerror(errno));
+      throw Error("Writing '" + path + "' failed (" + std::strerror(errno) + ").");
     }
     p += n;
     bytes -= static_cast<std::size_t>(n);
   }
+}
+
+// The file a save writes before renaming it over `path`: unique per process.
+std::string temporary_name(const std::string& path, long pid) {
+  return path + ".tmp." + std::to_string(pid);
+}
+
+// A process killed while saving leaves its temporary behind: remove those of dead processes
+// (a PID that no longer exists), so repeated kills do not fill the disk. Best effort.
+void remove_stale_temporaries(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const std::string prefix = target.filename().string() + ".tmp.";
+  fs::path dir = target.parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::stol(digits);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) {
+      std::error_code ignored;
+      fs::remove(it->path(), ignored);
+    }
+  }
+}
+
+// Makes the rename itself durable (the directory entry), where the file system allows it.
+void sync_directory_of(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
 }
 
 }  // namespace
@@ -96,9 +169,12 @@ void save_safetensors(const std::string& path,
   // Pad the header with spaces so the data starts 8-byte aligned, as the format recommends.
   while ((header.size() + 8) % 8 != 0) header += ' ';
 
-  const std::string temp = path + ".tmp." + std::to_string(::getpid());
+  remove_stale_temporaries(path);
+  const std::string temp = temporary_name(path, ::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw InputError("cannot write checkpoint " + path + ": " + std::strerror(errno));
+  if (fd < 0)
+    throw InputError("Checkpoint '" + path + "' cannot be written: creating '" + temp +
+                     "' failed (" + std::strerror(errno) + ").");
   try {
     unsigned char length[8];
     std::uint64_t n = header.size();
@@ -109,101 +185,143 @@ void save_safetensors(const std::string& path,
       Tensor host = t.to(Device::cpu());
       write_all(fd, host.raw_data(), host.nbytes(), temp);
     }
-    if (::fsync(fd) != 0) throw Error("cannot sync " + temp + ": " + std::strerror(errno));
+    // The data must be on disk before the rename makes it the checkpoint.
+    if (::fsync(fd) != 0)
+      throw Error("Checkpoint '" + path + "' cannot be written: syncing '" + temp + "' failed (" +
+                  std::strerror(errno) + ").");
   } catch (...) {
     ::close(fd);
     ::unlink(temp.c_str());
     throw;
   }
-  ::close(fd);
+  if (::close(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(temp.c_str());
+    throw Error("Checkpoint '" + path + "' cannot be written: closing '" + temp + "' failed (" +
+                why + ").");
+  }
+  // rename() replaces the old file in one step: a reader (or a crash) sees old or new, whole.
   if (std::rename(temp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     ::unlink(temp.c_str());
-    throw Error("cannot rename " + temp + " to " + path + ": " + why);
+    throw Error("Checkpoint '" + path + "' cannot be written: renaming '" + temp +
+                "' over it failed (" + why + ").");
   }
+  sync_directory_of(path);
 }
 
 SafetensorsContents load_safetensors(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) bad(path, "does not exist");
+  // A FIFO or a device could block or never end: only regular files are read.
+  if (!fs::is_regular_file(status)) bad(path, "is not a regular file");
+  const std::uint64_t file_size = fs::file_size(path, ec);
+  if (ec) bad(path, "cannot be read (" + ec.message() + ")");
   std::ifstream in(path, std::ios::binary);
   if (!in) bad(path, "cannot be opened (" + std::string(std::strerror(errno)) + ")");
-  in.seekg(0, std::ios::end);
-  const std::streamoff file_size = in.tellg();
-  in.seekg(0);
-  if (file_size < 8) bad(path, "is not a safetensors file (shorter than the 8-byte header length)");
+  if (file_size < 8)
+    bad(path, "is not a safetensors file: it has " + std::to_string(file_size) +
+                  " bytes, fewer than the 8-byte header length");
   unsigned char length[8];
   in.read(reinterpret_cast<char*>(length), 8);
+  if (!in) bad(path, "could not be read");
   std::uint64_t header_size = 0;
   for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | length[i];
-  if (header_size > static_cast<std::uint64_t>(file_size - 8))
-    bad(path, "header length " + std::to_string(header_size) + " is larger than the file (" +
-                  std::to_string(file_size) + " bytes); is it a safetensors file?");
-  std::string header(header_size, '\0');
+  if (header_size > file_size - 8)
+    bad(path, "is not a safetensors file: its header length " + std::to_string(header_size) +
+                  " is larger than the file (" + std::to_string(file_size) + " bytes)");
+  if (header_size > kMaxHeaderBytes)
+    bad(path, "has a " + std::to_string(header_size) + "-byte header, more than the " +
+                  std::to_string(kMaxHeaderBytes) + " bytes safetensors allows");
+  std::string header(static_cast<std::size_t>(header_size), '\0');
   in.read(&header[0], static_cast<std::streamsize>(header_size));
-  if (!in) bad(path, "could not read its header");
+  if (!in) bad(path, "could not be read: its header is cut short");
 
   JsonValue root;
   try {
     root = parse_json(header);
   } catch (const InputError& e) {
-    bad(path, std::string("header is not JSON (") + e.what() + "); is it a safetensors file?");
+    bad(path, std::string("is not a safetensors file: its header is not JSON (") + e.what() + ")");
   }
-  if (!root.is_object()) bad(path, "header is not a JSON object");
+  if (!root.is_object()) bad(path, "is not a safetensors file: its header is not a JSON object");
 
-  const std::uint64_t data_size = static_cast<std::uint64_t>(file_size) - 8 - header_size;
+  const std::uint64_t data_size = file_size - 8 - header_size;
   SafetensorsContents out;
-  std::vector<std::tuple<std::uint64_t, std::uint64_t, std::string>> ranges;
+  // First validate every entry (names, dtypes, shapes, offsets), then allocate and read.
+  std::vector<TensorEntry> entries;
+  std::set<std::string> seen;
+  bool seen_metadata = false;
   for (const auto& [name, entry] : root.object) {
     if (name == "__metadata__") {
-      if (!entry.is_object()) bad(path, "__metadata__ is not an object");
+      if (seen_metadata) bad(path, "has two __metadata__ entries");
+      seen_metadata = true;
+      if (!entry.is_object()) bad(path, "has a __metadata__ entry that is not a JSON object");
       for (const auto& [k, v] : entry.object) {
-        if (!v.is_string()) bad(path, "metadata value '" + k + "' is not a string");
+        if (!v.is_string()) bad(path, "has metadata " + quoted(k) + " that is not a string");
         out.metadata[k] = v.string;
       }
       continue;
     }
+    const std::string tensor = "tensor " + quoted(name);
+    if (!seen.insert(name).second) bad(path, "has " + tensor + " twice");
     const JsonValue* dtype = entry.find("dtype");
     const JsonValue* shape = entry.find("shape");
     const JsonValue* offsets = entry.find("data_offsets");
     if (!dtype || !dtype->is_string() || !shape || !shape->is_array() || !offsets ||
         !offsets->is_array() || offsets->array.size() != 2)
-      bad(path, "tensor '" + name + "' lacks a dtype, shape or data_offsets");
-    DType t;
-    if (!parse_dtype(dtype->string, &t))
-      bad(path, "tensor '" + name + "' has unsupported dtype '" + dtype->string + "'");
-    std::vector<std::int64_t> dims;
+      bad(path, "has " + tensor + " without a dtype string, a shape array or two data_offsets");
+    TensorEntry e;
+    e.name = name;
+    if (!parse_dtype(dtype->string, &e.dtype))
+      bad(path, "has " + tensor + " of unsupported dtype " + quoted(dtype->string) +
+                    " (dlfs reads F32, F64, U8, I32 and I64)");
     std::uint64_t count = 1;
     for (const auto& d : shape->array) {
-      if (!d.is_integer || d.integer < 0 || d.integer > (1LL << 40))
-        bad(path, "tensor '" + name + "' has an invalid shape");
-      dims.push_back(d.integer);
-      count *= static_cast<std::uint64_t>(d.integer);
-      if (count > (1ULL << 40)) bad(path, "tensor '" + name + "' is implausibly large");
+      if (!d.is_integer || d.integer < 0)
+        bad(path, "has " + tensor + " whose shape holds something other than a size");
+      const auto size = static_cast<std::uint64_t>(d.integer);
+      // The running product stays within kMaxElements, so Shape::numel cannot overflow either.
+      if (size != 0 && count > kMaxElements / size)
+        bad(path, "has " + tensor + " whose shape claims more than 2^40 elements");
+      count *= size;
+      e.dims.push_back(d.integer);
     }
     const JsonValue& b = offsets->array[0];
-    const JsonValue& e = offsets->array[1];
-    if (!b.is_integer || !e.is_integer || b.integer < 0 || e.integer < b.integer)
-      bad(path, "tensor '" + name + "' has invalid data_offsets");
-    const auto begin = static_cast<std::uint64_t>(b.integer);
-    const auto end = static_cast<std::uint64_t>(e.integer);
-    if (end > data_size)
-      bad(path, "tensor '" + name + "' data_offsets [" + std::to_string(begin) + ", " +
-                    std::to_string(end) + "] run past the end of the data (" +
+    const JsonValue& f = offsets->array[1];
+    if (!b.is_integer || !f.is_integer || b.integer < 0 || f.integer < b.integer)
+      bad(path, "has " + tensor + " whose data_offsets are not two increasing sizes");
+    e.begin = static_cast<std::uint64_t>(b.integer);
+    e.end = static_cast<std::uint64_t>(f.integer);
+    if (e.end > data_size)
+      bad(path, "has " + tensor + " whose data_offsets [" + std::to_string(e.begin) + ", " +
+                    std::to_string(e.end) + "] run past the end of the data (" +
                     std::to_string(data_size) + " bytes)");
-    if (end - begin != count * dtype_size(t))
-      bad(path, "tensor '" + name + "' has " + std::to_string(end - begin) +
-                    " bytes but its shape and dtype need " + std::to_string(count * dtype_size(t)));
-    ranges.emplace_back(begin, end, name);
-    Tensor tensor = Tensor::empty(Shape(dims), t, Device::cpu());
-    in.seekg(static_cast<std::streamoff>(8 + header_size + begin));
-    in.read(static_cast<char*>(tensor.raw_data()), static_cast<std::streamsize>(end - begin));
-    if (!in) bad(path, "could not read tensor '" + name + "'");
-    out.tensors.emplace_back(name, std::move(tensor));
+    const std::uint64_t need = count * dtype_size(e.dtype);
+    if (e.end - e.begin != need)
+      bad(path, "has " + tensor + " of " + std::to_string(e.end - e.begin) +
+                    " bytes where its shape and dtype need " + std::to_string(need));
+    entries.push_back(std::move(e));
   }
-  std::sort(ranges.begin(), ranges.end());
-  for (std::size_t i = 1; i < ranges.size(); ++i)
-    if (std::get<0>(ranges[i]) < std::get<1>(ranges[i - 1]))
-      bad(path, "tensors '" + std::get<2>(ranges[i - 1]) + "' and '" + std::get<2>(ranges[i]) +
-                    "' overlap");
+  std::vector<const TensorEntry*> by_offset;
+  for (const auto& e : entries)
+    if (e.end > e.begin) by_offset.push_back(&e);  // empty tensors occupy no bytes
+  std::sort(by_offset.begin(), by_offset.end(), [](const TensorEntry* a, const TensorEntry* b) {
+    return std::tie(a->begin, a->end) < std::tie(b->begin, b->end);
+  });
+  for (std::size_t i = 1; i < by_offset.size(); ++i)
+    if (by_offset[i]->begin < by_offset[i - 1]->end)
+      bad(path, "has tensors " + quoted(by_offset[i - 1]->name) + " and " +
+                    quoted(by_offset[i]->name) + " whose data_offsets overlap");
+
+  for (const auto& e : entries) {
+    Tensor tensor = Tensor::empty(Shape(e.dims), e.dtype, Device::cpu());
+    in.seekg(static_cast<std::streamoff>(8 + header_size + e.begin));
+    in.read(static_cast<char*>(tensor.raw_data()), static_cast<std::streamsize>(e.end - e.begin));
+    if (!in) bad(path, "could not be read: tensor " + quoted(e.name) + " is cut short");
+    out.tensors.emplace_back(e.name, std::move(tensor));
+  }
   return out;
 }
 

@@ -27,11 +27,19 @@ bool CachingPool::BySize::operator()(const Block* a, const Block* b) const {
 }
 
 namespace {
+// "12.00 MiB" below a GiB, "3.25 GiB" from there on.
 std::string mib(std::size_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f MiB", static_cast<double>(bytes) / (1 << 20));
+  char buf[48];
+  const double b = static_cast<double>(bytes);
+  if (b < 1024.0 * 1024 * 1024)
+    std::snprintf(buf, sizeof buf, "%.2f MiB", b / (1 << 20));
+  else
+    std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1024.0 * 1024 * 1024));
   return buf;
 }
+
+// No device has 2^56 bytes (64 PiB); beyond it, rounding the size up could wrap around.
+constexpr std::size_t kLargestRequest = std::size_t{1} << 56;
 }  // namespace
 
 std::string PoolStats::str() const {
@@ -78,8 +86,9 @@ std::size_t CachingPool::segment_size(std::size_t rounded) {
 
 void* CachingPool::allocate(std::size_t bytes, StreamId stream) {
   std::lock_guard<std::mutex> lock(mutex_);
-  const std::size_t rounded = round_size(bytes);
   stats_.allocations += 1;
+  if (bytes > kLargestRequest) throw_oom(bytes, bytes);
+  const std::size_t rounded = round_size(bytes);
 
   if (!caching_) {
     void* p = raw_allocate_or_retry(rounded, bytes);
@@ -100,7 +109,7 @@ void* CachingPool::allocate(std::size_t bytes, StreamId stream) {
     set.erase(block);
     stats_.cache_hits += 1;
   } else {
-    block = new_segment(rounded, stream, small);
+    block = new_segment(rounded, bytes, stream, small);
   }
 
   // Split off the remainder when it is worth keeping as a block of its own.
@@ -179,9 +188,10 @@ CachingPool::Block* CachingPool::find_free(FreeSet& set, std::size_t rounded, St
   return *it;
 }
 
-CachingPool::Block* CachingPool::new_segment(std::size_t rounded, StreamId stream, bool small) {
+CachingPool::Block* CachingPool::new_segment(std::size_t rounded, std::size_t requested,
+                                             StreamId stream, bool small) {
   const std::size_t bytes = segment_size(rounded);
-  char* ptr = static_cast<char*>(raw_allocate_or_retry(bytes, rounded));
+  char* ptr = static_cast<char*>(raw_allocate_or_retry(bytes, requested));
   stats_.reserved_bytes += bytes;
   stats_.peak_reserved_bytes = std::max(stats_.peak_reserved_bytes, stats_.reserved_bytes);
   return new Block{ptr, bytes, stream, false, small, nullptr, nullptr};
@@ -194,16 +204,19 @@ void* CachingPool::raw_allocate_or_retry(std::size_t bytes, std::size_t requeste
     release_free_segments();
     p = backend_->raw_allocate(bytes);
   }
-  if (!p) throw_oom(requested);
+  if (!p) throw_oom(requested, bytes);
   stats_.raw_allocations += 1;
   return p;
 }
 
-void CachingPool::throw_oom(std::size_t requested) {
+void CachingPool::throw_oom(std::size_t requested, std::size_t raw_bytes) {
   stats_.ooms += 1;
-  throw OutOfMemoryError("out of memory on " + backend_->name() + ": tried to allocate " +
-                             mib(requested) + " after freeing the cache; pool: " + stats_.str(),
-                         requested);
+  // One sentence: what was asked, what the backend refused, and where the pool's memory is.
+  std::string what = "Out of memory on " + backend_->name() + ": tried to allocate " +
+                     mib(requested) + " (" + std::to_string(requested) + " bytes";
+  if (raw_bytes != requested) what += ", a " + mib(raw_bytes) + " block from the backend";
+  what += ") and failed even after freeing the pool's cache; pool: " + stats_.str() + ".";
+  throw OutOfMemoryError(what, requested);
 }
 
 void CachingPool::release_free_segments() {

@@ -9,7 +9,8 @@
 //   stream, splits off the remainder, and free() coalesces a block with free neighbours of its
 //   segment. Memory goes back to the backend only through empty_cache().
 // - When the backend fails, the pool hands back every free segment and retries once before
-//   throwing OutOfMemoryError with the size asked for and the pool's stats.
+//   throwing OutOfMemoryError with the size asked for and the pool's stats. Requests above
+//   2^56 bytes (sizes computed from a corrupt shape) are refused the same way, before rounding.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -90,11 +91,12 @@ class CachingPool {
     return rounded <= kSmallRequest ? small_free_ : large_free_;
   }
   Block* find_free(FreeSet& set, std::size_t rounded, StreamId stream);
-  Block* new_segment(std::size_t rounded, StreamId stream, bool small);
+  Block* new_segment(std::size_t rounded, std::size_t requested, StreamId stream, bool small);
   void* raw_allocate_or_retry(std::size_t bytes, std::size_t requested);
   void release_free_segments();
   void try_merge(Block* into, Block* neighbour);
-  [[noreturn]] void throw_oom(std::size_t requested);
+  // requested: the caller's size; raw_bytes: what the backend was asked for (a segment).
+  [[noreturn]] void throw_oom(std::size_t requested, std::size_t raw_bytes);
 
   std::unique_ptr<AllocatorBackend> backend_;
   bool caching_;
