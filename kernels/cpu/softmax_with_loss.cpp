@@ -1,32 +1,14 @@
 #include "kernels/softmax_with_loss.hpp"
 
+#include "kernels/cpu/row_sum.hpp"
 #include "kernels/cpu/softmax_row.hpp"
 
 namespace dlfs::kernels::cpu {
 
-namespace {
-// The batch's loss is a sum of one term per row. Rows are cut into kLossChunks fixed ranges
-// (their bounds depend on `rows` only); each chunk sums its rows in order, in parallel, and the
-// chunk sums are added in order: the same result for any thread count.
-constexpr std::int64_t kLossChunks = 64;
-
-template <typename RowLoss>
-double sum_row_losses(std::int64_t rows, std::int64_t cols, RowLoss&& row_loss) {
-  double partial[kLossChunks] = {};
-#pragma omp parallel for if (rows * cols > 65536 && rows > 1)
-  for (std::int64_t k = 0; k < kLossChunks; ++k)
-    for (std::int64_t n = rows * k / kLossChunks; n < rows * (k + 1) / kLossChunks; ++n)
-      partial[k] += row_loss(n);
-  double total = 0.0;
-  for (std::int64_t k = 0; k < kLossChunks; ++k) total += partial[k];
-  return total;
-}
-}  // namespace
-
 template <typename T>
 void softmax_with_loss_forward(const T* logits, const std::int32_t* labels, T* probs, T* loss,
                                std::int64_t rows, std::int64_t cols) {
-  const double total = sum_row_losses(rows, cols, [&](std::int64_t n) {
+  const double total = sum_rows_deterministic(rows, cols, [&](std::int64_t n) {
     const T* row = logits + n * cols;
     const auto [max, log_sum] = softmax_row(row, probs + n * cols, cols);
     // -log softmax(x)_label, with x - max formed first so large logits lose no digits.
@@ -38,7 +20,7 @@ void softmax_with_loss_forward(const T* logits, const std::int32_t* labels, T* p
 template <typename T>
 void softmax_with_loss_forward(const T* logits, const T* targets, T* probs, T* loss,
                                std::int64_t rows, std::int64_t cols) {
-  const double total = sum_row_losses(rows, cols, [&](std::int64_t n) {
+  const double total = sum_rows_deterministic(rows, cols, [&](std::int64_t n) {
     const T* row = logits + n * cols;
     const T* t = targets + n * cols;
     const auto [max, log_sum] = softmax_row(row, probs + n * cols, cols);

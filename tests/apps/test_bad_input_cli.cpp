@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "models/safetensors.hpp"
-#include "support/reliability_process.hpp"
+#include "support/process.hpp"
 
 namespace dlfs {
 namespace {

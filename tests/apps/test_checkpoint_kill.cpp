@@ -7,7 +7,7 @@
 
 #include "models/checkpoint.hpp"
 #include "models/safetensors.hpp"
-#include "support/reliability_process.hpp"
+#include "support/process.hpp"
 
 namespace dlfs {
 namespace {

@@ -12,6 +12,7 @@
 #include "apps/trainer.hpp"
 #include "runtime/device.hpp"
 #include "runtime/error.hpp"
+#include "support/process.hpp"
 
 namespace dlfs::app {
 namespace {
@@ -99,8 +100,9 @@ TEST(TrainFailures, ADivergingLossKeepsTheLastGoodCheckpoint) {
 // The binary turns a bad option into exit status 2 and one line on stderr, nothing on stdout.
 TEST(TrainFailures, TheBinaryPrintsOneLineAndExitsWithTwo) {
   const std::string out = temp_dir("binary");
-  const std::string command = std::string(DLFS_BINARY) + " train --data synthetic --epochs 0 >" +
-                              out + ".stdout 2>" + out + ".stderr";
+  const std::string command = dlfs::testing::dlfs_binary() +
+                              " train --data synthetic --epochs 0 >" + out + ".stdout 2>" + out +
+                              ".stderr";
   const int status = std::system(command.c_str());
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 2);
