@@ -39,7 +39,10 @@ inline float fast_exp(float x) {
   std::memcpy(&n_bits, &shifted, sizeof n_bits);
   n_bits -= 0x4B400000;  // the bits of kRound: what is left is n
   const std::int32_t a = n_bits >> 1, b = n_bits - a;
-  const std::int32_t a_bits = (a + 127) << 23, b_bits = (b + 127) << 23;
+  // Shifted as unsigned: for a NaN x the bits are garbage (the result is replaced below), and a
+  // signed shift of garbage would be undefined behaviour.
+  const std::uint32_t a_bits = static_cast<std::uint32_t>(a + 127) << 23;
+  const std::uint32_t b_bits = static_cast<std::uint32_t>(b + 127) << 23;
   float scale_a, scale_b;
   std::memcpy(&scale_a, &a_bits, sizeof scale_a);
   std::memcpy(&scale_b, &b_bits, sizeof scale_b);
