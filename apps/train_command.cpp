@@ -75,8 +75,7 @@ void make_directories(const std::string& path) {
 // The options a training state records: those the user gave that shape the run (defaults
 // apply again on resume).
 bool recorded_option(const std::string& name) {
-  return name != "resume" && name != "out" && name != "quiet" && name != "init-from" &&
-         name != "help";
+  return name != "resume" && name != "out" && name != "quiet" && name != "init-from";
 }
 
 // Options a resumed run may change; the others must match the run being resumed.
