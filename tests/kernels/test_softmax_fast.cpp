@@ -1,5 +1,6 @@
 // The float32 CPU softmax computes exp with kernels/cpu/fast_exp.hpp (vectorised) instead of in
-// double. These tests hold fast_exp to < 1 ulp of std::exp, check its special values, compare
+// double. These tests hold fast_exp to < 1 ulp of std::exp (softmax's fast_exp_nonpositive to
+// 1.5 ulp), check its special values, compare
 // float softmax and softmax-with-loss against a long double reference, and check that the
 // results are bit-identical for any thread count (rows per thread, losses in fixed chunks).
 #include <gtest/gtest.h>
@@ -54,6 +55,44 @@ TEST(FastExp, SpecialValues) {
   EXPECT_TRUE(std::isfinite(cpu::fast_exp(88.72f)));  // exp(88.72) = 3.39e38 < FLT_MAX
   EXPECT_NEAR(cpu::fast_exp(88.72f) / 3.3931806e38f, 1.0f, 1e-6f);
   EXPECT_EQ(cpu::fast_exp(1.0f), static_cast<float>(std::exp(1.0)));
+}
+
+TEST(FastExpNonpositive, WithinOneAndAHalfUlpOfExpOfDPlusTail) {
+  double worst = 0.0;
+  float worst_at = 0.0f;
+  // d over [-87.3, 0] with tails of either sign up to half an ulp of d (what TwoSum leaves),
+  // checked against exp(d + tail) in double.
+  constexpr int kPoints = 1000000;
+  for (int i = 0; i <= kPoints; ++i) {
+    const float d = static_cast<float>(-87.3 * i / kPoints);
+    const float half_ulp = (std::nextafter(d, 0.0f) - d) * 0.5f;
+    const float tail = (i % 3 - 1) * half_ulp;
+    const double exact = std::exp(static_cast<double>(d) + static_cast<double>(tail));
+    const double error = ulps(cpu::fast_exp_nonpositive(d, tail), exact);
+    if (error > worst) {
+      worst = error;
+      worst_at = d;
+    }
+  }
+  EXPECT_LT(worst, 1.5) << "at d = " << worst_at;
+  // With no tail it agrees with fast_exp to an ulp.
+  for (int i = 0; i <= 1000; ++i) {
+    const float d = static_cast<float>(-80.0 * i / 1000);
+    EXPECT_LE(ulps(cpu::fast_exp_nonpositive(d, 0.0f), cpu::fast_exp(d)), 1.0) << d;
+  }
+}
+
+TEST(FastExpNonpositive, SpecialValues) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(cpu::fast_exp_nonpositive(0.0f, 0.0f), 1.0f);
+  EXPECT_EQ(cpu::fast_exp_nonpositive(-0.0f, 0.0f), 1.0f);
+  EXPECT_EQ(cpu::fast_exp_nonpositive(-inf, nan), 0.0f);  // x = -inf: TwoSum's tail is NaN
+  EXPECT_EQ(cpu::fast_exp_nonpositive(-100.0f, 0.0f), 0.0f);
+  EXPECT_EQ(cpu::fast_exp_nonpositive(-1e30f, 0.0f), 0.0f);
+  EXPECT_TRUE(std::isnan(cpu::fast_exp_nonpositive(nan, 0.0f)));
+  EXPECT_TRUE(std::isnan(cpu::fast_exp_nonpositive(nan, nan)));
+  EXPECT_EQ(cpu::fast_exp_nonpositive(-1.0f, 0.0f), static_cast<float>(std::exp(-1.0)));
 }
 
 std::vector<float> random_row_major(std::int64_t rows, std::int64_t cols, double scale,
