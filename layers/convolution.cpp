@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <mutex>
 
+#include <omp.h>
+
 #include "kernels/bias.hpp"
 #include "kernels/cpu/gemm_threads.hpp"
 #include "kernels/dispatch.hpp"
@@ -92,14 +94,7 @@ bool is_pointwise(const kernels::ConvGeometry& g) {
          w.pad_w == 0;
 }
 
-// The per-image path pays off for small images (LeNet: each GEMM under 0.3 M multiply-adds).
-// For larger ones (VGG and ResNet layers, pointwise ones included) one threaded GEMM per batch
-// was faster here (docs/performance.md).
-constexpr std::int64_t kPerImageMaxMacs = std::int64_t{1} << 20;
-
-bool per_image_on_cpu(const kernels::ConvGeometry& g, std::int64_t out_channels) {
-  return out_channels * g.col_rows() * g.out_h * g.out_w < kPerImageMaxMacs;
-}
+constexpr std::int64_t kMaxPartialDwBytes = std::int64_t{64} << 20;
 
 struct PerImagePlan {
   bool pointwise;
@@ -117,12 +112,18 @@ struct PerImagePlan {
         image_out(out_channels * g.out_h * g.out_w),
         one_image(g) {
     one_image.batch = 1;
-    // Images in parallel when any of the three GEMMs (each o*k*p multiply-adds) is too small to
-    // thread by itself.
-    const bool small = kernels::cpu::gemm_wants_one_thread(o, p, k) ||
-                       kernels::cpu::gemm_wants_one_thread(o, k, p) ||
-                       kernels::cpu::gemm_wants_one_thread(k, p, o);
-    chunks = small ? std::min<std::int64_t>(g.batch, kImageChunks) : 1;
+    // Images in parallel, each thread running single-threaded GEMMs on its own images: no
+    // GEMM pays for thread wake-ups and barriers, and each thread's columns stay in its share of
+    // the cache. dW then needs one partial sum per chunk: fewer chunks where those would be large
+    // (VGG at 224x224). The count depends on the shapes only, so results do not depend on the
+    // thread count.
+    const std::int64_t dw_bytes = o * k * static_cast<std::int64_t>(sizeof(float));
+    const std::int64_t by_memory = std::max<std::int64_t>(1, kMaxPartialDwBytes / dw_bytes);
+    chunks = std::min({g.batch, kImageChunks, by_memory});
+  }
+  // One columns buffer per thread that can run at once (indexed by omp_get_thread_num()).
+  std::int64_t column_slots() const {
+    return chunks > 1 ? std::min<std::int64_t>(chunks, omp_get_max_threads()) : 1;
   }
   std::int64_t first_image(std::int64_t chunk, std::int64_t batch) const {
     return batch * chunk / chunks;
@@ -138,7 +139,7 @@ void forward_images(const PerImagePlan& plan, std::int64_t batch, const T* w, co
          ++n) {
       const T* col = x + n * plan.image_in;
       if (!plan.pointwise) {
-        T* buffer = columns + chunk * plan.k * plan.p;
+        T* buffer = columns + omp_get_thread_num() * plan.k * plan.p;
         kernels::cpu::im2col(col, buffer, plan.one_image);
         col = buffer;
       }
@@ -154,7 +155,7 @@ void backward_images(const PerImagePlan& plan, std::int64_t batch, const T* w, c
 #pragma omp parallel for if (plan.chunks > 1)
   for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
     T* chunk_dw = plan.chunks > 1 ? partial_dw + chunk * plan.o * plan.k : dw;
-    T* buffer = plan.pointwise ? nullptr : columns + chunk * plan.k * plan.p;
+    T* buffer = plan.pointwise ? nullptr : columns + omp_get_thread_num() * plan.k * plan.p;
     const std::int64_t first = plan.first_image(chunk, batch);
     for (std::int64_t n = first; n < plan.first_image(chunk + 1, batch); ++n) {
       const T* col = x + n * plan.image_in;
@@ -189,7 +190,7 @@ Tensor cpu_forward_per_image(const Tensor& x, const Tensor& weight, const kernel
   const PerImagePlan plan(g, out_channels);
   Tensor y = Tensor::empty({g.batch, out_channels, g.out_h, g.out_w}, x.dtype(), x.device());
   Tensor columns;  // one image's columns per chunk
-  if (!plan.pointwise) columns = Tensor::empty({plan.chunks, plan.k * plan.p}, x.dtype());
+  if (!plan.pointwise) columns = Tensor::empty({plan.column_slots(), plan.k * plan.p}, x.dtype());
   DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
     forward_images<scalar_t>(plan, g.batch, weight.data<scalar_t>(), x.data<scalar_t>(),
                              y.data<scalar_t>(),
@@ -206,7 +207,7 @@ Tensor cpu_backward_per_image(const Tensor& dy, const Tensor& x, const Tensor& w
   const PerImagePlan plan(g, out_channels);
   Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
   Tensor columns;  // one image's columns (then their gradient) per chunk
-  if (!plan.pointwise) columns = Tensor::empty({plan.chunks, plan.k * plan.p}, x.dtype());
+  if (!plan.pointwise) columns = Tensor::empty({plan.column_slots(), plan.k * plan.p}, x.dtype());
   Tensor partial_dw;  // one dW per chunk when there are several
   if (plan.chunks > 1) partial_dw = Tensor::empty({plan.chunks, plan.o * plan.k}, x.dtype());
   DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
@@ -323,7 +324,7 @@ Tensor Convolution::forward(const std::vector<Tensor>& inputs, Mode mode) {
 }
 
 Tensor Convolution::forward_im2col(const Tensor& x, const kernels::ConvGeometry& g, Mode mode) {
-  if (x.device().is_cpu() && per_image_on_cpu(g, out_channels_)) {
+  if (x.device().is_cpu()) {
     Tensor y = cpu_forward_per_image(x, weight_.value, g, out_channels_);
     if (mode == Mode::Train) saved_columns_ = x;  // backward lowers each image again
     return y;
@@ -374,7 +375,7 @@ std::vector<Tensor> Convolution::backward(const Tensor& grad_output) {
 
 std::vector<Tensor> Convolution::backward_im2col(const Tensor& dy) {
   const kernels::ConvGeometry g = kernels::conv_geometry("Convolution", input_shape_, window_);
-  if (dy.device().is_cpu() && per_image_on_cpu(g, out_channels_)) {
+  if (dy.device().is_cpu()) {
     // saved_columns_ holds the input x here (cpu_forward_per_image).
     weight_.grad = Tensor::empty(weight_.value.shape(), dy.dtype(), dy.device());
     return {
