@@ -81,6 +81,7 @@ def deep_convnet(classes=10):
         ("pool3", nn.MaxPool2d(2, 2)),
         ("flatten", nn.Flatten()), ("fc1", nn.Linear(64 * 4 * 4, 50)), ("relu7", nn.ReLU()),
         ("dropout1", nn.Dropout(0.5)), ("fc2", nn.Linear(50, classes)),
+        ("dropout2", nn.Dropout(0.5)),
     ])
 
 

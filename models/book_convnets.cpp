@@ -39,8 +39,10 @@ Model build_book_convnet(const std::string& name, int classes) {
       .add("fc1", make::linear(64 * 4 * 4, 50))
       .add("relu7", make::relu())
       .add("dropout1", make::dropout(0.5, 2001))
-      .add("fc2", make::linear(50, classes));
-  finish_model(m, "fc2");
+      .add("fc2", make::linear(50, classes))
+      // As in the book's deep_convnet.py, dropout also follows the last Affine (on the logits).
+      .add("dropout2", make::dropout(0.5, 2002));
+  finish_model(m, "dropout2");
   return m;
 }
 

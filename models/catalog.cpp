@@ -9,7 +9,7 @@ const std::vector<ModelInfo>& model_catalog() {
       {"mlp-bn", "MultiLayerNet with BatchNorm after each hidden Affine", {"28"}},
       {"mlp-dropout", "MultiLayerNet with Dropout(0.2) after each hidden ReLU", {"28"}},
       {"simple-convnet", "the book's SimpleConvNet: conv 30x5x5, pool, 100, 10", {"28"}},
-      {"deep-convnet", "the book's DeepConvNet: 6 conv 3x3 (16-64), 3 pools, 50, dropout", {"28"}},
+      {"deep-convnet", "the book's DeepConvNet: 6 conv 3x3 (16-64), 3 pools, 50, dropout after both Affines", {"28"}},
       {"lenet5", "LeNet-5 (ReLU, max-pool): 6 and 16 5x5 convs, 120-84-10", {"28", "32"}},
       {"alexnet", "AlexNet as torchvision (28: a small variant)", {"28", "224"}},
       {"vgg11", "VGG-11 (28: widths / 4, 3 pools)", {"28", "224"}},
