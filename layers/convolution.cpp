@@ -66,23 +66,25 @@ void set_default_conv_algorithm(ConvAlgorithm algorithm) {
   default_algorithm = algorithm;
 }
 
-// ---- The CPU path for small convolutions: one GEMM per image -------------------
+// ---- The CPU path: one GEMM per image, images in parallel --------------------------------
 //
-// The batched lowering (im2col.hpp) writes a [C*kh*kw, N*P] column matrix (P = OH*OW) that for
-// LeNet is 6-8 MB: it goes to memory and comes back four times per step (im2col, forward GEMM,
-// dW GEMM, and dcol then col2im), costing about as much as LeNet's GEMMs. For such small layers the
-// CPU path instead lowers ONE image at a time into a buffer that stays in cache:
+// The batched lowering (im2col.hpp, still the CUDA path) writes a [C*kh*kw, N*P] column matrix
+// (P = OH*OW): 6-8 MB for LeNet, 58 MB for a ResNet 3x3 layer at batch 8. It goes to memory and
+// comes back four times per step (im2col, forward GEMM, dW GEMM, and dcol then col2im), and the
+// GEMM's [O, N*P] result needs a batch/channel swap to become NCHW (and dY one back). The CPU
+// path instead lowers ONE image at a time into a buffer that stays in cache:
 //   forward          col_n = im2col(x[n]);  Y[n] = W * col_n             [O, P], NCHW directly
 //   backward         col_n = im2col(x[n]) again (cheaper than keeping the batch's columns);
 //                    dW_k += dY[n] * col_n^T  over the images n of chunk k, in order;
 //                    dcol_n = W^T * dY[n];  dx[n] = col2im(dcol_n)
 //                    dW = dW_0 + dW_1 + ...  (chunks in order)
-// and it keeps x, not the columns, for backward. A small pointwise convolution (1x1, stride 1,
-// no padding) needs no im2col or col2im at all: col_n is x[n] itself and dcol_n is dx[n]. Images
-// are cut into at most kImageChunks fixed chunks (bounds depend on the batch size only) that run in
-// parallel, one thread each with single-threaded GEMMs, when one image's GEMM is too small to
-// thread (gemm_threads.hpp); otherwise there is one chunk, and each GEMM runs on every thread.
-// Either way the sums are in a fixed order: the result does not depend on the thread count.
+// and it keeps x, not the columns, for backward. A pointwise convolution (1x1, stride 1, no
+// padding) needs no im2col or col2im at all: col_n is x[n] itself and dcol_n is dx[n]. Images
+// are cut into at most kImageChunks fixed chunks (bounds depend on the shapes only) that run in
+// parallel, one thread each with single-threaded GEMMs: OpenBLAS threading one image's GEMM
+// (K is only 64 in ResNet's first stage) paid more in barriers than it gained. A batch of one
+// is one chunk, and its GEMMs run on every thread. The sums are in a fixed order either way:
+// the result does not depend on the thread count. (docs/performance.md has the measurements.)
 
 namespace {
 
