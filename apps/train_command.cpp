@@ -21,6 +21,7 @@
 #include "data/validation_split.hpp"
 #include "models/catalog.hpp"
 #include "models/checkpoint.hpp"
+#include "models/dropout_streams.hpp"
 #include "models/init.hpp"
 #include "optim/make_optimizer.hpp"
 #include "optim/schedule.hpp"

@@ -7,9 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "layers/dropout.hpp"
 #include "models/checkpoint.hpp"
-#include "runtime/counter_rng.hpp"
+#include "models/dropout_streams.hpp"
 #include "runtime/error.hpp"
 
 namespace dlfs::app {
@@ -41,13 +40,6 @@ std::vector<std::pair<std::string, Tensor*>> named_optimizer_state(Model& model,
     out.emplace_back(
         kOptimizerPrefix + parameters[i / slots.size()].name + "." + slots[i % slots.size()],
         state[i].second);
-  return out;
-}
-
-std::vector<std::pair<std::string, Dropout*>> dropout_layers(Model& model) {
-  std::vector<std::pair<std::string, Dropout*>> out;
-  for (const std::string& name : model.graph.order())
-    if (auto* d = dynamic_cast<Dropout*>(&model.graph.layer(name))) out.emplace_back(name, d);
   return out;
 }
 
@@ -178,11 +170,6 @@ void restore_training_state(const SafetensorsContents& contents, const std::stri
     layer->set_state(r.unsigned_integer(text.substr(0, colon), key),
                      r.unsigned_integer(text.substr(colon + 1), key));
   }
-}
-
-void seed_dropout(Model& model, std::uint64_t seed) {
-  if (seed == 0) return;  // seed 0 keeps each layer's own stream (the catalog's defaults)
-  for (auto& [name, layer] : dropout_layers(model)) layer->set_seed(rng::bits(seed, layer->seed()));
 }
 
 }  // namespace dlfs::app

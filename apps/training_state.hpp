@@ -46,8 +46,4 @@ TrainingState read_training_state(const SafetensorsContents& contents, const std
 void restore_training_state(const SafetensorsContents& contents, const std::string& path,
                             Model& model, optim::Optimizer& optimizer);
 
-// Gives every Dropout layer a stream derived from `seed` and the layer's own seed, so that
-// --seed also changes the dropout masks.
-void seed_dropout(Model& model, std::uint64_t seed);
-
 }  // namespace dlfs::app
