@@ -120,6 +120,26 @@ def vgg_small(name, classes=10):
     return Sequential(layers)
 
 
+def vgg_small_bn(classes=10):
+    """dlfs's vgg-small-bn (models/vgg_small.cpp): 2x32, 2x64, 2x128 convs with BN, 3 pools."""
+    layers, index, channels = [], 0, 1
+    for width in (32, 64, 128):
+        for _ in range(2):
+            layers += [(f"features.{index}", nn.Conv2d(channels, width, 3, padding=1)),
+                       (f"features.{index + 1}", nn.BatchNorm2d(width)),
+                       (f"features.{index + 2}", nn.ReLU())]
+            index, channels = index + 3, width
+        layers += [(f"features.{index}", nn.MaxPool2d(2, 2)),
+                   (f"features.{index + 1}", nn.Dropout(0.25))]
+        index += 2
+    layers += [
+        ("flatten", nn.Flatten()),
+        ("classifier.0", nn.Linear(channels * 3 * 3, 256)), ("classifier.1", nn.ReLU()),
+        ("classifier.2", nn.Dropout(0.5)), ("classifier.3", nn.Linear(256, classes)),
+    ]
+    return Sequential(layers)
+
+
 class BasicBlock(nn.Module):
     """dlfs's basic residual block (models/resnet.cpp), with torchvision's module names."""
     expansion = 1
@@ -225,6 +245,8 @@ def build(name, size=28, classes=10):
         return simple_convnet(classes)
     if name == "deep-convnet":
         return deep_convnet(classes)
+    if name == "vgg-small-bn":
+        return vgg_small_bn(classes)
     if name.startswith("vgg") and size == 28:
         return vgg_small(name, classes)
     if name in ("resnet18", "resnet34", "resnet50") and size in (28, 224):

@@ -16,6 +16,7 @@ const std::vector<ModelInfo>& model_catalog() {
       {"vgg11-bn", "VGG-11 with BatchNorm (28: widths / 4, 3 pools)", {"28", "224"}},
       {"vgg16", "VGG-16 (28: widths / 4, 3 pools)", {"28", "224"}},
       {"vgg16-bn", "VGG-16 with BatchNorm (28: widths / 4, 3 pools)", {"28", "224"}},
+      {"vgg-small-bn", "a BN-VGG for 28x28: 2x32, 2x64, 2x128 3x3 convs, 3 pools, dropout, 256", {"28"}},
       {"resnet18", "ResNet-18, basic blocks (28: 3x3 stem, no max-pool)", {"28", "224"}},
       {"resnet34", "ResNet-34, basic blocks (28: 3x3 stem, no max-pool)", {"28", "224"}},
       {"resnet50", "ResNet-50, bottleneck blocks (28: 3x3 stem, no max-pool)", {"28", "224"}},
@@ -48,6 +49,7 @@ Model build_model(const std::string& name, const std::string& variant_in, int cl
   if (name == "simple-convnet" || name == "deep-convnet") return build_book_convnet(name, classes);
   if (name == "lenet5") return build_lenet5(variant, classes);
   if (name == "alexnet") return build_alexnet(variant, classes);
+  if (name == "vgg-small-bn") return build_vgg_small(classes);
   if (name.rfind("vgg", 0) == 0) return build_vgg(name, variant, classes);
   return build_resnet(name, variant, classes);
 }

@@ -26,6 +26,7 @@ Model build_book_convnet(const std::string& name, int classes);
 Model build_lenet5(const std::string& variant, int classes);
 Model build_alexnet(const std::string& variant, int classes);
 Model build_vgg(const std::string& name, const std::string& variant, int classes);
+Model build_vgg_small(int classes);
 Model build_resnet(const std::string& name, const std::string& variant, int classes);
 
 }  // namespace dlfs
