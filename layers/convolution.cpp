@@ -71,8 +71,9 @@ void set_default_conv_algorithm(ConvAlgorithm algorithm) {
 // The batched lowering (im2col.hpp, still the CUDA path) writes a [C*kh*kw, N*P] column matrix
 // (P = OH*OW): 6-8 MB for LeNet, 58 MB for a ResNet 3x3 layer at batch 8. It goes to memory and
 // comes back four times per step (im2col, forward GEMM, dW GEMM, and dcol then col2im), and the
-// GEMM's [O, N*P] result needs a batch/channel swap to become NCHW (and dY one back). The CPU
-// path instead lowers ONE image at a time into a buffer that stays in cache:
+// GEMM's [O, N*P] result needs a batch/channel swap to become NCHW (and dY one back). For
+// layers whose output maps have at least kPerImageMinPixels pixels, and for small layers, the
+// CPU path instead lowers ONE image at a time into a buffer that stays in cache:
 //   forward          col_n = im2col(x[n]);  Y[n] = W * col_n             [O, P], NCHW directly
 //   backward         col_n = im2col(x[n]) again (cheaper than keeping the batch's columns);
 //                    dW_k += dY[n] * col_n^T  over the images n of chunk k, in order;
@@ -97,6 +98,20 @@ bool is_pointwise(const kernels::ConvGeometry& g) {
 }
 
 constexpr std::int64_t kMaxPartialDwBytes = std::int64_t{64} << 20;
+
+// Per image, a layer's GEMMs have only OH*OW columns: where that is tiny (the 3x3 maps at the
+// end of the 28x28 VGGs) they run far below OpenBLAS's rate, and the batched GEMM with N*OH*OW
+// columns wins despite its extra passes (vgg11-bn training 1110 -> 1560 images/s). From 7x7 up
+// the two were within noise of each other (thresholds 32 and 64 A/B in `dlfs bench`), and per
+// image needs less memory. Small layers (LeNet's) go per image whatever their size, as the
+// batched columns cost more than their GEMMs there.
+constexpr std::int64_t kPerImageMinPixels = 32;
+constexpr std::int64_t kPerImageSmallMacs = std::int64_t{1} << 20;
+
+bool per_image_on_cpu(const kernels::ConvGeometry& g, std::int64_t out_channels) {
+  const std::int64_t pixels = g.out_h * g.out_w;
+  return pixels >= kPerImageMinPixels || out_channels * g.col_rows() * pixels < kPerImageSmallMacs;
+}
 
 struct PerImagePlan {
   bool pointwise;
@@ -326,7 +341,7 @@ Tensor Convolution::forward(const std::vector<Tensor>& inputs, Mode mode) {
 }
 
 Tensor Convolution::forward_im2col(const Tensor& x, const kernels::ConvGeometry& g, Mode mode) {
-  if (x.device().is_cpu()) {
+  if (x.device().is_cpu() && per_image_on_cpu(g, out_channels_)) {
     Tensor y = cpu_forward_per_image(x, weight_.value, g, out_channels_);
     if (mode == Mode::Train) saved_columns_ = x;  // backward lowers each image again
     return y;
@@ -377,7 +392,7 @@ std::vector<Tensor> Convolution::backward(const Tensor& grad_output) {
 
 std::vector<Tensor> Convolution::backward_im2col(const Tensor& dy) {
   const kernels::ConvGeometry g = kernels::conv_geometry("Convolution", input_shape_, window_);
-  if (dy.device().is_cpu()) {
+  if (dy.device().is_cpu() && per_image_on_cpu(g, out_channels_)) {
     // saved_columns_ holds the input x here (cpu_forward_per_image).
     weight_.grad = Tensor::empty(weight_.value.shape(), dy.dtype(), dy.device());
     return {

@@ -1,8 +1,8 @@
-// The Convolution layer's CPU paths (layers/convolution.cpp): small layers lower one image at a
-// time (im2col per image, again in backward; dW summed in fixed image chunks; pointwise layers
-// without im2col), larger ones use one batched GEMM. Both against the direct convolution loops
-// in float64 (exact up to rounding) and float32, and the per-image path for bit-identical
-// results at any thread count.
+// The Convolution layer's CPU paths (layers/convolution.cpp): layers with output maps of at
+// least 32 pixels, and small layers, lower one image at a time (im2col per image, again in
+// backward; dW summed in fixed image chunks; pointwise layers without im2col); large layers on
+// tiny maps use one batched GEMM. Both against the direct convolution loops in float64 (exact up
+// to rounding) and float32, and the per-image path for bit-identical results at any thread count.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -66,14 +66,16 @@ std::vector<Case> per_image_cases() {
       {{3, 4, 9, 7}, 5, conv_window(1, 1)},                    // pointwise: no im2col at all
       {{5, 3, 9, 8}, 4, conv_window(3, 2, 2, 1, 2, 1, 2, 3)},  // stride, padding, dilation
       {{1, 2, 5, 5}, 3, conv_window(3, 3, 1, 1, 1, 1)},        // one image: one chunk
+      {{2, 16, 16, 16}, 32, conv_window(3, 3, 1, 1, 1, 1)},    // large, 256-pixel maps
+      {{2, 64, 16, 16}, 80, conv_window(1, 1)},                // pointwise, large
   };
 }
 
-// O * C*kh*kw * OH*OW >= 2^20: the batched-GEMM path.
+// O * C*kh*kw * OH*OW >= 2^20 on maps under 32 pixels: the batched-GEMM path.
 std::vector<Case> batched_cases() {
   return {
-      {{2, 16, 16, 16}, 32, conv_window(3, 3, 1, 1, 1, 1)},
-      {{2, 64, 16, 16}, 80, conv_window(1, 1)},  // pointwise, large
+      {{2, 128, 4, 4}, 128, conv_window(3, 3, 1, 1, 1, 1)},  // 16 pixels, 2.4 M multiply-adds
+      {{3, 512, 5, 5}, 256, conv_window(1, 1)},              // pointwise, 25 pixels
   };
 }
 
