@@ -97,6 +97,8 @@ def run_dlfs(args, model, out_dir):
            "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
            "--optimizer", "momentum", "--pytorch-style", "--lr", str(args.lr),
            "--momentum", "0.9", "--val-split", "0", "--shuffle", "on",
+           # Pixels scaled to [0, 1] only, as the PyTorch side feeds them.
+           "--normalize", "off",
            "--limit-train", str(args.limit_train), "--quiet", "--out", out_dir]
     print("dlfs:    " + " ".join(cmd), flush=True)
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
