@@ -138,10 +138,9 @@ struct PerImagePlan {
     const std::int64_t by_memory = std::max<std::int64_t>(1, kMaxPartialDwBytes / dw_bytes);
     chunks = std::min({g.batch, kImageChunks, by_memory});
   }
-  // One columns buffer per thread that can run at once (indexed by omp_get_thread_num()).
-  std::int64_t column_slots() const {
-    return chunks > 1 ? std::min<std::int64_t>(chunks, omp_get_max_threads()) : 1;
-  }
+  // One columns buffer per thread of the team (indexed by omp_get_thread_num(); whichever
+  // threads the schedule gives the chunks to). A single chunk runs in a team of one: thread 0.
+  std::int64_t column_slots() const { return chunks > 1 ? omp_get_max_threads() : 1; }
   std::int64_t first_image(std::int64_t chunk, std::int64_t batch) const {
     return batch * chunk / chunks;
   }
@@ -206,7 +205,7 @@ Tensor cpu_forward_per_image(const Tensor& x, const Tensor& weight, const kernel
                              std::int64_t out_channels) {
   const PerImagePlan plan(g, out_channels);
   Tensor y = Tensor::empty({g.batch, out_channels, g.out_h, g.out_w}, x.dtype(), x.device());
-  Tensor columns;  // one image's columns per chunk
+  Tensor columns;  // one image's columns per thread
   if (!plan.pointwise) columns = Tensor::empty({plan.column_slots(), plan.k * plan.p}, x.dtype());
   DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
     forward_images<scalar_t>(plan, g.batch, weight.data<scalar_t>(), x.data<scalar_t>(),
@@ -223,7 +222,7 @@ Tensor cpu_backward_per_image(const Tensor& dy, const Tensor& x, const Tensor& w
                               Tensor& weight_grad) {
   const PerImagePlan plan(g, out_channels);
   Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-  Tensor columns;  // one image's columns (then their gradient) per chunk
+  Tensor columns;  // one image's columns (then their gradient) per thread
   if (!plan.pointwise) columns = Tensor::empty({plan.column_slots(), plan.k * plan.p}, x.dtype());
   Tensor partial_dw;  // one dW per chunk when there are several
   if (plan.chunks > 1) partial_dw = Tensor::empty({plan.chunks, plan.o * plan.k}, x.dtype());
