@@ -8,7 +8,6 @@
 #include <omp.h>
 
 #include "kernels/bias.hpp"
-#include "kernels/cpu/gemm_threads.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/swap_axes.hpp"
@@ -120,7 +119,7 @@ struct PerImagePlan {
   std::int64_t chunks;
   kernels::ConvGeometry one_image;  // g with batch 1: im2col/col2im of a single image
 
-  PerImagePlan(const kernels::ConvGeometry& g, std::int64_t out_channels)
+  PerImagePlan(const kernels::ConvGeometry& g, std::int64_t out_channels, DType dtype)
       : pointwise(is_pointwise(g)),
         o(out_channels),
         k(g.col_rows()),
@@ -134,7 +133,7 @@ struct PerImagePlan {
     // the cache. dW then needs one partial sum per chunk: fewer chunks where those would be large
     // (VGG at 224x224). The count depends on the shapes only, so results do not depend on the
     // thread count.
-    const std::int64_t dw_bytes = o * k * static_cast<std::int64_t>(sizeof(float));
+    const std::int64_t dw_bytes = o * k * static_cast<std::int64_t>(dtype_size(dtype));
     const std::int64_t by_memory = std::max<std::int64_t>(1, kMaxPartialDwBytes / dw_bytes);
     chunks = std::min({g.batch, kImageChunks, by_memory});
   }
@@ -203,7 +202,7 @@ void backward_images(const PerImagePlan& plan, std::int64_t batch, const T* w, c
 // y[N, O, OH, OW] from x[N, C, H, W] and weight [O, C*kh*kw].
 Tensor cpu_forward_per_image(const Tensor& x, const Tensor& weight, const kernels::ConvGeometry& g,
                              std::int64_t out_channels) {
-  const PerImagePlan plan(g, out_channels);
+  const PerImagePlan plan(g, out_channels, x.dtype());
   Tensor y = Tensor::empty({g.batch, out_channels, g.out_h, g.out_w}, x.dtype(), x.device());
   Tensor columns;  // one image's columns per thread
   if (!plan.pointwise) columns = Tensor::empty({plan.column_slots(), plan.k * plan.p}, x.dtype());
@@ -220,7 +219,7 @@ Tensor cpu_forward_per_image(const Tensor& x, const Tensor& weight, const kernel
 Tensor cpu_backward_per_image(const Tensor& dy, const Tensor& x, const Tensor& weight,
                               const kernels::ConvGeometry& g, std::int64_t out_channels,
                               Tensor& weight_grad) {
-  const PerImagePlan plan(g, out_channels);
+  const PerImagePlan plan(g, out_channels, x.dtype());
   Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
   Tensor columns;  // one image's columns (then their gradient) per thread
   if (!plan.pointwise) columns = Tensor::empty({plan.column_slots(), plan.k * plan.p}, x.dtype());
