@@ -4,6 +4,11 @@
 set(DLFS_HAVE_CUDA OFF)
 set(DLFS_HAVE_CUDNN OFF)
 
+if(DLFS_CUDA_EMULATION)
+  include(DlfsCudaEmulation)
+  return()
+endif()
+
 if(NOT DLFS_CUDA STREQUAL "OFF")
   # nvcc is often installed off PATH; look in the standard place before giving up.
   if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX})

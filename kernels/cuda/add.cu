@@ -17,7 +17,7 @@ __global__ void add_kernel(const float* a, const float* b, float* y, std::int64_
 
 void add(const float* a, const float* b, float* y, std::int64_t n, CudaStream stream) {
   if (n == 0) return;
-  add_kernel<<<blocks_for(n), kThreads, 0, stream>>>(a, b, y, n);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, add_kernel)(a, b, y, n);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

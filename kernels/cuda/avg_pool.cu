@@ -48,14 +48,14 @@ __global__ void avg_pool_backward_kernel(const float* dy, float* dx, Pool2dGeome
 void avg_pool_forward(const float* x, float* y, const Pool2dGeometry& g, CudaStream stream) {
   const std::int64_t n = g.output_numel();
   if (n == 0) return;
-  avg_pool_forward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(x, y, g);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, avg_pool_forward_kernel)(x, y, g);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void avg_pool_backward(const float* dy, float* dx, const Pool2dGeometry& g, CudaStream stream) {
   const std::int64_t n = g.input_numel();
   if (n == 0) return;
-  avg_pool_backward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(dy, dx, g);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, avg_pool_backward_kernel)(dy, dx, g);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

@@ -44,7 +44,7 @@ __global__ void batch_norm_stats_kernel(const float* x, float* running_mean, flo
                                         float* save_mean, float* save_invstd,
                                         std::int64_t* batches_tracked, BatchNormShape s,
                                         float momentum, float eps) {
-  __shared__ float scratch[32];
+  DLFS_SHARED_ARRAY(float, scratch, 32);
   const std::int64_t c = blockIdx.x;
   const float count = static_cast<float>(s.per_channel());
   float sum = 0.0f;
@@ -92,7 +92,7 @@ __global__ void batch_norm_inference_kernel(const float* x, const float* gamma, 
 __global__ void batch_norm_backward_reduce_kernel(const float* dy, const float* x,
                                                   const float* save_mean, const float* save_invstd,
                                                   float* dgamma, float* dbeta, BatchNormShape s) {
-  __shared__ float scratch[32];
+  DLFS_SHARED_ARRAY(float, scratch, 32);
   const std::int64_t c = blockIdx.x;
   const float mean = save_mean[c], invstd = save_invstd[c];
   float sum_dy = 0.0f, sum_dy_xhat = 0.0f;
@@ -131,14 +131,14 @@ void batch_norm_train_forward(const float* x, const float* gamma, const float* b
                               const BatchNormShape& s, double momentum, double eps,
                               CudaStream stream) {
   if (s.channels == 0) return;
-  batch_norm_stats_kernel<<<static_cast<unsigned>(s.channels), reduction_threads(s.per_channel()),
-                            0, stream>>>(x, running_mean, running_var, save_mean, save_invstd,
-                                         batches_tracked, s, static_cast<float>(momentum),
-                                         static_cast<float>(eps));
+  DLFS_LAUNCH(static_cast<unsigned>(s.channels), reduction_threads(s.per_channel()), 0, stream,
+              batch_norm_stats_kernel)
+  (x, running_mean, running_var, save_mean, save_invstd, batches_tracked, s,
+   static_cast<float>(momentum), static_cast<float>(eps));
   DLFS_CUDA_CHECK_LAUNCH();
   if (s.numel() == 0) return;
-  batch_norm_normalize_kernel<<<blocks_for(s.numel()), kThreads, 0, stream>>>(
-      x, gamma, beta, save_mean, save_invstd, y, s);
+  DLFS_LAUNCH(blocks_for(s.numel()), kThreads, 0, stream, batch_norm_normalize_kernel)
+  (x, gamma, beta, save_mean, save_invstd, y, s);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
@@ -146,8 +146,8 @@ void batch_norm_inference_forward(const float* x, const float* gamma, const floa
                                   const float* running_mean, const float* running_var, float* y,
                                   const BatchNormShape& s, double eps, CudaStream stream) {
   if (s.numel() == 0) return;
-  batch_norm_inference_kernel<<<blocks_for(s.numel()), kThreads, 0, stream>>>(
-      x, gamma, beta, running_mean, running_var, y, s, static_cast<float>(eps));
+  DLFS_LAUNCH(blocks_for(s.numel()), kThreads, 0, stream, batch_norm_inference_kernel)
+  (x, gamma, beta, running_mean, running_var, y, s, static_cast<float>(eps));
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
@@ -155,13 +155,13 @@ void batch_norm_backward(const float* dy, const float* x, const float* gamma,
                          const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
                          float* dbeta, const BatchNormShape& s, CudaStream stream) {
   if (s.channels == 0) return;
-  batch_norm_backward_reduce_kernel<<<static_cast<unsigned>(s.channels),
-                                      reduction_threads(s.per_channel()), 0, stream>>>(
-      dy, x, save_mean, save_invstd, dgamma, dbeta, s);
+  DLFS_LAUNCH(static_cast<unsigned>(s.channels), reduction_threads(s.per_channel()), 0, stream,
+              batch_norm_backward_reduce_kernel)
+  (dy, x, save_mean, save_invstd, dgamma, dbeta, s);
   DLFS_CUDA_CHECK_LAUNCH();
   if (s.numel() == 0) return;
-  batch_norm_backward_input_kernel<<<blocks_for(s.numel()), kThreads, 0, stream>>>(
-      dy, x, gamma, save_mean, save_invstd, dgamma, dbeta, dx, s);
+  DLFS_LAUNCH(blocks_for(s.numel()), kThreads, 0, stream, batch_norm_backward_input_kernel)
+  (dy, x, gamma, save_mean, save_invstd, dgamma, dbeta, dx, s);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

@@ -18,7 +18,7 @@ __global__ void bias_add_kernel(float* y, const float* bias, std::int64_t total,
 // in shared memory in a fixed order, so the result is deterministic (no atomics).
 __global__ void bias_grad_kernel(const float* dy, float* dbias, std::int64_t batch,
                                  std::int64_t channels, std::int64_t spatial) {
-  __shared__ float scratch[32];
+  DLFS_SHARED_ARRAY(float, scratch, 32);
   const std::int64_t c = blockIdx.x;
   const std::int64_t count = batch * spatial;
   float sum = 0.0f;
@@ -35,15 +35,16 @@ void bias_add(float* y, const float* bias, std::int64_t batch, std::int64_t chan
               std::int64_t spatial, CudaStream stream) {
   const std::int64_t total = batch * channels * spatial;
   if (total == 0) return;
-  bias_add_kernel<<<blocks_for(total), kThreads, 0, stream>>>(y, bias, total, channels, spatial);
+  DLFS_LAUNCH(blocks_for(total), kThreads, 0, stream, bias_add_kernel)
+  (y, bias, total, channels, spatial);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void bias_grad(const float* dy, float* dbias, std::int64_t batch, std::int64_t channels,
                std::int64_t spatial, CudaStream stream) {
   if (channels == 0) return;
-  bias_grad_kernel<<<static_cast<unsigned>(channels), kThreads, 0, stream>>>(dy, dbias, batch,
-                                                                             channels, spatial);
+  DLFS_LAUNCH(static_cast<unsigned>(channels), kThreads, 0, stream, bias_grad_kernel)
+  (dy, dbias, batch, channels, spatial);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

@@ -24,7 +24,7 @@ __global__ void label_losses_kernel(const float* p, const std::int32_t* labels, 
 template <bool kBlockPerRow>
 __global__ void distribution_losses_kernel(const float* p, const float* targets, float* row_loss,
                                            std::int64_t rows, std::int64_t cols) {
-  __shared__ float scratch[kWarp];
+  DLFS_SHARED_ARRAY(float, scratch, kWarp);
   const RowGroup g = row_group<kBlockPerRow>();
   for (std::int64_t r = g.first_row; r < rows; r += g.row_stride) {
     float sum = 0.0f;
@@ -50,8 +50,8 @@ __device__ inline std::int64_t warp_min(std::int64_t v) {
 __global__ void mean_row_losses_kernel(const float* row_loss, std::int64_t rows,
                                        const std::int32_t* labels, std::int64_t classes,
                                        float* loss, std::int64_t* status) {
-  __shared__ float scratch[kWarp];
-  __shared__ std::int64_t bad_scratch[kWarp];
+  DLFS_SHARED_ARRAY(float, scratch, kWarp);
+  DLFS_SHARED_ARRAY(std::int64_t, bad_scratch, kWarp);
   float sum = 0.0f;
   std::int64_t bad = rows;  // "none" until a bad label is seen
   for (std::int64_t i = threadIdx.x; i < rows; i += blockDim.x) {
@@ -79,14 +79,15 @@ __global__ void mean_row_losses_kernel(const float* row_loss, std::int64_t rows,
 
 void mean_row_losses(const float* row_loss, std::int64_t rows, const std::int32_t* labels,
                      std::int64_t classes, float* loss, std::int64_t* status, CudaStream stream) {
-  mean_row_losses_kernel<<<1, kMeanThreads, 0, stream>>>(row_loss, rows, labels, classes, loss,
-                                                         status);
+  DLFS_LAUNCH(1, kMeanThreads, 0, stream, mean_row_losses_kernel)
+  (row_loss, rows, labels, classes, loss, status);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void cross_entropy(const float* p, const std::int32_t* labels, float* row_loss, float* loss,
                    std::int64_t* status, std::int64_t rows, std::int64_t cols, CudaStream stream) {
-  label_losses_kernel<<<blocks_for(rows), kThreads, 0, stream>>>(p, labels, row_loss, rows, cols);
+  DLFS_LAUNCH(blocks_for(rows), kThreads, 0, stream, label_losses_kernel)
+  (p, labels, row_loss, rows, cols);
   DLFS_CUDA_CHECK_LAUNCH();
   mean_row_losses(row_loss, rows, labels, cols, loss, status, stream);
 }
@@ -95,11 +96,11 @@ void cross_entropy(const float* p, const float* targets, float* row_loss, float*
                    std::int64_t rows, std::int64_t cols, CudaStream stream) {
   const RowLaunch l = row_launch(rows, cols);
   if (l.block_per_row)
-    distribution_losses_kernel<true>
-        <<<l.blocks, l.threads, 0, stream>>>(p, targets, row_loss, rows, cols);
+    DLFS_LAUNCH(l.blocks, l.threads, 0, stream, distribution_losses_kernel<true>)
+    (p, targets, row_loss, rows, cols);
   else
-    distribution_losses_kernel<false>
-        <<<l.blocks, l.threads, 0, stream>>>(p, targets, row_loss, rows, cols);
+    DLFS_LAUNCH(l.blocks, l.threads, 0, stream, distribution_losses_kernel<false>)
+    (p, targets, row_loss, rows, cols);
   DLFS_CUDA_CHECK_LAUNCH();
   mean_row_losses(row_loss, rows, nullptr, cols, loss, nullptr, stream);
 }

@@ -31,15 +31,15 @@ __global__ void dropout_backward_kernel(const float* dy, const std::uint8_t* mas
 void dropout_forward(const float* x, float* y, std::uint8_t* mask, std::int64_t n, float p,
                      float scale, std::uint64_t seed, std::uint64_t offset, CudaStream stream) {
   if (n == 0) return;
-  dropout_forward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(x, y, mask, n, p, scale, seed,
-                                                                 offset);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, dropout_forward_kernel)
+  (x, y, mask, n, p, scale, seed, offset);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void dropout_backward(const float* dy, const std::uint8_t* mask, float* dx, std::int64_t n,
                       float scale, CudaStream stream) {
   if (n == 0) return;
-  dropout_backward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(dy, mask, dx, n, scale);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, dropout_backward_kernel)(dy, mask, dx, n, scale);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

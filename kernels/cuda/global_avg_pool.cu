@@ -9,7 +9,7 @@ using namespace cuda_detail;
 // One block per plane: its threads stride over the plane and reduce with block_sum in a fixed
 // order (deterministic, no atomics). Small planes (ResNet's 7x7) get one warp per block.
 __global__ void global_avg_pool_forward_kernel(const float* x, float* y, std::int64_t spatial) {
-  __shared__ float scratch[32];
+  DLFS_SHARED_ARRAY(float, scratch, 32);
   const float* xp = x + static_cast<std::int64_t>(blockIdx.x) * spatial;
   float sum = 0.0f;
   for (std::int64_t s = threadIdx.x; s < spatial; s += blockDim.x) sum += xp[s];
@@ -32,8 +32,8 @@ void global_avg_pool_forward(const float* x, float* y, std::int64_t planes, std:
   if (planes == 0) return;
   if (planes > 0x7fffffff) throw Error("global_avg_pool_forward: too many planes for one grid");
   const int threads = spatial <= 4 * kWarp ? kWarp : kThreads;
-  global_avg_pool_forward_kernel<<<static_cast<unsigned>(planes), threads, 0, stream>>>(x, y,
-                                                                                        spatial);
+  DLFS_LAUNCH(static_cast<unsigned>(planes), threads, 0, stream, global_avg_pool_forward_kernel)
+  (x, y, spatial);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
@@ -41,8 +41,8 @@ void global_avg_pool_backward(const float* dy, float* dx, std::int64_t planes, s
                               CudaStream stream) {
   const std::int64_t total = planes * spatial;
   if (total == 0) return;
-  global_avg_pool_backward_kernel<<<blocks_for(total), kThreads, 0, stream>>>(dy, dx, total,
-                                                                              spatial);
+  DLFS_LAUNCH(blocks_for(total), kThreads, 0, stream, global_avg_pool_backward_kernel)
+  (dy, dx, total, spatial);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

@@ -70,14 +70,14 @@ __global__ void col2im_kernel(const float* col, float* x, ConvGeometry g) {
 void im2col(const float* x, float* col, const ConvGeometry& g, CudaStream stream) {
   const std::int64_t total = g.channels * g.col_cols();
   if (total == 0) return;
-  im2col_kernel<<<blocks_for(total), kThreads, 0, stream>>>(x, col, g);
+  DLFS_LAUNCH(blocks_for(total), kThreads, 0, stream, im2col_kernel)(x, col, g);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void col2im(const float* col, float* x, const ConvGeometry& g, CudaStream stream) {
   const std::int64_t total = g.batch * g.channels * g.height * g.width;
   if (total == 0) return;
-  col2im_kernel<<<blocks_for(total), kThreads, 0, stream>>>(col, x, g);
+  DLFS_LAUNCH(blocks_for(total), kThreads, 0, stream, col2im_kernel)(col, x, g);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "runtime/cuda_check.hpp"
+#include "runtime/cuda_launch.hpp"
 
 namespace dlfs::kernels::cuda_detail {
 
@@ -34,7 +35,7 @@ __device__ inline float warp_max(float v) {
 
 // Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
 // `scratch` holds 32 floats of shared memory.
-__device__ inline float block_sum(float v, float* scratch) {
+__device__ inline float block_sum(float v, SharedArray<float> scratch) {
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
   v = warp_sum(v);
   __syncthreads();  // scratch may still be read by a previous call
@@ -45,7 +46,7 @@ __device__ inline float block_sum(float v, float* scratch) {
   return warp_sum(v);
 }
 
-__device__ inline float block_max(float v, float* scratch) {
+__device__ inline float block_max(float v, SharedArray<float> scratch) {
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
   v = warp_max(v);
   __syncthreads();

@@ -50,18 +50,18 @@ __global__ void lrn_backward_kernel(const float* dy, const float* x, const float
 void lrn_forward(const float* x, float* y, float* scale, const LrnShape& s, const LrnParams& p,
                  CudaStream stream) {
   if (s.numel() == 0) return;
-  lrn_forward_kernel<<<blocks_for(s.numel()), kThreads, 0, stream>>>(
-      x, y, scale, s, static_cast<float>(p.alpha / p.size), static_cast<float>(p.beta),
-      static_cast<float>(p.k), p.size / 2, (p.size - 1) / 2);
+  DLFS_LAUNCH(blocks_for(s.numel()), kThreads, 0, stream, lrn_forward_kernel)
+  (x, y, scale, s, static_cast<float>(p.alpha / p.size), static_cast<float>(p.beta),
+   static_cast<float>(p.k), p.size / 2, (p.size - 1) / 2);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void lrn_backward(const float* dy, const float* x, const float* y, const float* scale, float* dx,
                   const LrnShape& s, const LrnParams& p, CudaStream stream) {
   if (s.numel() == 0) return;
-  lrn_backward_kernel<<<blocks_for(s.numel()), kThreads, 0, stream>>>(
-      dy, x, y, scale, dx, s, static_cast<float>(2 * p.alpha * p.beta / p.size),
-      static_cast<float>(p.beta), (p.size - 1) / 2, p.size / 2);
+  DLFS_LAUNCH(blocks_for(s.numel()), kThreads, 0, stream, lrn_backward_kernel)
+  (dy, x, y, scale, dx, s, static_cast<float>(2 * p.alpha * p.beta / p.size),
+   static_cast<float>(p.beta), (p.size - 1) / 2, p.size / 2);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

@@ -60,7 +60,7 @@ void max_pool_forward(const float* x, float* y, std::int32_t* argmax, const Pool
                       CudaStream stream) {
   const std::int64_t n = g.output_numel();
   if (n == 0) return;
-  max_pool_forward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(x, y, argmax, g);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, max_pool_forward_kernel)(x, y, argmax, g);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
@@ -68,7 +68,7 @@ void max_pool_backward(const float* dy, const std::int32_t* argmax, float* dx,
                        const Pool2dGeometry& g, CudaStream stream) {
   const std::int64_t n = g.input_numel();
   if (n == 0) return;
-  max_pool_backward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(dy, argmax, dx, g);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, max_pool_backward_kernel)(dy, argmax, dx, g);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

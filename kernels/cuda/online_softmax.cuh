@@ -55,7 +55,7 @@ __device__ inline MaxSum warp_max_sum(MaxSum v) {
 
 // Every thread of the block (blockDim.x a multiple of 32) gets the merge of all threads'
 // values. `scratch` holds 32 MaxSum of shared memory.
-__device__ inline MaxSum block_max_sum(MaxSum v, MaxSum* scratch) {
+__device__ inline MaxSum block_max_sum(MaxSum v, SharedArray<MaxSum> scratch) {
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
   v = warp_max_sum(v);
   __syncthreads();  // scratch may still be read by a previous call
@@ -70,7 +70,7 @@ __device__ inline MaxSum block_max_sum(MaxSum v, MaxSum* scratch) {
 // thread `rank`: a warp (width 32, reduced with shuffles) or a whole block (width blockDim.x).
 template <bool kBlockPerRow>
 __device__ inline MaxSum row_max_sum(const float* row, std::int64_t cols, int rank, int width,
-                                     MaxSum* scratch) {
+                                     SharedArray<MaxSum> scratch) {
   MaxSum acc = max_sum_identity();
   for (std::int64_t c = rank; c < cols; c += width) max_sum_add(acc, row[c]);
   if constexpr (kBlockPerRow) {
@@ -83,7 +83,7 @@ __device__ inline MaxSum row_max_sum(const float* row, std::int64_t cols, int ra
 
 // Sum over a warp or a block, as row_max_sum groups its threads.
 template <bool kBlockPerRow>
-__device__ inline float group_sum(float v, float* scratch) {
+__device__ inline float group_sum(float v, SharedArray<float> scratch) {
   if constexpr (kBlockPerRow) {
     return block_sum(v, scratch);
   } else {

@@ -87,50 +87,51 @@ __global__ void adam_kernel(float* w, const float* g, float* m, float* v, std::i
 
 void sgd_update(float* w, const float* g, std::int64_t n, const SgdStep& s, CudaStream stream) {
   if (n == 0) return;
-  sgd_kernel<<<blocks_for(n), kThreads, 0, stream>>>(w, g, n, float(s.lr), float(s.weight_decay));
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, sgd_kernel)
+  (w, g, n, float(s.lr), float(s.weight_decay));
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void momentum_update(float* w, const float* g, float* v, std::int64_t n, const MomentumStep& s,
                      CudaStream stream) {
   if (n == 0) return;
-  momentum_kernel<<<blocks_for(n), kThreads, 0, stream>>>(
-      w, g, v, n, float(s.lr), float(s.momentum), float(s.weight_decay), s.pytorch_style);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, momentum_kernel)
+  (w, g, v, n, float(s.lr), float(s.momentum), float(s.weight_decay), s.pytorch_style);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void nesterov_update(float* w, const float* g, float* v, std::int64_t n, const MomentumStep& s,
                      CudaStream stream) {
   if (n == 0) return;
-  nesterov_kernel<<<blocks_for(n), kThreads, 0, stream>>>(
-      w, g, v, n, float(s.lr), float(s.momentum), float(s.momentum * s.momentum),
-      float((1.0 + s.momentum) * s.lr), float(s.weight_decay), s.pytorch_style);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, nesterov_kernel)
+  (w, g, v, n, float(s.lr), float(s.momentum), float(s.momentum * s.momentum),
+   float((1.0 + s.momentum) * s.lr), float(s.weight_decay), s.pytorch_style);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void adagrad_update(float* w, const float* g, float* h, std::int64_t n, const AdaGradStep& s,
                     CudaStream stream) {
   if (n == 0) return;
-  adagrad_kernel<<<blocks_for(n), kThreads, 0, stream>>>(w, g, h, n, float(s.lr), float(s.eps),
-                                                         float(s.weight_decay));
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, adagrad_kernel)
+  (w, g, h, n, float(s.lr), float(s.eps), float(s.weight_decay));
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void rmsprop_update(float* w, const float* g, float* h, std::int64_t n, const RmspropStep& s,
                     CudaStream stream) {
   if (n == 0) return;
-  rmsprop_kernel<<<blocks_for(n), kThreads, 0, stream>>>(w, g, h, n, float(s.lr), float(s.decay),
-                                                         float(1.0 - s.decay), float(s.eps),
-                                                         float(s.weight_decay));
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, rmsprop_kernel)
+  (w, g, h, n, float(s.lr), float(s.decay), float(1.0 - s.decay), float(s.eps),
+   float(s.weight_decay));
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void adam_update(float* w, const float* g, float* m, float* v, std::int64_t n, const AdamStep& s,
                  CudaStream stream) {
   if (n == 0) return;
-  adam_kernel<<<blocks_for(n), kThreads, 0, stream>>>(
-      w, g, m, v, n, float(s.step_size), float(1.0 - s.beta1), float(1.0 - s.beta2), float(s.eps),
-      float(s.sqrt_bias_correction2), float(s.weight_decay));
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, adam_kernel)
+  (w, g, m, v, n, float(s.step_size), float(1.0 - s.beta1), float(1.0 - s.beta2), float(s.eps),
+   float(s.sqrt_bias_correction2), float(s.weight_decay));
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

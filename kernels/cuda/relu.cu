@@ -26,14 +26,14 @@ __global__ void relu_backward_kernel(const float* dy, const std::uint8_t* mask, 
 
 void relu_forward(const float* x, float* y, std::uint8_t* mask, std::int64_t n, CudaStream stream) {
   if (n == 0) return;
-  relu_forward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(x, y, mask, n);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, relu_forward_kernel)(x, y, mask, n);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void relu_backward(const float* dy, const std::uint8_t* mask, float* dx, std::int64_t n,
                    CudaStream stream) {
   if (n == 0) return;
-  relu_backward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(dy, mask, dx, n);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, relu_backward_kernel)(dy, mask, dx, n);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

@@ -24,13 +24,13 @@ __global__ void axpy_kernel(float alpha, const float* x, float* y, std::int64_t 
 
 void scale(const float* x, float alpha, float* y, std::int64_t n, CudaStream stream) {
   if (n == 0) return;
-  scale_kernel<<<blocks_for(n), kThreads, 0, stream>>>(x, alpha, y, n);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, scale_kernel)(x, alpha, y, n);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void axpy(float alpha, const float* x, float* y, std::int64_t n, CudaStream stream) {
   if (n == 0) return;
-  axpy_kernel<<<blocks_for(n), kThreads, 0, stream>>>(alpha, x, y, n);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, axpy_kernel)(alpha, x, y, n);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

@@ -12,7 +12,7 @@ using namespace cuda_detail;
 template <bool kBlockPerRow>
 __global__ void softmax_forward_kernel(const float* x, float* y, std::int64_t rows,
                                        std::int64_t cols) {
-  __shared__ MaxSum scratch[kWarp];
+  DLFS_SHARED_ARRAY(MaxSum, scratch, kWarp);
   const RowGroup g = row_group<kBlockPerRow>();
   for (std::int64_t r = g.first_row; r < rows; r += g.row_stride) {
     const float* in = x + r * cols;
@@ -28,9 +28,9 @@ void softmax_forward(const float* x, float* y, std::int64_t rows, std::int64_t c
   if (rows == 0 || cols == 0) return;
   const RowLaunch l = row_launch(rows, cols);
   if (l.block_per_row)
-    softmax_forward_kernel<true><<<l.blocks, l.threads, 0, stream>>>(x, y, rows, cols);
+    DLFS_LAUNCH(l.blocks, l.threads, 0, stream, softmax_forward_kernel<true>)(x, y, rows, cols);
   else
-    softmax_forward_kernel<false><<<l.blocks, l.threads, 0, stream>>>(x, y, rows, cols);
+    DLFS_LAUNCH(l.blocks, l.threads, 0, stream, softmax_forward_kernel<false>)(x, y, rows, cols);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

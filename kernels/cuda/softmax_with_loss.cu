@@ -19,8 +19,8 @@ __global__ void softmax_with_loss_forward_kernel(const float* logits, const Targ
                                                  float* probs, float* row_loss, std::int64_t rows,
                                                  std::int64_t cols) {
   constexpr bool kLabels = std::is_same_v<Target, std::int32_t>;
-  __shared__ MaxSum scratch[kWarp];
-  __shared__ float sum_scratch[kWarp];
+  DLFS_SHARED_ARRAY(MaxSum, scratch, kWarp);
+  DLFS_SHARED_ARRAY(float, sum_scratch, kWarp);
   const RowGroup g = row_group<kBlockPerRow>();
   for (std::int64_t r = g.first_row; r < rows; r += g.row_stride) {
     const float* x = logits + r * cols;
@@ -53,11 +53,11 @@ void launch_forward(const float* logits, const Target* targets, float* probs, fl
                     std::int64_t rows, std::int64_t cols, CudaStream stream) {
   const RowLaunch l = row_launch(rows, cols);
   if (l.block_per_row)
-    softmax_with_loss_forward_kernel<true, Target>
-        <<<l.blocks, l.threads, 0, stream>>>(logits, targets, probs, row_loss, rows, cols);
+    DLFS_LAUNCH(l.blocks, l.threads, 0, stream, softmax_with_loss_forward_kernel<true, Target>)
+    (logits, targets, probs, row_loss, rows, cols);
   else
-    softmax_with_loss_forward_kernel<false, Target>
-        <<<l.blocks, l.threads, 0, stream>>>(logits, targets, probs, row_loss, rows, cols);
+    DLFS_LAUNCH(l.blocks, l.threads, 0, stream, softmax_with_loss_forward_kernel<false, Target>)
+    (logits, targets, probs, row_loss, rows, cols);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
@@ -82,8 +82,9 @@ template <typename Target>
 void launch_backward(const float* probs, const Target* targets, const float* dloss, float* dlogits,
                      std::int64_t rows, std::int64_t cols, CudaStream stream) {
   if (rows * cols == 0) return;
-  softmax_with_loss_backward_kernel<Target><<<blocks_for(rows * cols), kThreads, 0, stream>>>(
-      probs, targets, dloss, dlogits, rows, cols);
+  DLFS_LAUNCH(blocks_for(rows * cols), kThreads, 0, stream,
+              softmax_with_loss_backward_kernel<Target>)
+  (probs, targets, dloss, dlogits, rows, cols);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 }  // namespace

@@ -25,7 +25,8 @@ void swap_leading_axes(const float* x, float* y, std::int64_t outer, std::int64_
                        std::int64_t block, CudaStream stream) {
   const std::int64_t total = outer * inner * block;
   if (total == 0) return;
-  swap_leading_axes_kernel<<<blocks_for(total), kThreads, 0, stream>>>(x, y, outer, inner, block);
+  DLFS_LAUNCH(blocks_for(total), kThreads, 0, stream, swap_leading_axes_kernel)
+  (x, y, outer, inner, block);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

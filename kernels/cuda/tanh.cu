@@ -25,13 +25,13 @@ __global__ void tanh_backward_kernel(const float* dy, const float* y, float* dx,
 
 void tanh_forward(const float* x, float* y, std::int64_t n, CudaStream stream) {
   if (n == 0) return;
-  tanh_forward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(x, y, n);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, tanh_forward_kernel)(x, y, n);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 
 void tanh_backward(const float* dy, const float* y, float* dx, std::int64_t n, CudaStream stream) {
   if (n == 0) return;
-  tanh_backward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(dy, y, dx, n);
+  DLFS_LAUNCH(blocks_for(n), kThreads, 0, stream, tanh_backward_kernel)(dy, y, dx, n);
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

@@ -13,6 +13,9 @@
 #include "runtime/cuda_context.hpp"
 #include "runtime/device.hpp"
 #include "runtime/device_pools.hpp"
+#if DLFS_CUDA_EMULATION
+#include "emulation/device_memory.hpp"
+#endif
 
 namespace dlfs::kernels::cuda_detail {
 
@@ -40,12 +43,22 @@ class ThrustPoolAllocator {
  private:
   CachingPool* pool_;
   StreamId stream_;
+#if DLFS_CUDA_EMULATION
+  // Thrust's host backend reads and writes device memory from host code: the emulator allows
+  // that only while the algorithm runs, as it does for a kernel or a copy.
+  emulation::DeviceAccess device_access_;
+#endif
 };
 
 // An execution policy on `stream` with temporaries from `alloc`. No synchronization at the end:
 // algorithms that return a value to the host (reduce, count) wait for it anyway.
 inline auto thrust_on(ThrustPoolAllocator& alloc, CudaStream stream) {
+#if DLFS_CUDA_EMULATION
+  (void)stream;  // the emulated device runs work when it is issued
+  return thrust::cpp::par(alloc);
+#else
   return thrust::cuda::par_nosync(alloc).on(stream);
+#endif
 }
 
 }  // namespace dlfs::kernels::cuda_detail

@@ -1,4 +1,5 @@
 #include "runtime/cuda_check.hpp"
+#include "runtime/cuda_launch.hpp"
 #include "runtime/device_fill.hpp"
 
 namespace dlfs {
@@ -18,8 +19,8 @@ void launch(void* dst, std::int64_t count, double value, CudaStream stream) {
   const int threads = 256;
   const std::int64_t wanted = (count + threads - 1) / threads;
   const int blocks = static_cast<int>(wanted < 4096 ? wanted : 4096);
-  fill_kernel<T>
-      <<<blocks, threads, 0, stream>>>(static_cast<T*>(dst), count, static_cast<T>(value));
+  DLFS_LAUNCH(blocks, threads, 0, stream, fill_kernel<T>)
+  (static_cast<T*>(dst), count, static_cast<T>(value));
   DLFS_CUDA_CHECK_LAUNCH();
 }
 }  // namespace
