@@ -20,11 +20,17 @@ void check_floating(const char* op, const Tensor& t) {
               " is not supported (float32 anywhere, float64 on the CPU)");
 }
 
+// The caller launches on the stream next: its GPU must be the calling thread's current device,
+// or CUDA refuses the launch (another GPU's work may have made another device current).
 CudaStream stream_of(const Tensor& t) {
-  return cuda_context(t.device().index).stream();
+  CudaContext& ctx = cuda_context(t.device().index);
+  ctx.activate();
+  return ctx.stream();
 }
 CublasHandle cublas_of(const Tensor& t) {
-  return cuda_context(t.device().index).cublas();
+  CudaContext& ctx = cuda_context(t.device().index);
+  ctx.activate();
+  return ctx.cublas();
 }
 
 void no_cuda_build(const char* op) {

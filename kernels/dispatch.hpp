@@ -13,7 +13,7 @@ namespace dlfs::kernels {
 void check_same_device(const char* op, std::initializer_list<const Tensor*> tensors);
 // Throws unless the tensor is float32 or float64 (and float32 on CUDA).
 void check_floating(const char* op, const Tensor& t);
-// The stream of the tensor's GPU (the context's one stream).
+// The stream of the tensor's GPU (the context's one stream), with that GPU made current.
 CudaStream stream_of(const Tensor& t);
 CublasHandle cublas_of(const Tensor& t);
 [[noreturn]] void no_cuda_build(const char* op);

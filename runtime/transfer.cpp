@@ -26,9 +26,21 @@ void copy_bytes(void* dst, const Device& dst_device, const void* src, const Devi
       DLFS_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, ctx.stream()));
     } else {
       // Order after pending work on the source, then copy peer to peer on the destination.
-      cuda_context(src_device.index).synchronize();
+      CudaContext& src_ctx = cuda_context(src_device.index);
+      src_ctx.synchronize();
       DLFS_CUDA_CHECK(
           cudaMemcpyPeerAsync(dst, dst_device.index, src, src_device.index, bytes, ctx.stream()));
+      // The source block's next user queues on the source stream (the pool ties blocks to
+      // their stream): make that stream wait for the copy, so the block is not reused while
+      // the destination stream still reads it. Destroying the event now is allowed; CUDA
+      // releases it once the wait is satisfied.
+      cudaEvent_t copied = nullptr;
+      DLFS_CUDA_CHECK(cudaEventCreateWithFlags(&copied, cudaEventDisableTiming));
+      DLFS_CUDA_CHECK(cudaEventRecord(copied, ctx.stream()));
+      src_ctx.activate();
+      DLFS_CUDA_CHECK(cudaStreamWaitEvent(src_ctx.stream(), copied, 0));
+      DLFS_CUDA_CHECK(cudaEventDestroy(copied));
+      ctx.activate();
     }
     return;
   }
