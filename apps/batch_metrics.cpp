@@ -1,5 +1,6 @@
 #include "apps/batch_metrics.hpp"
 
+#include "kernels/loss_targets.hpp"
 #include "kernels/reduce.hpp"
 #include "kernels/softmax_with_loss.hpp"
 #include "layers/softmax_with_loss.hpp"
@@ -13,6 +14,7 @@ BatchMetrics batch_metrics(const Tensor& logits, const Tensor& labels) {
   BatchMetrics m;
   m.loss_sum =
       static_cast<double>(mean_loss.to_vector<float>()[0]) * static_cast<double>(logits.dim(0));
+  kernels::report_label_errors(logits.device());
   m.correct = kernels::accuracy_count(logits, targets);
   return m;
 }

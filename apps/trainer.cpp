@@ -5,6 +5,7 @@
 
 #include "apps/batch_metrics.hpp"
 #include "apps/interrupt.hpp"
+#include "kernels/loss_targets.hpp"
 
 namespace dlfs::app {
 
@@ -29,6 +30,7 @@ EpochResult Trainer::train_epoch(data::BatchIterator& batches, std::int64_t epoc
                                    Model::kLossNode, Mode::Train);
     // One small copy to the host per batch: the loss for the progress bar and the NaN check.
     const double loss_value = loss.to_vector<float>()[0];
+    kernels::report_label_errors(loss.device());  // the GPU is idle now: no extra wait
     if (!std::isfinite(loss_value))
       throw DivergenceError("the loss became " +
                             std::string(std::isnan(loss_value) ? "NaN" : "infinite") +

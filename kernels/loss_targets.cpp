@@ -1,6 +1,9 @@
 #include "kernels/loss_targets.hpp"
 
+#include <map>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "kernels/dispatch.hpp"
 
@@ -47,9 +50,46 @@ void check_host_labels(const char* op, const Tensor& labels, std::int64_t classe
   if (bad >= 0) throw_invalid_label(op, bad, p[bad], classes);
 }
 
+namespace {
+struct QueuedStatus {
+  const char* op;
+  Tensor status;
+  std::int64_t classes;
+};
+constexpr std::size_t kMaxQueuedStatuses = 64;
+
+std::mutex g_queue_mutex;
+std::map<int, std::vector<QueuedStatus>>& queued_statuses() {
+  static auto* queues = new std::map<int, std::vector<QueuedStatus>>;  // outlives the pools
+  return *queues;
+}
+}  // namespace
+
 void check_label_status(const char* op, const Tensor& status, std::int64_t classes) {
-  const std::vector<std::int64_t> s = status.to_vector<std::int64_t>();
-  if (s.at(0) >= 0) throw_invalid_label(op, s[0], s[1], classes);
+  const Device device = status.device();
+  bool full = false;
+  {
+    std::lock_guard<std::mutex> lock(g_queue_mutex);
+    std::vector<QueuedStatus>& queue = queued_statuses()[device.index];
+    queue.push_back({op, status, classes});
+    full = queue.size() >= kMaxQueuedStatuses;
+  }
+  if (full) report_label_errors(device);
+}
+
+void report_label_errors(const Device& device) {
+  if (!device.is_cuda()) return;
+  std::vector<QueuedStatus> queue;
+  {
+    std::lock_guard<std::mutex> lock(g_queue_mutex);
+    auto it = queued_statuses().find(device.index);
+    if (it == queued_statuses().end()) return;
+    queue.swap(it->second);
+  }
+  for (const QueuedStatus& q : queue) {
+    const std::vector<std::int64_t> s = q.status.to_vector<std::int64_t>();
+    if (s.at(0) >= 0) throw_invalid_label(q.op, s[0], s[1], q.classes);
+  }
 }
 
 }  // namespace dlfs::kernels

@@ -5,8 +5,10 @@
 //
 // Labels outside [0, C) are an error naming the label and its index. Host labels are scanned
 // before the kernel runs. Device labels are checked by the CUDA loss kernels themselves, which
-// write the first bad (index, label) to a two-element device status; the op copies it back,
-// which waits for the loss kernels to finish (one 16-byte copy per loss evaluation).
+// write the first bad (index, label) to a two-element device status. The op does not wait for
+// it (that would stall the host between forward and backward every step): the status is queued
+// and read by report_label_errors, which callers run where they wait for the GPU anyway (the
+// trainer and evaluation, right after reading the loss).
 #include <cstdint>
 
 #include "runtime/tensor.hpp"
@@ -27,8 +29,12 @@ std::int64_t first_invalid_label(const std::int32_t* labels, std::int64_t count,
 
 // Throws Error naming `op`, the index and the label when a host label is outside [0, classes).
 void check_host_labels(const char* op, const Tensor& labels, std::int64_t classes);
-// Reads the device status {first bad index or -1, its label} written by a CUDA loss kernel and
-// throws like check_host_labels. Synchronizes with the status' stream.
+// Queues the device status {first bad index or -1, its label} written by a CUDA loss kernel for
+// report_label_errors. Does not synchronize (unless 64 statuses are already queued for the
+// device: then it reports them first, so an unread queue stays small).
 void check_label_status(const char* op, const Tensor& status, std::int64_t classes);
+// Reads the statuses queued for `device` (waiting for the kernels that wrote them), forgets
+// them, and throws like check_host_labels for the first bad label among them.
+void report_label_errors(const Device& device);
 
 }  // namespace dlfs::kernels

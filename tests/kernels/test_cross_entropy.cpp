@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/cross_entropy.hpp"
+#include "kernels/loss_targets.hpp"
 #include "kernels/softmax.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
@@ -126,13 +127,40 @@ TEST(CrossEntropyGpu, LabelOutOfRangeNamesLabelAndIndex) {
   std::vector<std::int32_t> labels(3000, 1);
   labels[2500] = 9;
   labels[2999] = -3;
+  // The op queues the kernels' verdict instead of waiting for it; the report reads it.
+  cross_entropy(p, Tensor::from_vector(labels, {3000}).to(Device::cuda()));
   try {
-    cross_entropy(p, Tensor::from_vector(labels, {3000}).to(Device::cuda()));
+    report_label_errors(Device::cuda());
     FAIL() << "label 9 was accepted";
   } catch (const Error& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("label 9 at index 2500"), std::string::npos) << msg;
   }
+  EXPECT_NO_THROW(report_label_errors(Device::cuda()));  // reported once, then forgotten
+}
+
+TEST(CrossEntropyGpu, LabelChecksWaitForNothingUntilReported) {
+  DLFS_REQUIRE_GPU();
+  Tensor p = Tensor::full({8, 4}, 0.25).to(Device::cuda());
+  Tensor good = Tensor::from_vector<std::int32_t>({0, 1, 2, 3, 0, 1, 2, 3}, {8}).to(Device::cuda());
+  Tensor bad = Tensor::from_vector<std::int32_t>({0, 1, 2, 3, 4, 1, 2, 3}, {8}).to(Device::cuda());
+  for (int i = 0; i < 10; ++i) cross_entropy(p, good);
+  EXPECT_NO_THROW(report_label_errors(Device::cuda()));
+  cross_entropy(p, good);
+  EXPECT_NO_THROW(cross_entropy(p, bad));  // queued, not read
+  EXPECT_THROW(report_label_errors(Device::cuda()), Error);
+  // An unread queue is bounded: the 64th status makes the op report the ones before it.
+  cross_entropy(p, bad);
+  bool thrown = false;
+  for (int i = 0; i < 70 && !thrown; ++i) {
+    try {
+      cross_entropy(p, good);
+    } catch (const Error& e) {
+      thrown = std::string(e.what()).find("label 4 at index 4") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(thrown);
+  EXPECT_NO_THROW(report_label_errors(Device::cuda()));
 }
 
 }  // namespace
