@@ -17,8 +17,8 @@ void softmax_forward(const T* x, T* y, std::int64_t rows, std::int64_t cols);
 }  // namespace cpu
 
 namespace cuda {
-// One warp per row up to 1024 columns, one block per row beyond; an online (max, sum) pass then
-// a writing pass (kernels/cuda/online_softmax.cuh).
+// A group of lanes of one warp per row up to 1024 columns (fewer lanes for short rows), one block
+// per row beyond; the row's (max, sum), then a writing pass (kernels/cuda/online_softmax.cuh).
 void softmax_forward(const float* x, float* y, std::int64_t rows, std::int64_t cols,
                      CudaStream stream);
 }  // namespace cuda

@@ -19,21 +19,24 @@ __global__ void label_losses_kernel(const float* p, const std::int32_t* labels, 
   }
 }
 
-// A warp per row (a block for rows over 1024 columns), rows strided over the grid: the group's
-// threads stride over the columns and their partial sums meet in a shuffle reduction.
+// A group per row (row_group_width(cols) lanes of one warp up to 1024 columns, a block beyond),
+// rows strided over the grid: the group's threads stride over the columns and their partial sums
+// meet in a shuffle reduction.
 template <bool kBlockPerRow>
 __global__ void distribution_losses_kernel(const float* p, const float* targets, float* row_loss,
-                                           std::int64_t rows, std::int64_t cols) {
+                                           std::int64_t rows, std::int64_t cols, int width) {
   DLFS_SHARED_ARRAY(float, scratch, kWarp);
-  const RowGroup g = row_group<kBlockPerRow>();
-  for (std::int64_t r = g.first_row; r < rows; r += g.row_stride) {
+  const RowGroup g = row_group<kBlockPerRow>(width);
+  for (std::int64_t r = g.first_row; g.round_has_rows(r, rows); r += g.row_stride) {
+    const bool active = r < rows;  // else idle: joins the group's shuffles with an empty row
+    const std::int64_t n = active ? cols : 0;
     float sum = 0.0f;
-    for (std::int64_t c = g.rank; c < cols; c += g.width) {
+    for (std::int64_t c = g.rank; c < n; c += g.width) {
       const float t = targets[r * cols + c];
       if (t != 0.0f) sum -= t * logf(p[r * cols + c] + kDelta);
     }
-    sum = group_sum<kBlockPerRow>(sum, scratch);
-    if (g.rank == 0) row_loss[r] = sum;
+    sum = row_group_sum<kBlockPerRow>(sum, g, scratch);
+    if (active && g.rank == 0) row_loss[r] = sum;
   }
 }
 
@@ -95,12 +98,13 @@ void cross_entropy(const float* p, const std::int32_t* labels, float* row_loss, 
 void cross_entropy(const float* p, const float* targets, float* row_loss, float* loss,
                    std::int64_t rows, std::int64_t cols, CudaStream stream) {
   const RowLaunch l = row_launch(rows, cols);
-  if (l.block_per_row)
+  if (l.block_per_row) {
     DLFS_LAUNCH(l.blocks, l.threads, 0, stream, distribution_losses_kernel<true>)
-    (p, targets, row_loss, rows, cols);
-  else
+    (p, targets, row_loss, rows, cols, l.width);
+  } else {
     DLFS_LAUNCH(l.blocks, l.threads, 0, stream, distribution_losses_kernel<false>)
-    (p, targets, row_loss, rows, cols);
+    (p, targets, row_loss, rows, cols, l.width);
+  }
   DLFS_CUDA_CHECK_LAUNCH();
   mean_row_losses(row_loss, rows, nullptr, cols, loss, nullptr, stream);
 }

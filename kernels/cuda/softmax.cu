@@ -6,19 +6,22 @@ namespace dlfs::kernels::cuda {
 namespace {
 using namespace cuda_detail;
 
-// A group (one warp for short rows, one block for long rows) per row, rows strided over the
-// grid: the group's threads stride over the row's columns for the online (max, sum) pass,
-// merge it with shuffles, then each writes exp(x - max) / sum for its columns.
+// A group per row, rows strided over the grid: row_group_width(cols) lanes of one warp for short
+// rows (so a warp serves several short rows), a block for long rows. The group's threads stride
+// over the row's columns for its (max, sum) (online_softmax.cuh), then each writes
+// exp(x - max) / sum for its columns.
 template <bool kBlockPerRow>
 __global__ void softmax_forward_kernel(const float* x, float* y, std::int64_t rows,
-                                       std::int64_t cols) {
-  DLFS_SHARED_ARRAY(MaxSum, scratch, kWarp);
-  const RowGroup g = row_group<kBlockPerRow>();
-  for (std::int64_t r = g.first_row; r < rows; r += g.row_stride) {
-    const float* in = x + r * cols;
-    float* out = y + r * cols;
-    const MaxSum ms = row_max_sum<kBlockPerRow>(in, cols, g.rank, g.width, scratch);
-    for (std::int64_t c = g.rank; c < cols; c += g.width) out[c] = expf(in[c] - ms.max) / ms.sum;
+                                       std::int64_t cols, int width) {
+  DLFS_SHARED_ARRAY(float, scratch, kWarp);
+  const RowGroup g = row_group<kBlockPerRow>(width);
+  for (std::int64_t r = g.first_row; g.round_has_rows(r, rows); r += g.row_stride) {
+    const bool active = r < rows;  // else idle: joins the group's shuffles with an empty row
+    const float* in = x + (active ? r : 0) * cols;
+    float* out = y + (active ? r : 0) * cols;
+    const std::int64_t n = active ? cols : 0;
+    const MaxSum ms = row_max_sum<kBlockPerRow>(in, n, g, scratch);
+    for (std::int64_t c = g.rank; c < n; c += g.width) out[c] = expf(in[c] - ms.max) / ms.sum;
   }
 }
 }  // namespace
@@ -27,10 +30,13 @@ void softmax_forward(const float* x, float* y, std::int64_t rows, std::int64_t c
                      CudaStream stream) {
   if (rows == 0 || cols == 0) return;
   const RowLaunch l = row_launch(rows, cols);
-  if (l.block_per_row)
-    DLFS_LAUNCH(l.blocks, l.threads, 0, stream, softmax_forward_kernel<true>)(x, y, rows, cols);
-  else
-    DLFS_LAUNCH(l.blocks, l.threads, 0, stream, softmax_forward_kernel<false>)(x, y, rows, cols);
+  if (l.block_per_row) {
+    DLFS_LAUNCH(l.blocks, l.threads, 0, stream, softmax_forward_kernel<true>)
+    (x, y, rows, cols, l.width);
+  } else {
+    DLFS_LAUNCH(l.blocks, l.threads, 0, stream, softmax_forward_kernel<false>)
+    (x, y, rows, cols, l.width);
+  }
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

@@ -9,41 +9,44 @@ namespace dlfs::kernels::cuda {
 namespace {
 using namespace cuda_detail;
 
-// A group (a warp for rows up to 1024 columns, a block beyond) per row, rows strided over the
-// grid. The group's threads stride over the row's columns: an online (max, sum) pass merged
-// with shuffles, then a pass writing probabilities. The row's loss is the log-sum-exp minus the
-// label's shifted logit (lane 0 reads it) or, for distributions, a second group reduction.
-// Target is std::int32_t (labels) or float (distributions).
+// A group per row, rows strided over the grid: row_group_width(cols) lanes of one warp for rows
+// up to 1024 columns (a warp serves several short rows), a block beyond. The group's threads
+// stride over the row's columns: the row's (max, sum) (online_softmax.cuh), then a pass writing
+// probabilities. The row's loss is the log-sum-exp minus the label's shifted logit (rank 0 reads
+// it) or, for distributions, a second group reduction. Target is std::int32_t (labels) or float
+// (distributions).
 template <bool kBlockPerRow, typename Target>
 __global__ void softmax_with_loss_forward_kernel(const float* logits, const Target* targets,
                                                  float* probs, float* row_loss, std::int64_t rows,
-                                                 std::int64_t cols) {
+                                                 std::int64_t cols, int width) {
   constexpr bool kLabels = std::is_same_v<Target, std::int32_t>;
-  DLFS_SHARED_ARRAY(MaxSum, scratch, kWarp);
+  DLFS_SHARED_ARRAY(float, scratch, kWarp);
   DLFS_SHARED_ARRAY(float, sum_scratch, kWarp);
-  const RowGroup g = row_group<kBlockPerRow>();
-  for (std::int64_t r = g.first_row; r < rows; r += g.row_stride) {
-    const float* x = logits + r * cols;
-    float* y = probs + r * cols;
-    const MaxSum ms = row_max_sum<kBlockPerRow>(x, cols, g.rank, g.width, scratch);
+  const RowGroup g = row_group<kBlockPerRow>(width);
+  for (std::int64_t r = g.first_row; g.round_has_rows(r, rows); r += g.row_stride) {
+    const bool active = r < rows;  // else idle: joins the group's shuffles with an empty row
+    const std::int64_t row = active ? r : 0, n = active ? cols : 0;
+    const float* x = logits + row * cols;
+    float* y = probs + row * cols;
+    const MaxSum ms = row_max_sum<kBlockPerRow>(x, n, g, scratch);
     const float log_sum = logf(ms.sum);
     float loss = 0.0f;
-    for (std::int64_t c = g.rank; c < cols; c += g.width) {
+    for (std::int64_t c = g.rank; c < n; c += g.width) {
       const float shifted = x[c] - ms.max;
       y[c] = expf(shifted) / ms.sum;
       if constexpr (!kLabels) {
-        const float t = targets[r * cols + c];
+        const float t = targets[row * cols + c];
         if (t != 0.0f) loss += t * (log_sum - shifted);  // zero targets add nothing, even at -inf
       }
     }
     if constexpr (kLabels) {
-      if (g.rank == 0) {
+      if (active && g.rank == 0) {
         const std::int32_t label = targets[r];
         row_loss[r] = label >= 0 && label < cols ? log_sum - (x[label] - ms.max) : NAN;
       }
     } else {
-      loss = group_sum<kBlockPerRow>(loss, sum_scratch);
-      if (g.rank == 0) row_loss[r] = loss;
+      loss = row_group_sum<kBlockPerRow>(loss, g, sum_scratch);
+      if (active && g.rank == 0) row_loss[r] = loss;
     }
   }
 }
@@ -52,12 +55,13 @@ template <typename Target>
 void launch_forward(const float* logits, const Target* targets, float* probs, float* row_loss,
                     std::int64_t rows, std::int64_t cols, CudaStream stream) {
   const RowLaunch l = row_launch(rows, cols);
-  if (l.block_per_row)
+  if (l.block_per_row) {
     DLFS_LAUNCH(l.blocks, l.threads, 0, stream, softmax_with_loss_forward_kernel<true, Target>)
-    (logits, targets, probs, row_loss, rows, cols);
-  else
+    (logits, targets, probs, row_loss, rows, cols, l.width);
+  } else {
     DLFS_LAUNCH(l.blocks, l.threads, 0, stream, softmax_with_loss_forward_kernel<false, Target>)
-    (logits, targets, probs, row_loss, rows, cols);
+    (logits, targets, probs, row_loss, rows, cols, l.width);
+  }
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

@@ -157,5 +157,39 @@ TEST(SoftmaxGpu, EdgeCasesMatchCpuExactly) {
   }
 }
 
+TEST(SoftmaxGpu, ShortRowsShareAWarpWithoutMixing) {
+  DLFS_REQUIRE_GPU();
+  // Up to 1024 columns a row gets a group of 1, 2, 4, 8, 16 or 32 lanes (about 4 columns a
+  // lane), so a warp holds several rows; 13 rows leave idle groups in the last warp. Special
+  // rows sit among ordinary ones: a NaN or an all -inf row must not leak into the rows sharing
+  // its warp.
+  for (std::int64_t cols : {1, 2, 3, 4, 5, 8, 9, 10, 16, 17, 31, 33, 64, 65, 127, 129, 1000}) {
+    SCOPED_TRACE(std::to_string(cols) + " columns");
+    const std::int64_t rows = 13;
+    Generator g(static_cast<std::uint64_t>(cols));
+    std::vector<float> v = testing::random_logits(rows, cols, g, 4.0).to_vector<float>();
+    for (std::int64_t c = 0; c < cols; ++c) {
+      v[3 * cols + c] = -kInf;                                           // all -inf: NaN
+      if (c == cols / 2) v[5 * cols + c] = std::nanf("");                // a NaN: NaN row
+      if (c % 2) v[6 * cols + c] = -kInf;                                // -inf among finite
+      v[8 * cols + c] = (c % 3 ? 1e4f : -1e4f) + static_cast<float>(c);  // huge
+    }
+    Tensor x = Tensor::from_vector(v, {rows, cols});
+    const std::vector<float> cpu = softmax(x).to_vector<float>();
+    const std::vector<float> gpu = softmax(x.to(Device::cuda())).to_vector<float>();
+    for (std::int64_t r = 0; r < rows; ++r) {
+      for (std::int64_t c = 0; c < cols; ++c) {
+        const std::size_t i = static_cast<std::size_t>(r * cols + c);
+        if (r == 3 || r == 5) {
+          EXPECT_TRUE(std::isnan(gpu[i])) << "row " << r << " col " << c;
+        } else {
+          ASSERT_FALSE(std::isnan(gpu[i])) << "row " << r << " col " << c;
+          EXPECT_NEAR(gpu[i], cpu[i], 1e-6f + 2e-6f * cpu[i]) << "row " << r << " col " << c;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dlfs::kernels

@@ -4,8 +4,8 @@
 #include <limits>
 
 #include "kernels/cross_entropy.hpp"
-#include "kernels/softmax.hpp"
 #include "kernels/loss_targets.hpp"
+#include "kernels/softmax.hpp"
 #include "kernels/softmax_with_loss.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
@@ -164,6 +164,28 @@ TEST(SoftmaxWithLossGpu, ForwardBackwardMatchCpu) {
       EXPECT_TENSORS_CLOSE(loss, loss_d, 1e-5);
       EXPECT_TENSORS_CLOSE(softmax_with_loss_backward(y, t, dloss),
                            softmax_with_loss_backward(yd, t.to(gpu), dloss.to(gpu)), 1e-5);
+    }
+  }
+}
+
+TEST(SoftmaxWithLossGpu, ShortRowsAtEveryGroupWidthMatchCpu) {
+  DLFS_REQUIRE_GPU();
+  // Rows up to 1024 columns get 1 to 32 lanes (about 4 columns a lane), several rows a warp; 45
+  // rows leave idle groups in the last warp.
+  const Device gpu = Device::cuda();
+  for (std::int64_t cols : {1, 2, 3, 5, 9, 17, 33, 65, 129}) {
+    SCOPED_TRACE(std::to_string(cols) + " columns");
+    const std::int64_t rows = 45;
+    Generator g(static_cast<std::uint64_t>(cols * 11));
+    Tensor x = testing::random_logits(rows, cols, g, 4.0);
+    Tensor labels = testing::random_labels(rows, cols, g);
+    for (const Tensor& t :
+         {labels, testing::one_hot(labels, cols), testing::random_distributions(rows, cols, g)}) {
+      Tensor y, yd;
+      Tensor loss = softmax_with_loss_forward(x, t, &y);
+      Tensor loss_d = softmax_with_loss_forward(x.to(gpu), t.to(gpu), &yd);
+      EXPECT_TENSORS_CLOSE(y, yd, 1e-5);
+      EXPECT_TENSORS_CLOSE(loss, loss_d, 1e-5);
     }
   }
 }
