@@ -13,16 +13,17 @@ Tensor cross_entropy(const Tensor& probabilities, const Tensor& targets) {
   if (device.is_cuda()) {
 #if DLFS_HAVE_CUDA
     Tensor row_loss = Tensor::empty({rows}, DType::Float32, device);
+    Tensor partials = Tensor::empty({cuda::loss_workspace_doubles(rows)}, DType::Float64, device);
     if (kind == TargetKind::Labels) {
       Tensor status = Tensor::empty({2}, DType::Int64, device);
       cuda::cross_entropy(probabilities.data<float>(), targets.data<std::int32_t>(),
                           row_loss.data<float>(), loss.data<float>(), status.data<std::int64_t>(),
-                          rows, cols, stream_of(probabilities));
+                          rows, cols, stream_of(probabilities), partials.data<double>());
       check_label_status("cross_entropy", status, cols);
     } else {
       cuda::cross_entropy(probabilities.data<float>(), targets.data<float>(),
                           row_loss.data<float>(), loss.data<float>(), rows, cols,
-                          stream_of(probabilities));
+                          stream_of(probabilities), partials.data<double>());
     }
     return loss;
 #else

@@ -1,5 +1,6 @@
 #include "kernels/softmax_with_loss.hpp"
 
+#include "kernels/cross_entropy.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/loss_targets.hpp"
 
@@ -16,17 +17,19 @@ Tensor softmax_with_loss_forward(const Tensor& logits, const Tensor& targets,
   if (device.is_cuda()) {
 #if DLFS_HAVE_CUDA
     Tensor row_loss = Tensor::empty({rows}, DType::Float32, device);
+    Tensor partials = Tensor::empty({cuda::loss_workspace_doubles(rows)}, DType::Float64, device);
     if (kind == TargetKind::Labels) {
       Tensor status = Tensor::empty({2}, DType::Int64, device);
       cuda::softmax_with_loss_forward(logits.data<float>(), targets.data<std::int32_t>(),
                                       probabilities->data<float>(), row_loss.data<float>(),
                                       loss.data<float>(), status.data<std::int64_t>(), rows, cols,
-                                      stream_of(logits));
+                                      stream_of(logits), partials.data<double>());
       check_label_status(op, status, cols);
     } else {
       cuda::softmax_with_loss_forward(logits.data<float>(), targets.data<float>(),
                                       probabilities->data<float>(), row_loss.data<float>(),
-                                      loss.data<float>(), rows, cols, stream_of(logits));
+                                      loss.data<float>(), rows, cols, stream_of(logits),
+                                      partials.data<double>());
     }
     return loss;
 #else

@@ -21,7 +21,9 @@ inline int blocks_for(std::int64_t n, int threads = kThreads) {
   for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < (n); \
        i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
 
-__device__ inline float warp_sum(float v) {
+// Sum over the warp (float or double); every lane gets the result.
+template <typename T>
+__device__ inline T warp_sum(T v) {
   for (int offset = kWarp / 2; offset > 0; offset /= 2)
     v += __shfl_xor_sync(0xffffffffu, v, offset);
   return v;
@@ -34,15 +36,16 @@ __device__ inline float warp_max(float v) {
 }
 
 // Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
-// `scratch` holds 32 floats of shared memory.
-__device__ inline float block_sum(float v, SharedArray<float> scratch) {
+// `scratch` holds 32 values of shared memory (float or double, as v).
+template <typename T>
+__device__ inline T block_sum(T v, SharedArray<T> scratch) {
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
   v = warp_sum(v);
   __syncthreads();  // scratch may still be read by a previous call
   if (lane == 0) scratch[warp] = v;
   __syncthreads();
   const int warps = blockDim.x / kWarp;
-  v = lane < warps ? scratch[lane] : 0.0f;
+  v = lane < warps ? static_cast<T>(scratch[lane]) : T(0);
   return warp_sum(v);
 }
 

@@ -95,16 +95,17 @@ void launch_backward(const float* probs, const Target* targets, const float* dlo
 
 void softmax_with_loss_forward(const float* logits, const std::int32_t* labels, float* probs,
                                float* row_loss, float* loss, std::int64_t* status,
-                               std::int64_t rows, std::int64_t cols, CudaStream stream) {
+                               std::int64_t rows, std::int64_t cols, CudaStream stream,
+                               double* partials) {
   launch_forward(logits, labels, probs, row_loss, rows, cols, stream);
-  mean_row_losses(row_loss, rows, labels, cols, loss, status, stream);
+  mean_row_losses(row_loss, rows, labels, cols, loss, status, stream, partials);
 }
 
 void softmax_with_loss_forward(const float* logits, const float* targets, float* probs,
                                float* row_loss, float* loss, std::int64_t rows, std::int64_t cols,
-                               CudaStream stream) {
+                               CudaStream stream, double* partials) {
   launch_forward(logits, targets, probs, row_loss, rows, cols, stream);
-  mean_row_losses(row_loss, rows, nullptr, cols, loss, nullptr, stream);
+  mean_row_losses(row_loss, rows, nullptr, cols, loss, nullptr, stream, partials);
 }
 
 void softmax_with_loss_backward(const float* probs, const std::int32_t* labels, const float* dloss,

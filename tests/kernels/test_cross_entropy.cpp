@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/cross_entropy.hpp"
+#include "kernels/dispatch.hpp"
 #include "kernels/loss_targets.hpp"
 #include "kernels/softmax.hpp"
 #include "support/equivalence.hpp"
@@ -112,8 +113,8 @@ TEST(CrossEntropyGpu, MatchesCpu) {
     Tensor labels = testing::random_labels(rows, cols, g);
     Tensor soft = testing::random_distributions(rows, cols, g);
     const Device gpu = Device::cuda();
-    // A mean of `rows` float terms, summed in double on the CPU and in float (per-thread runs
-    // of rows/1024 terms, then a tree) on the GPU: about 1e-7 apart; 1e-5 leaves a margin.
+    // Each row's term is taken in double on both (the GPU rounds it to float once) and the mean
+    // is summed in double on both: about 1e-7 apart; 1e-5 leaves a margin.
     EXPECT_TENSORS_CLOSE(cross_entropy(p, labels), cross_entropy(p.to(gpu), labels.to(gpu)), 1e-5);
     EXPECT_TENSORS_CLOSE(cross_entropy(p, testing::one_hot(labels, cols)),
                          cross_entropy(p.to(gpu), testing::one_hot(labels, cols).to(gpu)), 1e-5);
@@ -161,6 +162,110 @@ TEST(CrossEntropyGpu, LabelChecksWaitForNothingUntilReported) {
   }
   EXPECT_TRUE(thrown);
   EXPECT_NO_THROW(report_label_errors(Device::cuda()));
+}
+
+TEST(CrossEntropyGpu, NearCertainProbabilitiesMatchCpu) {
+  DLFS_REQUIRE_GPU();
+  // The loss of p ~ 1 is about delta = 1e-7, below float's resolution next to 1: taken in float,
+  // -log(p + 1e-7f) is 1.19e-7 at p = 1 (19% off the CPU's double 1.0e-7). 3000 rows give the
+  // mean three first-stage blocks.
+  const std::int64_t rows = 3000, cols = 3;
+  std::vector<float> p(static_cast<std::size_t>(rows * cols), 0.0f);
+  std::vector<std::int32_t> labels(static_cast<std::size_t>(rows));
+  for (std::int64_t n = 0; n < rows; ++n) {
+    labels[n] = static_cast<std::int32_t>(n % cols);
+    p[n * cols + labels[n]] = n % 2 ? 1.0f : 1.0f - 6e-8f * static_cast<float>(n % 5);
+  }
+  Tensor probs = Tensor::from_vector(p, {rows, cols});
+  Tensor t = Tensor::from_vector(labels, {rows});
+  const Device gpu = Device::cuda();
+  for (const Tensor& target : {t, testing::one_hot(t, cols)}) {
+    const double cpu = cross_entropy(probs, target).to_vector<float>()[0];
+    const double dev = cross_entropy(probs.to(gpu), target.to(gpu)).to_vector<float>()[0];
+    EXPECT_NEAR(dev, cpu, 1e-6 * std::abs(cpu));  // about 1e-7 or below: either sign
+  }
+}
+
+// cuda::mean_row_losses on `row_loss` with `labels` (may be empty), on the device; returns
+// {loss, first bad row, its label}.
+struct MeanResult {
+  float loss;
+  std::int64_t bad, label;
+};
+MeanResult device_mean(const std::vector<float>& row_loss, const std::vector<std::int32_t>& labels,
+                       std::int64_t classes, bool with_partials = true) {
+  const Device gpu = Device::cuda();
+  const auto rows = static_cast<std::int64_t>(row_loss.size());
+  Tensor losses = Tensor::from_vector(row_loss, {rows}).to(gpu);
+  Tensor l = labels.empty() ? Tensor() : Tensor::from_vector(labels, {rows}).to(gpu);
+  Tensor loss = Tensor::empty({1}, DType::Float32, gpu);
+  Tensor status = Tensor::full({2}, -7.0, DType::Int64, gpu);
+  Tensor partials = Tensor::empty({cuda::loss_workspace_doubles(rows)}, DType::Float64, gpu);
+  cuda::mean_row_losses(losses.data<float>(), rows,
+                        labels.empty() ? nullptr : l.data<std::int32_t>(), classes,
+                        loss.data<float>(), status.data<std::int64_t>(), stream_of(losses),
+                        with_partials ? partials.data<double>() : nullptr);
+  const std::vector<std::int64_t> s = status.to_vector<std::int64_t>();
+  return {loss.to_vector<float>()[0], s[0], s[1]};
+}
+
+TEST(CrossEntropyGpu, MeanOverManyPartialBlocksIsExactAndRepeatable) {
+  DLFS_REQUIRE_GPU();
+  // 1000 rows: one block; 5000: five blocks of 1024 rows, the last short; 1024 * 1030 + 7: the
+  // cap of 1024 blocks, 1031 rows each, the last one 14.
+  for (std::int64_t rows : {1000, 5000, 1024 * 1030 + 7}) {
+    SCOPED_TRACE(std::to_string(rows) + " rows");
+    Generator g(static_cast<std::uint64_t>(rows));
+    std::vector<float> row_loss(static_cast<std::size_t>(rows));
+    double sum = 0.0;
+    for (float& v : row_loss) sum += v = static_cast<float>(g.uniform() * 20.0);
+    const double expected = sum / static_cast<double>(rows);
+    const MeanResult a = device_mean(row_loss, {}, 0);
+    // Double sums of float terms: the result is the exact mean rounded to float.
+    EXPECT_NEAR(a.loss, expected, 1e-7 * expected);
+    EXPECT_EQ(device_mean(row_loss, {}, 0).loss, a.loss);  // bitwise repeatable
+    EXPECT_NEAR(device_mean(row_loss, {}, 0, false).loss, expected, 1e-7 * expected);
+    EXPECT_EQ(a.bad, -7);  // no labels: status untouched
+  }
+  EXPECT_EQ(cuda::loss_partial_blocks(1024), 1);
+  EXPECT_EQ(cuda::loss_partial_blocks(1025), 2);
+  EXPECT_EQ(cuda::loss_partial_blocks(5000), 5);
+  EXPECT_EQ(cuda::loss_partial_blocks(1024 * 1030 + 7), 1024);
+  EXPECT_EQ(cuda::loss_partial_blocks(std::int64_t{1} << 40), cuda::kMaxLossPartials);
+}
+
+TEST(CrossEntropyGpu, MeanFindsTheFirstBadLabelInAnyPartialBlock) {
+  DLFS_REQUIRE_GPU();
+  const std::int64_t rows = 5000, classes = 10;  // five first-stage blocks of 1024 rows
+  const std::vector<float> row_loss(static_cast<std::size_t>(rows), 0.5f);
+  struct Case {
+    std::vector<std::pair<std::int64_t, std::int32_t>> bad;  // (row, label), any order
+    std::int64_t first;
+  };
+  const std::vector<Case> cases = {
+      {{}, -1},
+      {{{4999, -3}}, 4999},              // the last row of the short last block
+      {{{4100, 10}, {4999, -3}}, 4100},  // both in the last block
+      {{{3000, 12}, {2048, -1}}, 2048},  // the first row of block 2 beats block 2's later
+      {{{1023, 77}, {1024, 11}, {4500, 10}}, 1023},  // block 0's last row beats block 1's first
+      {{{4100, 10}, {0, 10}}, 0}};
+  for (const Case& c : cases) {
+    std::vector<std::int32_t> labels(static_cast<std::size_t>(rows));
+    for (std::int64_t n = 0; n < rows; ++n) labels[n] = static_cast<std::int32_t>(n % classes);
+    std::int32_t first_label = 0;
+    for (auto [row, label] : c.bad) {
+      labels[row] = label;
+      if (row == c.first) first_label = label;
+    }
+    SCOPED_TRACE("first bad row " + std::to_string(c.first));
+    const MeanResult r = device_mean(row_loss, labels, classes);
+    EXPECT_EQ(r.bad, c.first);
+    EXPECT_EQ(r.label, first_label);
+    EXPECT_FLOAT_EQ(r.loss, 0.5f);
+    const MeanResult one_block = device_mean(row_loss, labels, classes, false);
+    EXPECT_EQ(one_block.bad, c.first);
+    EXPECT_EQ(one_block.label, first_label);
+  }
 }
 
 }  // namespace
