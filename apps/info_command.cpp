@@ -11,7 +11,10 @@ int info_command(int argc, char** argv) {
   Options options("info", "Shows the build (CUDA path, cuDNN) and the GPUs this machine has.");
   if (!options.parse(argc, argv, 2)) return 0;
   std::printf("dlfs 0.1.0\n");
-  std::printf("CUDA path: %s; cuDNN: %s\n", built_with_cuda() ? "built" : "not built",
+  std::printf("CUDA path: %s; cuDNN: %s\n",
+              DLFS_CUDA_EMULATION ? "emulated (kernels run on the host CPU; a test build)"
+              : built_with_cuda() ? "built"
+                                  : "not built",
               built_with_cudnn() ? "built" : "not built");
   std::printf("%s\n", cuda_status().c_str());
   std::printf("--device auto runs on: %s\n", Device::parse("auto").str().c_str());

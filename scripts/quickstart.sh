@@ -2,6 +2,8 @@
 # The README's two commands:
 #   bash scripts/quickstart.sh train [dlfs train options]   train the default model on Fashion-MNIST
 #   bash scripts/quickstart.sh test                          build and run the whole test suite
+# and the emulated CUDA device's suite (docs/emulation.md), which CI runs too:
+#   bash scripts/quickstart.sh emulated                      build-emulated/: every GPU test on the CPU
 # Each installs what is missing (Debian packages), configures once, builds incrementally and runs.
 # DLFS_BUILD_DIR (default: build) and DLFS_CMAKE_ARGS (e.g. -DDLFS_CUDA=OFF) adjust the build.
 set -euo pipefail
@@ -9,16 +11,16 @@ cd "$(dirname "$0")/.."
 
 job=${1:-}
 case "$job" in
-  train | test) shift ;;
+  train | test | emulated) shift ;;
   *)
-    echo "usage: bash scripts/quickstart.sh train|test [options]" >&2
+    echo "usage: bash scripts/quickstart.sh train|test|emulated [options]" >&2
     exit 2
     ;;
 esac
 
 packages=(build-essential cmake ninja-build ccache pkg-config python3
           libopenblas-openmp-dev libgtest-dev libbenchmark-dev zlib1g-dev dataset-fashion-mnist
-          python3-matplotlib clang libclang-rt-14-dev)
+          python3-matplotlib clang libclang-rt-14-dev libboost-context-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,10 +34,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 build=${DLFS_BUILD_DIR:-build}
+extra_args=()
+if [ "$job" = emulated ]; then
+  build=${DLFS_BUILD_DIR:-build-emulated}
+  extra_args=(-DDLFS_CUDA_EMULATION=ON -DDLFS_BUILD_BENCH=OFF)
+fi
 if [ ! -f "$build/build.ninja" ]; then
   echo "== configuring $build"
   # shellcheck disable=SC2086
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release ${DLFS_CMAKE_ARGS:-}
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${extra_args[@]}" ${DLFS_CMAKE_ARGS:-}
 fi
 echo "== building ($(nproc) jobs)"
 cmake --build "$build" -j"$(nproc)"
@@ -43,4 +50,12 @@ cmake --build "$build" -j"$(nproc)"
 case "$job" in
   train) exec "$build/dlfs" train "$@" ;;
   test) exec ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "$@" ;;
+  emulated)
+    status=0
+    ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "$@" || status=$?
+    # What ran on the emulated device and what skipped, each skip with its reason.
+    python3 scripts/test_summary.py "$build" --require-run Gpu --require-run CudaEmulation ||
+      status=1
+    exit $status
+    ;;
 esac

@@ -371,8 +371,7 @@ TEST(ConvolutionLayerGpu, Im2colForwardBackwardMatchCpuOnOddShapes) {
 }
 
 TEST(ConvolutionLayerGpu, CudnnForwardBackwardMatchCpuOnOddShapes) {
-  DLFS_REQUIRE_GPU();
-  if (!built_with_cudnn()) GTEST_SKIP() << "this build has no cuDNN";
+  DLFS_REQUIRE_CUDNN();
   // cuDNN may pick FFT or Winograd algorithms, whose transforms add rounding of their own
   // (still float32 FMA: TF32 is excluded), up to ~1e-4; a wrong or missing term would move the
   // result by >= 1/sqrt(K) ~ 0.1 of the largest output here. Hence 1e-3.
@@ -382,8 +381,7 @@ TEST(ConvolutionLayerGpu, CudnnForwardBackwardMatchCpuOnOddShapes) {
 }
 
 TEST(ConvolutionLayerGpu, CudnnMatchesIm2colOnResNetShapes) {
-  DLFS_REQUIRE_GPU();
-  if (!built_with_cudnn()) GTEST_SKIP() << "this build has no cuDNN";
+  DLFS_REQUIRE_CUDNN();
   // Both on the GPU. K reaches 128*9 = 1152 (forward) and 8*56*56 = 25088 (weight gradient):
   // reordering error ~1e-7 * sqrt(K) ~ 2e-5 of the largest output; Winograd/FFT transforms add
   // up to ~1e-4. A missing term would be >= 1/sqrt(1152) ~ 3e-2. Hence 1e-3.
@@ -426,8 +424,7 @@ TEST(ConvolutionLayerGpu, CudnnMatchesIm2colOnResNetShapes) {
 }
 
 TEST(ConvolutionLayerGpu, CudnnPlanFollowsShapeChanges) {
-  DLFS_REQUIRE_GPU();
-  if (!built_with_cudnn()) GTEST_SKIP() << "this build has no cuDNN";
+  DLFS_REQUIRE_CUDNN();
   // One layer sees three batch sizes and image sizes in turn, then the first again; each
   // forward must match the CPU (a stale plan would compute with the wrong descriptors).
   Generator gen(70);

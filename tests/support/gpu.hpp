@@ -13,6 +13,15 @@
     if (!::dlfs::cuda_available()) GTEST_SKIP() << ::dlfs::cuda_status(); \
   } while (0)
 
+// cuDNN is not emulated: on the emulated device its tests skip with that reason.
+#define DLFS_REQUIRE_CUDNN()                                                                \
+  do {                                                                                      \
+    DLFS_REQUIRE_GPU();                                                                     \
+    if (::dlfs::testing::kEmulatedGpu)                                                      \
+      GTEST_SKIP() << "needs a real GPU: the emulated CUDA device does not emulate cuDNN"; \
+    if (!::dlfs::built_with_cudnn()) GTEST_SKIP() << "this build has no cuDNN";             \
+  } while (0)
+
 namespace dlfs::testing {
 
 // True in the emulated-device build.
