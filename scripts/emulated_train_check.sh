@@ -2,7 +2,8 @@
 # `dlfs train --device cuda` on the emulated device against `--device cpu` (docs/emulation.md):
 # LeNet-5, the first 2,000 Fashion-MNIST training images, one epoch, no shuffling, the CLI's
 # defaults otherwise. Passes when the test accuracies are within 0.002, the epoch's training
-# losses within 1e-3 relative, and the device pool made no raw allocation after warm-up.
+# losses within 1e-3 relative, and the device pool made no raw allocation after warm-up. Then
+# `dlfs experiment device-agreement` prints its per-layer CPU/GPU differences.
 #   bash scripts/emulated_train_check.sh [BUILD_DIR (default build-emulated)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,3 +36,5 @@ print(f"device raw allocations after warm-up: {raw}")
 ok = abs(acc_cpu - acc_gpu) <= 0.002 + 1e-12 and abs(loss_cpu - loss_gpu) <= 1e-3 * loss_cpu and raw == 0
 sys.exit(0 if ok else 1)
 PY
+echo "== dlfs experiment device-agreement (emulated device)"
+"$build/dlfs" experiment device-agreement --out "$out/agreement" | grep -v 'plot_experiment.py'
