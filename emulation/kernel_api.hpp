@@ -250,21 +250,24 @@ T atomicAdd(T* address, T value) {
     return old;
   }
 }
-template <typename T>
-T atomicMax(T* address, T value) {
+namespace dlfs::emulation {
+// Stores `value` while `replaces(old, value)` holds for the current `old`; returns the old value.
+template <typename T, typename Replaces>
+T atomic_replace_if(T* address, T value, Replaces replaces) {
   T old = *address;
-  while (old < value && !__atomic_compare_exchange(address, &old, &value, false, __ATOMIC_SEQ_CST,
-                                                   __ATOMIC_SEQ_CST)) {
+  while (replaces(old, value) && !__atomic_compare_exchange(address, &old, &value, false,
+                                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
   }
   return old;
 }
+}  // namespace dlfs::emulation
+template <typename T>
+T atomicMax(T* address, T value) {
+  return dlfs::emulation::atomic_replace_if(address, value, [](T a, T b) { return a < b; });
+}
 template <typename T>
 T atomicMin(T* address, T value) {
-  T old = *address;
-  while (value < old && !__atomic_compare_exchange(address, &old, &value, false, __ATOMIC_SEQ_CST,
-                                                   __ATOMIC_SEQ_CST)) {
-  }
-  return old;
+  return dlfs::emulation::atomic_replace_if(address, value, [](T a, T b) { return b < a; });
 }
 template <typename T>
 T atomicExch(T* address, T value) {

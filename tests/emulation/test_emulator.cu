@@ -141,6 +141,18 @@ __global__ void dynamic_shared_kernel(float* out) {
   out[threadIdx.x] = buffer[blockDim.x - 1 - threadIdx.x];
 }
 
+// Every thread of the grid updates the same words.
+__global__ void atomics_kernel(int* counter, float* total, int* largest, int* smallest,
+                               int* swapped) {
+  const int id = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  atomicAdd(counter, 1);
+  atomicAdd(total, 0.5f);
+  atomicMax(largest, id);
+  atomicMin(smallest, id);
+  atomicCAS(swapped, 0, id + 1);  // only the first thread to come finds 0
+  atomicExch(counter + 1, 7);
+}
+
 __global__ void fill_kernel(float* out, float value) {
   out[blockIdx.x * blockDim.x + threadIdx.x] = value;
 }
@@ -220,16 +232,21 @@ TEST(CudaEmulationDeathTest, AccessPastTheEndOfAnAllocationIsCaught) {
   DLFS_LAUNCH(1, 1, 0, nullptr, write_index_kernel)(d, 63);  // the last element is fine
   ASSERT_EQ(cudaGetLastError(), cudaSuccess);
   EXPECT_DEATH(
-      { DLFS_LAUNCH(1, 1, 0, nullptr, write_index_kernel)
-        (d, 64); },
+      {
+        DLFS_LAUNCH(1, 1, 0, nullptr, write_index_kernel)
+        (d, 64);
+      },
       "access past the end of device memory .*byte 256 of a 256-byte cuda:0 allocation.*0 bytes "
       "past its end.*in kernel write_index_kernel, block \\(0,0,0\\), thread \\(0,0,0\\)");
   cudaFree(d);
   // Allocations end at their guard page; one of whole pages also starts at one.
   float* page = device_alloc<float>(1024);
-  EXPECT_DEATH({ DLFS_LAUNCH(1, 1, 0, nullptr, write_index_kernel)
-                 (page, -1); },
-               "access before the start of device memory");
+  EXPECT_DEATH(
+      {
+        DLFS_LAUNCH(1, 1, 0, nullptr, write_index_kernel)
+        (page, -1);
+      },
+      "access before the start of device memory");
   cudaFree(page);
 }
 
@@ -363,6 +380,23 @@ TEST(CudaEmulation, CollectiveInADivergedWarpIsCaught) {
   DLFS_LAUNCH(1, 32, 0, nullptr, diverged_warp_kernel)(out);
   EXPECT_LAUNCH_FAILS_WITH(cudaErrorLaunchFailure, "the warp diverged");
   cudaFree(out);
+}
+
+TEST(CudaEmulation, AtomicsUpdateSharedWords) {
+  int* ints = to_device(std::vector<int>{0, 0, -1, 1000, 0});
+  float* total = to_device(std::vector<float>{0.0f});
+  DLFS_LAUNCH(3, 64, 0, nullptr, atomics_kernel)(ints, total, ints + 2, ints + 3, ints + 4);
+  ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+  const std::vector<int> got = to_host(ints, 5);
+  EXPECT_EQ(got[0], 192);  // every thread counted once
+  EXPECT_EQ(got[1], 7);
+  EXPECT_EQ(got[2], 191);
+  EXPECT_EQ(got[3], 0);
+  EXPECT_GE(got[4], 1);  // some thread's id + 1, written once
+  EXPECT_LE(got[4], 192);
+  EXPECT_EQ(to_host(total, 1)[0], 96.0f);
+  cudaFree(ints);
+  cudaFree(total);
 }
 
 TEST(CudaEmulation, KernelOnAnotherDevicesStreamIsRejected) {
