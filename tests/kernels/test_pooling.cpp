@@ -2,7 +2,9 @@
 // an explicitly padded plane, shape errors, and CPU/GPU equivalence.
 #include <gtest/gtest.h>
 
+#include <omp.h>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "kernels/avg_pool.hpp"
@@ -10,6 +12,7 @@
 #include "kernels/max_pool.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
+#include "support/max_pool_reference.hpp"
 
 namespace dlfs::kernels {
 namespace {
@@ -69,6 +72,46 @@ TEST(MaxPool, TiesGoToTheFirstPixelInRowMajorOrder) {
   EXPECT_EQ(argmax.to_vector<std::int32_t>(), std::vector<std::int32_t>({0, 2}));
 }
 
+// Ties on the general (not 2x2 stride 2) path: a constant plane, so every window is one tie. Each
+// window's first real pixel in row-major order wins, and backward routes its gradient there.
+TEST(MaxPool, TiesGoToTheFirstPixelOnTheGeneralPath) {
+  // k3 s1 p1 on 4x4: window (oh, ow) starts at pixel (max(oh - 1, 0), max(ow - 1, 0)).
+  Tensor x = Tensor::full({1, 1, 4, 4}, 2.0);
+  Tensor argmax;
+  const PoolWindow w = PoolWindow::square(3, 1, 1);
+  Tensor y = max_pool_forward(x, w, &argmax);
+  EXPECT_EQ(y.to_vector<float>(), std::vector<float>(16, 2.0f));
+  EXPECT_EQ(argmax.to_vector<std::int32_t>(),
+            std::vector<std::int32_t>({0, 0, 1, 2, 0, 0, 1, 2, 4, 4, 5, 6, 8, 8, 9, 10}));
+  // Pixel 0 is first in four windows (1 + 2 + 5 + 6 = 14), pixel 4 in two (9 + 10), ...
+  Tensor dy = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+                                         {1, 1, 4, 4});
+  EXPECT_EQ(max_pool_backward(dy, argmax, x.shape(), w).to_vector<float>(),
+            std::vector<float>({14, 10, 12, 0, 19, 11, 12, 0, 27, 15, 16, 0, 0, 0, 0, 0}));
+
+  // 2x2 stride 1 (overlapping, no padding) and 3x2 stride 2 (rectangular): not the fast path.
+  Tensor x2 = Tensor::from_vector<float>({1, 7, 7,  //
+                                          7, 7, 0,  //
+                                          7, 7, 7},
+                                         {1, 1, 3, 3});
+  y = max_pool_forward(x2, PoolWindow::square(2, 1), &argmax);
+  EXPECT_EQ(y.to_vector<float>(), std::vector<float>(4, 7.0f));
+  EXPECT_EQ(argmax.to_vector<std::int32_t>(), std::vector<std::int32_t>({1, 1, 3, 4}));
+  y = max_pool_forward(x2, PoolWindow{3, 2, 2, 2, 0, 0}, &argmax);
+  EXPECT_EQ(y.to_vector<float>(), std::vector<float>({7.0f}));
+  EXPECT_EQ(argmax.to_vector<std::int32_t>(), std::vector<std::int32_t>({1}));
+}
+
+TEST(MaxPool, TiesGoToTheFirstPixelWhen2x2Stride2HasPadding) {
+  // 2x2 stride 2 with padding 1 leaves the fast path: windows at the border hold one or two
+  // real pixels, the rest padding; the first real one wins the tie.
+  Tensor x = Tensor::full({1, 1, 3, 3}, -1.0, DType::Float64);
+  Tensor argmax;
+  Tensor y = max_pool_forward(x, PoolWindow::square(2, 2, 1), &argmax);
+  EXPECT_EQ(y.to_vector<double>(), std::vector<double>(4, -1.0));
+  EXPECT_EQ(argmax.to_vector<std::int32_t>(), std::vector<std::int32_t>({0, 1, 3, 4}));
+}
+
 TEST(MaxPool, NanWins) {
   Tensor x = Tensor::from_vector<float>({1, std::nanf(""), 3, 2}, {1, 1, 2, 2});
   Tensor argmax;
@@ -77,50 +120,33 @@ TEST(MaxPool, NanWins) {
   EXPECT_EQ(argmax.to_vector<std::int32_t>()[0], 1);
 }
 
-// Reference: copy the plane into an explicitly padded one filled with `pad_value`, then reduce
-// each window of it. Returns one value per output; for max also the argmax (in unpadded
-// coordinates).
-struct Reference {
-  std::vector<double> y;
-  std::vector<std::int32_t> argmax;
-};
-Reference naive_pool(const std::vector<double>& x, const Shape& shape, const PoolWindow& w,
-                     bool max) {
+// Average-pooling reference: copy the plane into an explicitly zero-padded one, then average
+// each window of it (padding counts in the divisor). Max pooling's reference is
+// support/max_pool_reference.hpp.
+std::vector<double> naive_avg_pool(const std::vector<double>& x, const Shape& shape,
+                                   const PoolWindow& w) {
   const std::int64_t planes = shape[0] * shape[1], H = shape[2], W = shape[3];
   const std::int64_t PH = H + 2 * w.pad_h, PW = W + 2 * w.pad_w;
   const std::int64_t OH = (PH - w.kernel_h) / w.stride_h + 1;
   const std::int64_t OW = (PW - w.kernel_w) / w.stride_w + 1;
-  const double pad_value = max ? -std::numeric_limits<double>::infinity() : 0.0;
-  Reference r;
+  std::vector<double> y;
   for (std::int64_t p = 0; p < planes; ++p) {
-    std::vector<double> padded(static_cast<std::size_t>(PH * PW), pad_value);
-    std::vector<std::int32_t> origin(static_cast<std::size_t>(PH * PW), -1);
+    std::vector<double> padded(static_cast<std::size_t>(PH * PW), 0.0);
     for (std::int64_t h = 0; h < H; ++h)
-      for (std::int64_t c = 0; c < W; ++c) {
-        const auto at = static_cast<std::size_t>((h + w.pad_h) * PW + c + w.pad_w);
-        padded[at] = x[static_cast<std::size_t>(p * H * W + h * W + c)];
-        origin[at] = static_cast<std::int32_t>(h * W + c);
-      }
+      for (std::int64_t c = 0; c < W; ++c)
+        padded[static_cast<std::size_t>((h + w.pad_h) * PW + c + w.pad_w)] =
+            x[static_cast<std::size_t>(p * H * W + h * W + c)];
     for (std::int64_t oh = 0; oh < OH; ++oh)
       for (std::int64_t ow = 0; ow < OW; ++ow) {
-        double acc = max ? -std::numeric_limits<double>::infinity() : 0.0;
-        std::int32_t best = -1;
+        double acc = 0.0;
         for (int i = 0; i < w.kernel_h; ++i)
-          for (int j = 0; j < w.kernel_w; ++j) {
-            const auto at =
-                static_cast<std::size_t>((oh * w.stride_h + i) * PW + ow * w.stride_w + j);
-            if (!max) {
-              acc += padded[at];
-            } else if (padded[at] > acc) {
-              acc = padded[at];
-              best = origin[at];
-            }
-          }
-        r.y.push_back(max ? acc : acc / (w.kernel_h * w.kernel_w));
-        r.argmax.push_back(best);
+          for (int j = 0; j < w.kernel_w; ++j)
+            acc +=
+                padded[static_cast<std::size_t>((oh * w.stride_h + i) * PW + ow * w.stride_w + j)];
+        y.push_back(acc / (w.kernel_h * w.kernel_w));
       }
   }
-  return r;
+  return y;
 }
 
 // Distinct values, so the argmax is unambiguous.
@@ -145,10 +171,45 @@ TEST(MaxPool, MatchesNaiveReferenceOnOddShapes) {
     SCOPED_TRACE(w.str());
     Tensor argmax;
     Tensor y = max_pool_forward(x, w, &argmax);
-    const Reference r = naive_pool(x.to_vector<double>(), shape, w, true);
+    const auto r =
+        testing::max_pool_reference(x.to_vector<double>(), pool2d_geometry("test", shape, w));
     EXPECT_EQ(y.to_vector<double>(), r.y);
     EXPECT_EQ(argmax.to_vector<std::int32_t>(), r.argmax);
   }
+}
+
+// Every path against the definition, with ties, NaN, -0 and infinities in most windows: the
+// 2x2 stride-2 fast path, the general path (overlapping, rectangular, padded windows), and both
+// through the OpenMP branch (> 65536 outputs) at one, two and three threads.
+template <typename T>
+void expect_max_pool_matches_reference(const Shape& shape, const PoolWindow& w,
+                                       std::uint64_t seed) {
+  SCOPED_TRACE(shape.str() + " " + w.str());
+  const Pool2dGeometry g = pool2d_geometry("test", shape, w);
+  const std::vector<T> xv = testing::max_pool_tricky_values<T>(shape.numel(), seed);
+  const auto r = testing::max_pool_reference(xv, g);
+  Tensor x = Tensor::from_vector<T>(xv, shape);
+  Tensor argmax;
+  const std::vector<T> y = max_pool_forward(x, w, &argmax).template to_vector<T>();
+  ASSERT_EQ(y.size(), r.y.size());
+  EXPECT_EQ(std::memcmp(y.data(), r.y.data(), y.size() * sizeof(T)), 0);
+  EXPECT_EQ(argmax.to_vector<std::int32_t>(), r.argmax);
+}
+
+TEST(MaxPool, EveryPathBreaksTiesLikeTheDefinition) {
+  std::uint64_t seed = 100;
+  for (const PoolWindow& w : kOddWindows) {
+    expect_max_pool_matches_reference<float>({2, 3, 7, 9}, w, ++seed);
+    expect_max_pool_matches_reference<double>({2, 3, 7, 9}, w, ++seed);
+  }
+  expect_max_pool_matches_reference<float>({1, 2, 6, 6}, PoolWindow::square(3, 3), ++seed);
+  const int threads = omp_get_max_threads();
+  for (int t : {1, 2, 3}) {
+    omp_set_num_threads(t);
+    expect_max_pool_matches_reference<float>({4, 75, 31, 29}, PoolWindow::square(3, 1, 1), 7);
+    expect_max_pool_matches_reference<float>({4, 75, 60, 58}, PoolWindow::square(2, 2), 8);
+  }
+  omp_set_num_threads(threads);
 }
 
 TEST(AvgPool, TwoByTwoStrideTwoOnFourByFour) {
@@ -182,9 +243,9 @@ TEST(AvgPool, MatchesNaiveReferenceOnOddShapes) {
   for (const PoolWindow& w : kOddWindows) {
     SCOPED_TRACE(w.str());
     const std::vector<double> y = avg_pool_forward(x, w).to_vector<double>();
-    const Reference r = naive_pool(x.to_vector<double>(), shape, w, false);
-    ASSERT_EQ(y.size(), r.y.size());
-    for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], r.y[i], 1e-12) << i;
+    const std::vector<double> r = naive_avg_pool(x.to_vector<double>(), shape, w);
+    ASSERT_EQ(y.size(), r.size());
+    for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], r[i], 1e-12) << i;
   }
 }
 
@@ -285,6 +346,41 @@ TEST(MaxPoolGpu, MatchesCpuOnOddShapes) {
   for (const PoolWindow& w : kOddWindows) expect_max_pool_equivalent({3, 5, 7, 9}, w);
   expect_max_pool_equivalent({1, 1, 1, 1}, PoolWindow::square(1, 1));
   expect_max_pool_equivalent({2, 3, 13, 11}, PoolWindow::square(3, 1, 1));
+}
+
+// The GPU kernel breaks ties as the definition does on the windows of both CPU paths: the
+// hand-computed constant planes of the CPU tests, then tie-heavy random planes.
+TEST(MaxPoolGpu, TiesGoToTheFirstPixelOnEveryPath) {
+  DLFS_REQUIRE_GPU();
+  Tensor argmax;
+  Tensor y = max_pool_forward(Tensor::full({1, 1, 2, 4}, 3.0, DType::Float32, Device::cuda()),
+                              PoolWindow::square(2, 2), &argmax);
+  EXPECT_EQ(y.to_vector<float>(), std::vector<float>({3, 3}));
+  EXPECT_EQ(argmax.to_vector<std::int32_t>(), std::vector<std::int32_t>({0, 2}));
+  const PoolWindow w = PoolWindow::square(3, 1, 1);
+  y = max_pool_forward(Tensor::full({1, 1, 4, 4}, 2.0, DType::Float32, Device::cuda()), w, &argmax);
+  EXPECT_EQ(argmax.to_vector<std::int32_t>(),
+            std::vector<std::int32_t>({0, 0, 1, 2, 0, 0, 1, 2, 4, 4, 5, 6, 8, 8, 9, 10}));
+  Tensor dy = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+                                         {1, 1, 4, 4});
+  EXPECT_EQ(max_pool_backward(dy.to(Device::cuda()), argmax, {1, 1, 4, 4}, w).to_vector<float>(),
+            std::vector<float>({14, 10, 12, 0, 19, 11, 12, 0, 27, 15, 16, 0, 0, 0, 0, 0}));
+
+  std::uint64_t seed = 200;
+  std::vector<PoolWindow> windows(std::begin(kOddWindows), std::end(kOddWindows));
+  windows.push_back(PoolWindow::square(2, 2, 1));
+  for (const PoolWindow& pw : windows) {
+    const Shape shape{2, 3, 7, 9};
+    SCOPED_TRACE(pw.str());
+    const std::vector<float> xv = testing::max_pool_tricky_values<float>(shape.numel(), ++seed);
+    const auto r = testing::max_pool_reference(xv, pool2d_geometry("test", shape, pw));
+    Tensor yd =
+        max_pool_forward(Tensor::from_vector<float>(xv, shape).to(Device::cuda()), pw, &argmax);
+    const std::vector<float> got = yd.to_vector<float>();
+    ASSERT_EQ(got.size(), r.y.size());
+    EXPECT_EQ(std::memcmp(got.data(), r.y.data(), got.size() * sizeof(float)), 0);
+    EXPECT_EQ(argmax.to_vector<std::int32_t>(), r.argmax);
+  }
 }
 
 TEST(MaxPoolGpu, MatchesCpuOnLargeShapes) {

@@ -12,6 +12,7 @@
 
 #include "kernels/max_pool.hpp"
 #include "runtime/generator.hpp"
+#include "support/max_pool_reference.hpp"
 
 namespace dlfs::kernels {
 namespace {
@@ -28,67 +29,6 @@ Pool2dGeometry two_by_two(std::int64_t planes, std::int64_t h, std::int64_t w) {
   return g;
 }
 
-// The definition: scan the window in row-major order; take a value when it is larger than the
-// best so far or NaN (the first pixel always).
-template <typename T>
-void naive_forward(const std::vector<T>& x, const Pool2dGeometry& g, std::vector<T>* y,
-                   std::vector<std::int32_t>* argmax) {
-  y->assign(static_cast<std::size_t>(g.output_numel()), T(0));
-  argmax->assign(y->size(), -1);
-  for (std::int64_t p = 0; p < g.planes(); ++p)
-    for (std::int64_t oh = 0; oh < g.out_h; ++oh)
-      for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
-        std::int64_t best_at = -1;
-        T best = 0;
-        for (std::int64_t h = 2 * oh; h < 2 * oh + 2; ++h)
-          for (std::int64_t w = 2 * ow; w < 2 * ow + 2; ++w) {
-            const T v = x[static_cast<std::size_t>(p * g.in_h * g.in_w + h * g.in_w + w)];
-            if (best_at < 0 || v > best || std::isnan(v)) {
-              best = v;
-              best_at = h * g.in_w + w;
-            }
-          }
-        const std::size_t o = static_cast<std::size_t>(p * g.out_h * g.out_w + oh * g.out_w + ow);
-        (*y)[o] = best;
-        (*argmax)[o] = static_cast<std::int32_t>(best_at);
-      }
-}
-
-template <typename T>
-std::vector<T> naive_backward(const std::vector<T>& dy, const std::vector<std::int32_t>& argmax,
-                              const Pool2dGeometry& g) {
-  std::vector<T> dx(static_cast<std::size_t>(g.input_numel()), T(0));
-  for (std::int64_t p = 0; p < g.planes(); ++p)
-    for (std::int64_t o = 0; o < g.out_h * g.out_w; ++o) {
-      const std::size_t i = static_cast<std::size_t>(p * g.out_h * g.out_w + o);
-      dx[static_cast<std::size_t>(p * g.in_h * g.in_w + argmax[i])] += dy[i];
-    }
-  return dx;
-}
-
-// Values from a small set so that ties are common, plus NaN, +-0 and +-inf sprinkled in.
-template <typename T>
-std::vector<T> tricky_values(std::int64_t count, std::uint64_t seed) {
-  Generator gen(seed);
-  const Tensor u = Tensor::empty({count}, DType::Float64).uniform_(gen, 0.0, 1.0);
-  const std::vector<double> r = u.to_vector<double>();
-  std::vector<T> v(r.size());
-  for (std::size_t i = 0; i < r.size(); ++i) {
-    const int k = static_cast<int>(r[i] * 40);
-    if (k == 0)
-      v[i] = std::numeric_limits<T>::quiet_NaN();
-    else if (k == 1)
-      v[i] = -T(0);
-    else if (k == 2)
-      v[i] = std::numeric_limits<T>::infinity();
-    else if (k == 3)
-      v[i] = -std::numeric_limits<T>::infinity();
-    else
-      v[i] = static_cast<T>(k % 5) - T(2);  // -2..2: many ties
-  }
-  return v;
-}
-
 template <typename T>
 bool bitwise_equal(const std::vector<T>& a, const std::vector<T>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
@@ -99,10 +39,10 @@ void check_shape(std::int64_t planes, std::int64_t h, std::int64_t w, std::uint6
   SCOPED_TRACE(std::to_string(planes) + " planes of " + std::to_string(h) + "x" +
                std::to_string(w));
   const Pool2dGeometry g = two_by_two(planes, h, w);
-  const std::vector<T> x = tricky_values<T>(g.input_numel(), seed);
-  std::vector<T> expected_y;
-  std::vector<std::int32_t> expected_argmax;
-  naive_forward(x, g, &expected_y, &expected_argmax);
+  const std::vector<T> x = testing::max_pool_tricky_values<T>(g.input_numel(), seed);
+  const testing::MaxPoolReference<T> expected = testing::max_pool_reference(x, g);
+  const std::vector<T>& expected_y = expected.y;
+  const std::vector<std::int32_t>& expected_argmax = expected.argmax;
   std::vector<T> y(expected_y.size(), T(7));
   std::vector<std::int32_t> argmax(expected_y.size(), -7);
   cpu::max_pool_forward(x.data(), y.data(), argmax.data(), g);
@@ -110,10 +50,10 @@ void check_shape(std::int64_t planes, std::int64_t h, std::int64_t w, std::uint6
   EXPECT_EQ(argmax, expected_argmax);
 
   // dy with -0 entries: the scatter gives 0 + -0 = +0 at the max.
-  std::vector<T> dy = tricky_values<T>(g.output_numel(), seed + 1);
+  std::vector<T> dy = testing::max_pool_tricky_values<T>(g.output_numel(), seed + 1);
   for (T& v : dy)
     if (std::isnan(v) || std::isinf(v)) v = T(0.5);
-  const std::vector<T> expected_dx = naive_backward(dy, expected_argmax, g);
+  const std::vector<T> expected_dx = testing::max_pool_backward_reference(dy, expected_argmax, g);
   std::vector<T> dx(expected_dx.size(), std::numeric_limits<T>::quiet_NaN());
   cpu::max_pool_backward(dy.data(), argmax.data(), dx.data(), g);
   EXPECT_TRUE(bitwise_equal(dx, expected_dx));
