@@ -108,6 +108,37 @@ TEST(BatchNormLayer, TrainUpdatesRunningStatisticsAndInferenceUsesThem) {
   EXPECT_EQ(layer.running_mean().value.to_vector<float>(), std::vector<float>({1.0f, 2.0f}));
 }
 
+// Momentum 0.1 (PyTorch's default) tells running = (1 - m) * running + m * batch apart from the
+// swapped running = m * running + (1 - m) * batch, which momentum 0.5 cannot.
+TEST(BatchNormLayer, MomentumWeighsTheNewBatchStatisticsByMomentum) {
+  BatchNorm layer(2, 1e-5, 0.1);
+  // Step 1: feature 0 {1, 3} (mean 2, unbiased var 2), feature 1 {4, 4} (mean 4, var 0).
+  layer.forward({Tensor::from_vector<float>({1, 4, 3, 4}, {2, 2})}, Mode::Train);
+  std::vector<float> mean = layer.running_mean().value.to_vector<float>();
+  std::vector<float> var = layer.running_var().value.to_vector<float>();
+  EXPECT_NEAR(mean[0], 0.9 * 0 + 0.1 * 2, 1e-6);  // 0.2
+  EXPECT_NEAR(mean[1], 0.9 * 0 + 0.1 * 4, 1e-6);  // 0.4
+  EXPECT_NEAR(var[0], 0.9 * 1 + 0.1 * 2, 1e-6);   // 1.1
+  EXPECT_NEAR(var[1], 0.9 * 1 + 0.1 * 0, 1e-6);   // 0.9
+  // Step 2: feature 0 {5, 9} (mean 7, var 8), feature 1 {0, 2} (mean 1, var 2).
+  layer.forward({Tensor::from_vector<float>({5, 0, 9, 2}, {2, 2})}, Mode::Train);
+  mean = layer.running_mean().value.to_vector<float>();
+  var = layer.running_var().value.to_vector<float>();
+  EXPECT_NEAR(mean[0], 0.9 * 0.2 + 0.1 * 7, 1e-6);  // 0.88
+  EXPECT_NEAR(mean[1], 0.9 * 0.4 + 0.1 * 1, 1e-6);  // 0.46
+  EXPECT_NEAR(var[0], 0.9 * 1.1 + 0.1 * 8, 1e-6);   // 1.79
+  EXPECT_NEAR(var[1], 0.9 * 0.9 + 0.1 * 2, 1e-6);   // 1.01
+  EXPECT_EQ(layer.num_batches_tracked().value.to_vector<std::int64_t>()[0], 2);
+}
+
+TEST(BatchNormLayer, SpatialMomentumUsesTheUnbiasedVarianceOverBatchAndPixels) {
+  // One channel, N = 2, 1x2 pixels: {1, 3, 5, 7}, mean 4, unbiased var (9 + 1 + 1 + 9) / 3.
+  BatchNorm layer(1, 1e-5, 0.1);
+  layer.forward({Tensor::from_vector<float>({1, 3, 5, 7}, {2, 1, 1, 2})}, Mode::Train);
+  EXPECT_NEAR(layer.running_mean().value.to_vector<float>()[0], 0.1 * 4, 1e-6);
+  EXPECT_NEAR(layer.running_var().value.to_vector<float>()[0], 0.9 + 0.1 * 20.0 / 3.0, 1e-6);
+}
+
 TEST(BatchNormLayer, InferenceKeepsNothingForBackward) {
   BatchNorm layer(3);
   layer.forward({Tensor::zeros({2, 3})}, Mode::Train);
