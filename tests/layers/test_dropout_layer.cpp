@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "kernels/dropout.hpp"
 #include "layers/dropout.hpp"
 #include "support/elementwise_testing.hpp"
@@ -74,8 +76,62 @@ TEST(DropoutLayer, DescribesAndValidatesP) {
   EXPECT_EQ(Dropout(0.5).describe(), "p=0.5");
   EXPECT_THROW(Dropout(1.5), Error);
   EXPECT_THROW(Dropout(-0.1), Error);
-  EXPECT_NO_THROW(Dropout(0.0));
-  EXPECT_NO_THROW(Dropout(1.0));
+}
+
+TEST(DropoutLayer, PZeroKeepsEverythingAndPOneDropsEverything) {
+  Tensor x = testing::random_normal({5, 7}, 4);
+  Tensor dy = testing::random_normal({5, 7}, 5);
+  Dropout none(0.0, 1);
+  EXPECT_EQ(none.forward({x}, Mode::Train).to_vector<float>(), x.to_vector<float>());
+  EXPECT_EQ(none.backward(dy)[0].to_vector<float>(), dy.to_vector<float>());
+  Dropout all(1.0, 1);
+  EXPECT_EQ(all.forward({x}, Mode::Train).to_vector<float>(), std::vector<float>(35, 0.0f));
+  EXPECT_EQ(all.backward(dy)[0].to_vector<float>(), std::vector<float>(35, 0.0f));
+}
+
+// The scale checked against 1 / (1 - p) computed here, not the layer's own constant (the
+// gradient checks above would pass with any scale that forward and backward share).
+TEST(DropoutLayer, KeptElementsAreScaledByOneOverOneMinusP) {
+  for (double p : {0.1, 0.3, 0.75}) {
+    SCOPED_TRACE("p = " + std::to_string(p));
+    Dropout layer(p, 11);
+    const std::int64_t n = 20000;
+    Tensor x = testing::random_normal({n}, 6);
+    Tensor dy = testing::random_normal({n}, 7);
+    const std::vector<float> xv = x.to_vector<float>(), dyv = dy.to_vector<float>();
+    const std::vector<float> y = layer.forward({x}, Mode::Train).to_vector<float>();
+    const std::vector<float> dx = layer.backward(dy)[0].to_vector<float>();
+    std::int64_t kept = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      if (y[i] == 0.0f && xv[i] != 0.0f) {
+        EXPECT_EQ(dx[i], 0.0f) << i;  // dropped: no gradient either
+        continue;
+      }
+      ++kept;
+      EXPECT_NEAR(y[i], xv[i] / (1.0 - p), 1e-6 * std::abs(xv[i] / (1.0 - p))) << i;
+      EXPECT_NEAR(dx[i], dyv[i] / (1.0 - p), 1e-6 * std::abs(dyv[i] / (1.0 - p))) << i;
+    }
+    // Kept ~ Binomial(n, 1 - p): within 5 standard deviations.
+    const double sd = std::sqrt(n * p * (1 - p));
+    EXPECT_NEAR(static_cast<double>(kept), n * (1 - p), 5 * sd);
+  }
+}
+
+TEST(DropoutLayer, TrainOutputEqualsTheInputInExpectation) {
+  // x = 1: each y is 0 or 1 / (1 - p), with mean 1 and variance p / (1 - p); the mean of n of
+  // them lies within 5 standard errors of 1. A scale of 1 (the book's train-time dropout) or
+  // 1 - p would miss by far more than that.
+  const std::int64_t n = 200000;
+  for (double p : {0.2, 0.5, 0.8}) {
+    SCOPED_TRACE("p = " + std::to_string(p));
+    Dropout layer(p, 21);
+    const std::vector<float> y =
+        layer.forward({Tensor::full({n}, 1.0)}, Mode::Train).to_vector<float>();
+    double sum = 0;
+    for (float v : y) sum += v;
+    const double standard_error = std::sqrt(p / (1 - p) / static_cast<double>(n));
+    EXPECT_NEAR(sum / static_cast<double>(n), 1.0, 5 * standard_error);
+  }
 }
 
 TEST(DropoutLayerGpu, MasksMatchCpuAcrossForwards) {
