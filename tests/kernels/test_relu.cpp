@@ -23,6 +23,17 @@ TEST(Relu, Float64) {
   EXPECT_EQ(relu_forward(x, &mask).to_vector<double>(), std::vector<double>({0, 1e-300}));
 }
 
+TEST(ReluGpu, ZeroIsMaskedOut) {
+  DLFS_REQUIRE_GPU();
+  Tensor x = Tensor::from_vector<float>({-2, 0, 3, -0.0f, 7}, {5}).to(Device::cuda());
+  Tensor mask;
+  Tensor y = relu_forward(x, &mask);
+  EXPECT_EQ(y.to_vector<float>(), std::vector<float>({0, 0, 3, 0, 7}));
+  EXPECT_EQ(mask.to_vector<std::uint8_t>(), std::vector<std::uint8_t>({0, 0, 1, 0, 1}));
+  Tensor dy = Tensor::from_vector<float>({1, 2, 3, 4, 5}, {5}).to(Device::cuda());
+  EXPECT_EQ(relu_backward(dy, mask).to_vector<float>(), std::vector<float>({0, 0, 3, 0, 5}));
+}
+
 TEST(ReluGpu, MatchesCpuOnOddAndLargeShapes) {
   DLFS_REQUIRE_GPU();
   for (std::int64_t n : {1LL, 1000003LL, 128LL * 3 * 224 * 224}) {

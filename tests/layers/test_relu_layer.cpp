@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "layers/relu.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
@@ -22,6 +24,38 @@ TEST(ReLULayer, InferenceKeepsNothingForBackward) {
   ReLU layer;
   layer.forward({Tensor::zeros({2})}, Mode::Inference);
   EXPECT_THROW(layer.backward(Tensor::zeros({2})), Error);
+}
+
+// ReLU at exactly 0 (+0 and -0): output +0 and no gradient, as PyTorch (the mask is x > 0).
+// The large case takes the kernels' OpenMP branch.
+void expect_relu_at_zero(const Device& device) {
+  for (std::int64_t n : {8LL, 100000LL}) {
+    SCOPED_TRACE(n);
+    std::vector<float> xv(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < xv.size(); ++i)
+      xv[i] = i % 4 == 0 ? 0.0f : i % 4 == 1 ? -0.0f : i % 4 == 2 ? 1e-30f : -1e-30f;
+    ReLU layer;
+    const std::vector<float> y =
+        layer.forward({Tensor::from_vector<float>(xv, {n}).to(device)}, Mode::Train)
+            .to_vector<float>();
+    const std::vector<float> dx =
+        layer.backward(Tensor::full({n}, 3.0).to(device))[0].to_vector<float>();
+    for (std::size_t i = 0; i < xv.size(); ++i) {
+      const bool positive = i % 4 == 2;
+      ASSERT_EQ(y[i], positive ? 1e-30f : 0.0f) << i;
+      ASSERT_FALSE(std::signbit(y[i])) << i << ": ReLU(-0) is +0";
+      ASSERT_EQ(dx[i], positive ? 3.0f : 0.0f) << i;
+    }
+  }
+}
+
+TEST(ReLULayer, ZeroInputHasZeroOutputAndNoGradient) {
+  expect_relu_at_zero(Device::cpu());
+}
+
+TEST(ReLULayerGpu, ZeroInputHasZeroOutputAndNoGradient) {
+  DLFS_REQUIRE_GPU();
+  expect_relu_at_zero(Device::cuda());
 }
 
 TEST(ReLULayerGpu, ForwardBackwardMatchCpu) {

@@ -218,6 +218,31 @@ TEST(Optimizers, HandComputedFirstSteps) {
   EXPECT_DOUBLE_EQ(one_step("sgd", false, 0.2), 1.0 - 0.1 * 0.7);
 }
 
+// RMSprop with weight decay, by hand (w = 1, g = 0.5, lr = 0.1, wd = 0.2, decay 0.99):
+// g' = 0.5 + 0.2 * 1 = 0.7, h = 0.01 * 0.49 = 0.0049, sqrt(h) = 0.07, w -= 0.1 * 0.7 / (0.07 +
+// eps). Without the decay term the step would be 0.1 * 0.5 / (0.05 + eps): the same ~0.1 step, so
+// the second step below (where the sizes differ) is checked too.
+TEST(Optimizers, RmspropWeightDecayByHand) {
+  EXPECT_NEAR(one_step("rmsprop", false, 0.2), 1.0 - 0.07 / (0.07 + 1e-7), 1e-14);
+  EXPECT_NEAR(one_step("rmsprop", true, 0.2), 1.0 - 0.07 / (0.07 + 1e-8), 1e-14);
+  for (bool pytorch : {false, true}) {
+    SCOPED_TRACE(pytorch ? "pytorch_style" : "book");
+    const double eps = pytorch ? 1e-8 : 1e-7;
+    Parameter p{"w", Tensor::from_vector<double>({2.0}, {1}),
+                Tensor::from_vector<double>({0.5}, {1})};
+    auto opt = build({"rmsprop", pytorch, 0.01, 0.2}, {&p});
+    opt->step();
+    // g' = 0.5 + 0.4 = 0.9, h = 0.01 * 0.81 = 0.0081, w = 2 - 0.01 * 0.9 / (0.09 + eps).
+    const double w1 = 2.0 - 0.009 / (0.09 + eps);
+    EXPECT_NEAR(p.value.to_vector<double>()[0], w1, 1e-14);
+    p.grad = Tensor::from_vector<double>({-1.0}, {1});
+    opt->step();
+    const double g2 = -1.0 + 0.2 * w1;  // about -0.6
+    const double h2 = 0.99 * 0.0081 + 0.01 * g2 * g2;
+    EXPECT_NEAR(p.value.to_vector<double>()[0], w1 - 0.01 * g2 / (std::sqrt(h2) + eps), 1e-14);
+  }
+}
+
 TEST(Optimizers, TwoHandComputedMomentumSteps) {
   Parameter p{"w", Tensor::from_vector<double>({1.0}, {1}),
               Tensor::from_vector<double>({0.5}, {1})};

@@ -73,6 +73,38 @@ TEST(MemoryPool, CoalescesNeighboursSoALargerRequestFitsAgain) {
   EXPECT_EQ(pool.stats().reserved_bytes, 0u);
 }
 
+TEST(MemoryPool, CoalescesAHoleBetweenTwoFreeNeighboursAndFreedInReverse) {
+  CountingBackend::Counters c;
+  CachingPool pool(std::make_unique<CountingBackend>(&c));
+  std::vector<void*> b;
+  for (int i = 0; i < 8; ++i) b.push_back(pool.allocate(256 * 1024));
+  ASSERT_EQ(pool.stats().raw_allocations, 1u) << "eight 256 KiB blocks fill one 2 MiB segment";
+  // Free 1 and 3 (two separate holes), then 2: it merges with both neighbours at once.
+  pool.free(b[1]);
+  pool.free(b[3]);
+  pool.free(b[2]);
+  EXPECT_EQ(pool.stats().active_blocks, 5u);
+  // 768 KiB fits only in the merged hole (each hole alone is 256 KiB).
+  void* mid = pool.allocate(768 * 1024);
+  EXPECT_EQ(mid, b[1]);
+  EXPECT_EQ(pool.stats().raw_allocations, 1u);
+  // Free everything from the end backwards: each block merges with the free one after it.
+  pool.free(mid);
+  for (int i = 7; i >= 0; --i)
+    if (i < 1 || i > 3) pool.free(b[static_cast<std::size_t>(i)]);
+  EXPECT_EQ(pool.stats().active_blocks, 0u);
+  EXPECT_EQ(pool.stats().allocated_bytes, 0u);
+  const std::uint64_t hits = pool.stats().cache_hits;
+  void* whole = pool.allocate(MiB);  // the largest small request: the segment's start again
+  EXPECT_EQ(whole, b[0]);
+  EXPECT_EQ(pool.stats().raw_allocations, 1u);
+  EXPECT_EQ(pool.stats().cache_hits, hits + 1);
+  pool.free(whole);
+  pool.empty_cache();
+  EXPECT_EQ(pool.stats().raw_frees, 1u) << "the segment went back as one block";
+  EXPECT_EQ(pool.stats().reserved_bytes, 0u);
+}
+
 TEST(MemoryPool, KeepsSmallAndLargePoolsApart) {
   CountingBackend::Counters c;
   CachingPool pool(std::make_unique<CountingBackend>(&c));
