@@ -12,6 +12,7 @@
 #include "models/checkpoint.hpp"
 #include "models/safetensors.hpp"
 #include "support/reliability_expect.hpp"
+#include "support/safetensors_bytes.hpp"
 
 namespace dlfs {
 namespace {
@@ -32,11 +33,8 @@ class BadCheckpoint : public ::testing::Test {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
-  // The 8-byte little-endian header length, the header, then the data.
   static std::string with_header(const std::string& header, const std::string& data = "") {
-    std::string out(8, '\0');
-    for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((header.size() >> (8 * i)) & 0xFF);
-    return out + header + data;
+    return testing::safetensors_with_header(header, data);
   }
   std::string expect_load_error(std::initializer_list<std::string> phrases) const {
     return expect_one_sentence_input_error([&] { load_safetensors(path); }, "'" + path + "'",
@@ -241,9 +239,34 @@ class BadCheckpointForModel : public BadCheckpoint {
 
 TEST_F(BadCheckpointForModel, TheModelsOwnStateLoads) {
   ASSERT_GE(state.size(), 4u);
+  // Distinct values in every tensor, so a loader that skipped, swapped or reordered tensors
+  // (or elements) shows.
+  double v = 0.5;
+  for (auto& [name, t] : state) {
+    std::vector<double> values(static_cast<std::size_t>(t.numel()));
+    for (double& x : values) x = (v += 0.25);
+    t.copy_from(Tensor::from_vector<double>(values, t.shape()).to(t.dtype()));
+  }
   save_model(path, model);
-  EXPECT_NO_THROW(load_weights(model, load_safetensors(path), path));
-  EXPECT_EQ(load_model(path).name, "two-layer-net");
+  // Into a model whose weights are all zero: every tensor must come back as saved.
+  Model other = build_model("two-layer-net");
+  std::vector<std::pair<std::string, Tensor>> other_state = model_state(other);
+  ASSERT_EQ(other_state.size(), state.size());
+  for (auto& [name, t] : other_state) t.copy_from(Tensor::zeros(t.shape(), t.dtype()));
+  EXPECT_NO_THROW(load_weights(other, load_safetensors(path), path));
+  Model loaded = load_model(path);
+  EXPECT_EQ(loaded.name, "two-layer-net");
+  const std::vector<std::pair<std::string, Tensor>> loaded_state = model_state(loaded);
+  ASSERT_EQ(loaded_state.size(), state.size());
+  other_state = model_state(other);
+  for (std::size_t i = 0; i < state.size(); ++i) {
+    SCOPED_TRACE(state[i].first);
+    EXPECT_EQ(other_state[i].first, state[i].first);
+    EXPECT_EQ(loaded_state[i].first, state[i].first);
+    const std::vector<double> saved = state[i].second.to(DType::Float64).to_vector<double>();
+    EXPECT_EQ(other_state[i].second.to(DType::Float64).to_vector<double>(), saved);
+    EXPECT_EQ(loaded_state[i].second.to(DType::Float64).to_vector<double>(), saved);
+  }
 }
 
 TEST_F(BadCheckpointForModel, TensorOfTheWrongShape) {

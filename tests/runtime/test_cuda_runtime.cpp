@@ -1,7 +1,15 @@
 // Runtime behaviour that needs a GPU: compiled always, skipped with the reason when none exists.
 #include <gtest/gtest.h>
 
+#if DLFS_HAVE_CUDA
+#include <cublas_v2.h>
+#endif
+#if DLFS_HAVE_CUDNN
+#include <cudnn.h>
+#endif
+
 #include "runtime/cuda_context.hpp"
+#include "runtime/device.hpp"
 #include "runtime/device_pools.hpp"
 #include "runtime/tensor.hpp"
 #include "support/gpu.hpp"
@@ -35,12 +43,38 @@ TEST(CudaRuntime, FillAndRandomInitMatchTheCpu) {
 TEST(CudaRuntime, ContextHandlesAreCreatedOnceAndBoundToTheStream) {
   DLFS_REQUIRE_GPU();
   CudaContext& ctx = cuda_context(0);
-  EXPECT_NE(ctx.stream(), nullptr);
-  EXPECT_EQ(ctx.cublas(), ctx.cublas());
-  if (built_with_cudnn()) {
-    EXPECT_EQ(ctx.cudnn(), ctx.cudnn());
-  }
+  // A created stream, not the legacy default stream (which is nullptr).
+  const CudaStream stream = ctx.stream();
+  ASSERT_NE(stream, nullptr);
+  const CublasHandle blas = ctx.cublas();
+  ASSERT_NE(blas, nullptr);
+  // Created once: a later call (and a later lookup of the context) hands back the same objects.
   EXPECT_EQ(&cuda_context(0), &ctx);
+  EXPECT_EQ(cuda_context(0).cublas(), blas);
+  EXPECT_EQ(cuda_context(0).stream(), stream);
+#if DLFS_HAVE_CUDA
+  // Bound to the stream: cuBLAS reports the context's stream as its own.
+  cudaStream_t bound = nullptr;
+  ASSERT_EQ(cublasGetStream(blas, &bound), CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(bound, stream);
+#endif
+#if DLFS_HAVE_CUDNN
+  if (built_with_cudnn() && !testing::kEmulatedGpu) {
+    const CudnnHandle dnn = ctx.cudnn();
+    ASSERT_NE(dnn, nullptr);
+    EXPECT_EQ(cuda_context(0).cudnn(), dnn);
+    cudaStream_t dnn_stream = nullptr;
+    ASSERT_EQ(cudnnGetStream(dnn, &dnn_stream), CUDNN_STATUS_SUCCESS);
+    EXPECT_EQ(dnn_stream, stream);
+  }
+#endif
+  // Another device has its own context, stream and handle.
+  if (cuda_device_count() > 1) {
+    CudaContext& other = cuda_context(1);
+    EXPECT_NE(&other, &ctx);
+    EXPECT_NE(other.stream(), stream);
+    EXPECT_NE(other.cublas(), blas);
+  }
 }
 
 TEST(CudaRuntime, DevicePoolReachesASteadyState) {

@@ -84,15 +84,21 @@ TEST(Tensor, NegativeShapeIsAnInputError) {
 }
 
 TEST(Random, CounterStreamIsAPureFunctionOfSeedAndIndex) {
-  // Pinned values: the same seed must give these numbers on every machine and device.
-  EXPECT_EQ(rng::bits(0, 0), rng::bits(0, 0));
-  EXPECT_NE(rng::bits(0, 0), rng::bits(0, 1));
-  EXPECT_NE(rng::bits(0, 0), rng::bits(1, 0));
-  EXPECT_EQ(rng::mix64(0x9E3779B97F4A7C15ull), 0xE220A8397B1DCDAFull)
-      << "SplitMix64's first output for seed 0 (reference value)";
-  const float u = rng::uniform_float(7, 3);
-  EXPECT_GE(u, 0.0f);
-  EXPECT_LT(u, 1.0f);
+  // Pinned values: the same seed must give these numbers on every machine and device. They were
+  // computed outside dlfs (a few lines of Python implementing counter_rng.hpp's definition,
+  // bits(seed, i) = mix64(mix64(seed) + (i + 1) * 0x9E3779B97F4A7C15)). mix64(0) = 0, so the
+  // stream of seed 0 is SplitMix64's published sequence from state 0.
+  EXPECT_EQ(rng::mix64(0), 0u);
+  EXPECT_EQ(rng::bits(0, 0), 0xE220A8397B1DCDAFull) << "SplitMix64's first output from state 0";
+  EXPECT_EQ(rng::bits(0, 1), 0x6E789E6AA1B965F4ull) << "its second";
+  EXPECT_EQ(rng::bits(0, 2), 0x06C45D188009454Full) << "its third";
+  EXPECT_EQ(rng::bits(1, 0), 0xBFEF8030DDC2D772ull);
+  EXPECT_EQ(rng::bits(42, 1000000), 0xFABED23CE0F4C425ull);
+  EXPECT_EQ(rng::mix64(0x9E3779B97F4A7C15ull), 0xE220A8397B1DCDAFull);
+  // uniform_float keeps the top 24 bits: bits(7, 3) >> 40 = 14818128.
+  EXPECT_EQ(rng::uniform_float(7, 3), 14818128.0f / 16777216.0f);
+  // uniform_double keeps the top 53: bits(123, 5) >> 11 = 247272361045220.
+  EXPECT_EQ(rng::uniform_double(123, 5), 247272361045220.0 / 9007199254740992.0);
 }
 
 TEST(Random, SameSeedSameNumbersAndSensibleMoments) {
