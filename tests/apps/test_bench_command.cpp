@@ -1,42 +1,31 @@
 // `dlfs bench` on the CPU with tiny step counts: every model/batch pair gets a positive
 // throughput and a peak memory in the common results JSON.
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <fstream>
-#include <sstream>
 
 #include "apps/commands.hpp"
 #include "runtime/error.hpp"
 #include "runtime/json.hpp"
+#include "support/app_testing.hpp"
 
 namespace dlfs::app {
 namespace {
 
 int bench(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  return bench_command(static_cast<int>(argv.size()), argv.data());
+  return testing::call_command(bench_command, std::move(args));
 }
 
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::read_text_file;
 
 TEST(BenchCommand, WritesPositiveThroughputForEachModelAndBatchSize) {
-  const std::string out =
-      ::testing::TempDir() + "dlfs_bench_" + std::to_string(::getpid()) + ".json";
-  testing::internal::CaptureStdout();
+  const std::string out = testing::temp_path("bench", "results") + ".json";
+  ::testing::internal::CaptureStdout();
   ASSERT_EQ(bench({"dlfs", "bench", "--models", "two-layer-net,lenet5", "--batch-sizes", "4,8",
                    "--device", "cpu", "--warmup", "1", "--steps", "2", "--json-out", out}),
             0);
-  const std::string table = testing::internal::GetCapturedStdout();
+  const std::string table = ::testing::internal::GetCapturedStdout();
   EXPECT_NE(table.find("lenet5"), std::string::npos) << table;
 
-  const JsonValue doc = parse_json(read(out));
+  const JsonValue doc = parse_json(read_text_file(out));
   EXPECT_EQ(doc.find("kind")->string, "training");
   ASSERT_NE(doc.find("machine"), nullptr);
   EXPECT_GT(doc.find("machine")->find("cores")->number, 0);
@@ -61,11 +50,11 @@ TEST(BenchCommand, WritesPositiveThroughputForEachModelAndBatchSize) {
 }
 
 TEST(BenchCommand, AcceptsAVariantAndRejectsUnknownModels) {
-  testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStdout();
   EXPECT_EQ(bench({"dlfs", "bench", "--models", "lenet5@32", "--batch-sizes", "2", "--device",
                    "cpu", "--warmup", "0", "--steps", "1"}),
             0);
-  EXPECT_NE(testing::internal::GetCapturedStdout().find("lenet5"), std::string::npos);
+  EXPECT_NE(::testing::internal::GetCapturedStdout().find("lenet5"), std::string::npos);
   EXPECT_THROW(bench({"dlfs", "bench", "--models", "no-such-net", "--device", "cpu"}), InputError);
   EXPECT_THROW(bench({"dlfs", "bench", "--models", "lenet5@99", "--device", "cpu"}), InputError);
   EXPECT_THROW(bench({"dlfs", "bench", "--batch-sizes", "0", "--device", "cpu"}), InputError);

@@ -13,26 +13,20 @@
 #include "apps/experiment_training.hpp"
 #include "runtime/error.hpp"
 #include "runtime/json.hpp"
+#include "support/app_testing.hpp"
 
 namespace dlfs::app {
 namespace {
 
 int run_experiment(std::vector<std::string> args) {
   args.insert(args.begin(), {"dlfs", "experiment"});
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  return experiment_command(static_cast<int>(argv.size()), argv.data());
+  return testing::call_command(experiment_command, std::move(args));
 }
 
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::read_text_file;
 
 std::string temp_dir(const std::string& name) {
-  return ::testing::TempDir() + "dlfs_experiment_" + name + "_" + std::to_string(::getpid());
+  return testing::temp_path("experiment", name);
 }
 
 bool have_fashion_mnist() {
@@ -41,9 +35,9 @@ bool have_fashion_mnist() {
 }
 
 TEST(ExperimentCommand, ListNamesEveryExperimentWithALine) {
-  testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStdout();
   ASSERT_EQ(run_experiment({"--list"}), 0);
-  const std::string out = testing::internal::GetCapturedStdout();
+  const std::string out = ::testing::internal::GetCapturedStdout();
   for (const char* name :
        {"optimizer-paths", "optimizer-compare", "weight-init", "batch-norm", "overfit",
         "hyperparameter-search", "filters", "misclassified", "gradcheck", "device-agreement"})
@@ -63,9 +57,9 @@ TEST(ExperimentCommand, UnknownExperimentIsAnInputErrorNamingIt) {
 }
 
 TEST(ExperimentCommand, HelpListsTheExperimentsOwnOptions) {
-  testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStdout();
   ASSERT_EQ(run_experiment({"hyperparameter-search", "--help"}), 0);
-  const std::string out = testing::internal::GetCapturedStdout();
+  const std::string out = ::testing::internal::GetCapturedStdout();
   EXPECT_NE(out.find("--trials N"), std::string::npos) << out;
   EXPECT_NE(out.find("--quick"), std::string::npos) << out;
   EXPECT_NE(out.find("runs/experiments/hyperparameter-search"), std::string::npos) << out;
@@ -132,14 +126,14 @@ TEST(ExperimentGradCheck, TinyNetsMatchInFloat64) {
 
 TEST(ExperimentCommand, OptimizerPathsWritesItsNumbers) {
   const std::string out = temp_dir("paths");
-  testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStdout();
   ASSERT_EQ(run_experiment({"optimizer-paths", "--out", out, "--no-plot"}), 0);
-  const std::string printed = testing::internal::GetCapturedStdout();
+  const std::string printed = ::testing::internal::GetCapturedStdout();
   EXPECT_NE(printed.find("SGD       lr 0.95  final (x, y) = (-0.350393, +0.084782)"),
             std::string::npos)
       << printed;
   EXPECT_NE(printed.find("plot_experiment.py"), std::string::npos) << "how to draw it later";
-  const JsonValue json = parse_json(read(out + "/optimizer-paths.json"));
+  const JsonValue json = parse_json(read_text_file(out + "/optimizer-paths.json"));
   EXPECT_EQ(json.find("experiment")->string, "optimizer-paths");
   const JsonValue* optimizers = json.find("optimizers");
   ASSERT_NE(optimizers, nullptr);
@@ -151,12 +145,12 @@ TEST(ExperimentCommand, OptimizerPathsWritesItsNumbers) {
 TEST(ExperimentCommand, QuickOptimizerCompareWritesLossCurves) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST is not installed";
   const std::string out = temp_dir("compare");
-  testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStdout();
   ASSERT_EQ(run_experiment(
                 {"optimizer-compare", "--quick", "--out", out, "--no-plot", "--device", "cpu"}),
             0);
-  testing::internal::GetCapturedStdout();
-  const JsonValue json = parse_json(read(out + "/optimizer-compare.json"));
+  ::testing::internal::GetCapturedStdout();
+  const JsonValue json = parse_json(read_text_file(out + "/optimizer-compare.json"));
   const JsonValue* optimizers = json.find("optimizers");
   ASSERT_NE(optimizers, nullptr);
   ASSERT_EQ(optimizers->array.size(), 4u);
@@ -169,12 +163,12 @@ TEST(ExperimentCommand, QuickOptimizerCompareWritesLossCurves) {
 TEST(ExperimentCommand, QuickRunsAreDeterministicOnTheCpu) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST is not installed";
   const std::string a = temp_dir("overfit_a"), b = temp_dir("overfit_b");
-  testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStdout();
   ASSERT_EQ(run_experiment({"overfit", "--quick", "--out", a, "--no-plot", "--device", "cpu"}), 0);
   ASSERT_EQ(run_experiment({"overfit", "--quick", "--out", b, "--no-plot", "--device", "cpu"}), 0);
-  testing::internal::GetCapturedStdout();
-  const std::string json = read(a + "/overfit.json");
-  EXPECT_EQ(json, read(b + "/overfit.json"));
+  ::testing::internal::GetCapturedStdout();
+  const std::string json = read_text_file(a + "/overfit.json");
+  EXPECT_EQ(json, read_text_file(b + "/overfit.json"));
   const JsonValue parsed = parse_json(json);
   ASSERT_EQ(parsed.find("runs")->array.size(), 3u);
   EXPECT_EQ(parsed.find("runs")->array[1].find("label")->string, "weight decay 0.1");
@@ -184,9 +178,9 @@ TEST(ExperimentCommand, QuickRunsAreDeterministicOnTheCpu) {
 TEST(ExperimentCommand, DeviceAgreementWithoutAGpuSaysSoAndSucceeds) {
   if (cuda_available()) GTEST_SKIP() << "a GPU is present: the experiment runs for real";
   const std::string out = temp_dir("agreement");
-  testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStdout();
   ASSERT_EQ(run_experiment({"device-agreement", "--out", out, "--no-plot"}), 0);
-  const std::string printed = testing::internal::GetCapturedStdout();
+  const std::string printed = ::testing::internal::GetCapturedStdout();
   EXPECT_NE(printed.find("needs a CUDA GPU"), std::string::npos) << printed;
   EXPECT_FALSE(std::ifstream(out + "/device-agreement.json").good());
 }

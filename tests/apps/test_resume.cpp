@@ -23,17 +23,15 @@
 namespace dlfs::app {
 namespace {
 
-std::string read(const std::string& path) {
-  return dlfs::testing::read_text_file(path);
-}
+using testing::read_text_file;
 
 // What a spawned run printed: its stdout log, then its stderr.
 std::string output(const std::string& log) {
-  return read(log) + read(log + ".stderr");
+  return read_text_file(log) + read_text_file(log + ".stderr");
 }
 
 std::string temp_dir(const std::string& name) {
-  return ::testing::TempDir() + "dlfs_resume_" + name + "_" + std::to_string(::getpid());
+  return testing::temp_path("resume", name);
 }
 
 bool exists(const std::string& path) {
@@ -61,7 +59,7 @@ int run_dlfs(const std::vector<std::string>& args, const std::string& log) {
 
 // Lines in a file (0 when it does not exist yet).
 int count_lines(const std::string& path) {
-  const std::string text = read(path);
+  const std::string text = read_text_file(path);
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
 }
 
@@ -95,7 +93,7 @@ void expect_same_tensors(const std::string& a, const std::string& b) {
 
 // The metrics columns that do not depend on timing: epoch, losses, accuracies, learning rate.
 std::string deterministic_metrics(const std::string& path) {
-  std::istringstream in(read(path));
+  std::istringstream in(read_text_file(path));
   std::string line, out;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
@@ -127,14 +125,15 @@ TEST(TrainResume, InterruptedTwiceAndResumedEndsWithTheSameWeights) {
       << "the run ended before its first epoch was written: " << output(log);
   ::kill(pid, SIGINT);
   ASSERT_EQ(wait_for(pid), 128 + SIGINT) << output(log);
-  EXPECT_NE(read(log).find("interrupted at epoch"), std::string::npos) << output(log);
+  EXPECT_NE(read_text_file(log).find("interrupted at epoch"), std::string::npos) << output(log);
   const std::string state = resumed + "/train_state.safetensors";
   ASSERT_TRUE(exists(state));
 
   // Second interrupt: part-way through the resumed run, wherever it is by then.
   pid = spawn_dlfs({"train", "--resume", state, "--quiet"}, log);
-  ASSERT_TRUE(wait_until(pid, [&] { return read(log).find("resuming") != std::string::npos; }))
-      << output(log);
+  ASSERT_TRUE(wait_until(pid, [&] {
+    return read_text_file(log).find("resuming") != std::string::npos;
+  })) << output(log);
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
   ::kill(pid, SIGINT);
   const int second = wait_for(pid);
@@ -226,7 +225,7 @@ TEST(TrainResume, AFinishedRunIsOnlyTestedAgain) {
   EXPECT_NE(out.find("has finished its 3 epochs; testing it"), std::string::npos) << out;
   EXPECT_EQ(out.find("epoch 1/3"), std::string::npos) << out;
   // A new --out gets the metrics header and no rows: no epoch ran there.
-  EXPECT_EQ(read(dir + "_again/metrics.csv"),
+  EXPECT_EQ(read_text_file(dir + "_again/metrics.csv"),
             "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,"
             "images_per_second,seconds\n");
 }

@@ -17,22 +17,15 @@
 namespace dlfs::app {
 namespace {
 
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::read_text_file;
 
 std::string temp_dir(const std::string& name) {
-  return ::testing::TempDir() + "dlfs_failures_" + name + "_" + std::to_string(::getpid());
+  return testing::temp_path("failures", name);
 }
 
 int train(std::vector<std::string> args) {
   args.insert(args.begin(), {"dlfs", "train", "--quiet", "--device", "cpu"});
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  return train_command(static_cast<int>(argv.size()), argv.data());
+  return testing::call_command(train_command, std::move(args));
 }
 
 template <typename E>
@@ -83,8 +76,8 @@ TEST(TrainFailures, ADivergingLossKeepsTheLastGoodCheckpoint) {
   ASSERT_EQ(train({"--data", "synthetic", "--limit-train", "300", "--model", "two-layer-net",
                    "--optimizer", "sgd", "--lr", "0.1", "--epochs", "1", "--out", out}),
             0);
-  const std::string weights = read(out + "/model.safetensors");
-  const std::string state = read(out + "/train_state.safetensors");
+  const std::string weights = read_text_file(out + "/model.safetensors");
+  const std::string state = read_text_file(out + "/train_state.safetensors");
   ASSERT_FALSE(weights.empty());
   // Resumed for a second epoch at a learning rate that blows up.
   const std::string message = error_of<DivergenceError>(
@@ -93,8 +86,8 @@ TEST(TrainFailures, ADivergingLossKeepsTheLastGoodCheckpoint) {
   EXPECT_NE(message.find("the last good weights are in " + out + "/model.safetensors"),
             std::string::npos)
       << message;
-  EXPECT_EQ(read(out + "/model.safetensors"), weights);
-  EXPECT_EQ(read(out + "/train_state.safetensors"), state);
+  EXPECT_EQ(read_text_file(out + "/model.safetensors"), weights);
+  EXPECT_EQ(read_text_file(out + "/train_state.safetensors"), state);
 }
 
 // The binary turns a bad option into exit status 2 and one line on stderr, nothing on stdout.
@@ -106,8 +99,9 @@ TEST(TrainFailures, TheBinaryPrintsOneLineAndExitsWithTwo) {
   const int status = std::system(command.c_str());
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 2);
-  EXPECT_EQ(read(out + ".stdout"), "");
-  EXPECT_EQ(read(out + ".stderr"), "dlfs train: option --epochs: 0 is out of range [1, 1000000]\n");
+  EXPECT_EQ(read_text_file(out + ".stdout"), "");
+  EXPECT_EQ(read_text_file(out + ".stderr"),
+            "dlfs train: option --epochs: 0 is out of range [1, 1000000]\n");
 }
 
 }  // namespace

@@ -30,18 +30,11 @@ void poison_pool(const Shape& shape, DType dtype = DType::Float32,
   Tensor::full(shape, std::numeric_limits<double>::quiet_NaN(), dtype, device);
 }
 
-// Geometries with every feature: padding, stride > 1, stride > kernel (gaps that no window
-// covers), non-square everything, dilation, a kernel as large as the padded input.
+// Geometries with every feature (support/conv_reference.hpp), as (input shape, window) pairs.
 std::vector<std::pair<Shape, ConvWindow>> odd_cases() {
-  return {
-      {{2, 3, 7, 9}, conv_window(3, 3, 2, 2, 1, 1)},
-      {{1, 1, 5, 5}, conv_window(1, 1)},
-      {{3, 2, 6, 5}, conv_window(2, 3, 1, 2, 0, 1)},
-      {{2, 2, 8, 7}, conv_window(1, 2, 3, 3, 0, 0)},
-      {{2, 3, 9, 8}, conv_window(3, 2, 2, 1, 2, 1, 2, 3)},
-      {{1, 2, 4, 3}, conv_window(6, 5, 1, 1, 1, 1)},
-      {{3, 1, 5, 6}, conv_window(5, 6)},
-  };
+  std::vector<std::pair<Shape, ConvWindow>> out;
+  for (const testing::ConvCase& c : testing::odd_conv_cases()) out.emplace_back(c.input, c.window);
+  return out;
 }
 
 // ---- Geometry -----------------------------------------------------------------------------------

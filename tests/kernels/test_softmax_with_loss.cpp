@@ -24,27 +24,19 @@ Tensor labels_of(std::vector<std::int32_t> v) {
 }
 
 TEST(SoftmaxWithLoss, HandComputedForwardAndBackward) {
-  // Row 0: logits [0, log 3] -> probabilities [1/4, 3/4], label 1: loss -log(3/4).
-  // Row 1: logits [2, 2] -> [1/2, 1/2], label 0: loss log 2.
-  Tensor x = Tensor::from_vector<double>({0, std::log(3.0), 2, 2}, {2, 2});
-  Tensor labels = labels_of({1, 0});
-  for (const Tensor& t : {labels, testing::one_hot(labels, 2, DType::Float64)}) {
+  const testing::SoftmaxLossHandCase hand;
+  Tensor x = hand.logits_tensor(DType::Float64);
+  Tensor labels = hand.labels_tensor();
+  for (const Tensor& t : {labels, testing::one_hot(labels, hand.kClasses, DType::Float64)}) {
     Tensor y;
     Tensor loss = softmax_with_loss_forward(x, t, &y);
     EXPECT_EQ(loss.shape(), Shape({1}));
-    EXPECT_NEAR(scalar(loss), (-std::log(0.75) + std::log(2.0)) / 2, 1e-15);
+    EXPECT_NEAR(scalar(loss), hand.loss, 1e-15);
     const std::vector<double> p = y.to_vector<double>();
-    EXPECT_NEAR(p[0], 0.25, 1e-15);
-    EXPECT_NEAR(p[1], 0.75, 1e-15);
-    EXPECT_NEAR(p[2], 0.5, 1e-15);
-    EXPECT_NEAR(p[3], 0.5, 1e-15);
-    // (y - t) / N * dloss with dloss = 3.
+    for (std::size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(p[i], hand.probabilities[i], 1e-15);
     Tensor dx = softmax_with_loss_backward(y, t, Tensor::full({1}, 3.0, DType::Float64));
-    const std::vector<double> g = dx.to_vector<double>();
-    EXPECT_NEAR(g[0], (0.25 - 0) / 2 * 3, 1e-15);
-    EXPECT_NEAR(g[1], (0.75 - 1) / 2 * 3, 1e-15);
-    EXPECT_NEAR(g[2], (0.5 - 1) / 2 * 3, 1e-15);
-    EXPECT_NEAR(g[3], (0.5 - 0) / 2 * 3, 1e-15);
+    const std::vector<double> g = dx.to_vector<double>(), expected = hand.gradient(3.0);
+    for (std::size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(g[i], expected[i], 1e-15);
   }
 }
 

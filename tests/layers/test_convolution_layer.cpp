@@ -14,23 +14,11 @@ namespace {
 using kernels::ConvWindow;
 using testing::conv_window;
 
-struct ConvCase {
-  Shape input;
-  std::int64_t out_channels;
-  ConvWindow window;
-};
+using testing::ConvCase;
 
-// Odd sizes everywhere: padding, stride 2 and 3, non-square kernels and strides, dilation,
-// 1x1 kernels, kernels as large as the (padded) input.
+// Odd sizes everywhere (support/conv_reference.hpp).
 std::vector<ConvCase> odd_cases() {
-  return {
-      {{3, 5, 7, 9}, 4, conv_window(3, 3, 2, 2, 1, 1)},
-      {{2, 3, 6, 5}, 2, conv_window(1, 1)},
-      {{1, 2, 5, 7}, 3, conv_window(2, 3, 1, 2, 0, 1)},
-      {{2, 3, 8, 7}, 5, conv_window(3, 1, 3, 2, 1, 0)},
-      {{2, 2, 9, 8}, 3, conv_window(3, 2, 2, 1, 2, 1, 2, 3)},
-      {{3, 2, 4, 5}, 2, conv_window(4, 5)},
-  };
+  return testing::odd_conv_cases();
 }
 
 // A layer for `c` with N(0, 1) parameters (float32 on the CPU).

@@ -58,25 +58,21 @@ TEST(SoftmaxWithLossGradCheck, BatchOfOneWithLargeLogits) {
 }
 
 TEST(SoftmaxWithLossLayer, ForwardReturnsTheMeanLossAndKeepsProbabilities) {
+  const testing::SoftmaxLossHandCase hand;
   SoftmaxWithLoss layer;
-  Tensor logits = Tensor::from_vector<float>({0, std::log(3.0f), 2, 2}, {2, 2});
-  Tensor labels = Tensor::from_vector<std::int32_t>({1, 0}, {2});
-  Tensor loss = layer.forward({logits, labels}, Mode::Train);
+  Tensor logits = hand.logits_tensor(DType::Float32);
+  Tensor loss = layer.forward({logits, hand.labels_tensor()}, Mode::Train);
   EXPECT_EQ(loss.shape(), Shape({1}));
   EXPECT_EQ(loss.device(), logits.device());
-  EXPECT_NEAR(loss.to_vector<float>()[0], (-std::log(0.75) + std::log(2.0)) / 2, 1e-7);
+  EXPECT_NEAR(loss.to_vector<float>()[0], hand.loss, 1e-7);
   const std::vector<float> p = layer.probabilities().to_vector<float>();
-  EXPECT_NEAR(p[0], 0.25f, 1e-7f);
-  EXPECT_NEAR(p[1], 0.75f, 1e-7f);
+  for (std::size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(p[i], hand.probabilities[i], 1e-7);
   std::vector<Tensor> grads = layer.backward(Tensor::full({1}, 2.0));
   ASSERT_EQ(grads.size(), 2u);
   EXPECT_FALSE(grads[1].defined());
   const std::vector<float> dx = grads[0].to_vector<float>();
-  // (y - t) / N * dloss with N = 2, dloss = 2.
-  EXPECT_NEAR(dx[0], 0.25f, 1e-7f);
-  EXPECT_NEAR(dx[1], -0.25f, 1e-7f);
-  EXPECT_NEAR(dx[2], -0.5f, 1e-7f);
-  EXPECT_NEAR(dx[3], 0.5f, 1e-7f);
+  const std::vector<double> expected = hand.gradient(2.0);
+  for (std::size_t i = 0; i < dx.size(); ++i) EXPECT_NEAR(dx[i], expected[i], 1e-7);
 }
 
 TEST(SoftmaxWithLossLayer, InferenceReturnsTheLossButKeepsNothingForBackward) {

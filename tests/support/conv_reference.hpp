@@ -132,4 +132,27 @@ inline kernels::ConvWindow conv_window(std::int64_t kh, std::int64_t kw, std::in
   return w;
 }
 
+// A convolution problem: input [N, C, H, W], output channels and window.
+struct ConvCase {
+  Shape input;
+  std::int64_t out_channels;
+  kernels::ConvWindow window;
+};
+
+// Odd geometries with every feature, shared by the im2col kernel and Convolution layer tests:
+// padding, strides 2 and 3, stride > kernel (gaps no window covers), non-square kernels and
+// strides, dilation, 1x1 kernels, kernels as large as the input and as the padded input.
+inline std::vector<ConvCase> odd_conv_cases() {
+  return {
+      {{2, 3, 7, 9}, 4, conv_window(3, 3, 2, 2, 1, 1)},
+      {{1, 1, 5, 5}, 2, conv_window(1, 1)},
+      {{3, 2, 6, 5}, 3, conv_window(2, 3, 1, 2, 0, 1)},
+      {{2, 2, 8, 7}, 3, conv_window(1, 2, 3, 3, 0, 0)},
+      {{2, 3, 8, 7}, 5, conv_window(3, 1, 3, 2, 1, 0)},
+      {{2, 3, 9, 8}, 3, conv_window(3, 2, 2, 1, 2, 1, 2, 3)},
+      {{1, 2, 4, 3}, 2, conv_window(6, 5, 1, 1, 1, 1)},
+      {{3, 1, 5, 6}, 2, conv_window(5, 6)},
+  };
+}
+
 }  // namespace dlfs::testing

@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/app_testing.hpp"
+
 extern char** environ;
 
 namespace dlfs::testing {
@@ -25,13 +27,6 @@ namespace dlfs::testing {
 // The dlfs binary: tests/CMakeLists.txt defines DLFS_BINARY_PATH as $<TARGET_FILE:dlfs>.
 inline std::string dlfs_binary() {
   return DLFS_BINARY_PATH;
-}
-
-inline std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // Starts `args` (args[0] is the program) with stdout and stderr going to the given files.

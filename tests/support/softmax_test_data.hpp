@@ -1,6 +1,7 @@
 #pragma once
 // Inputs for the softmax / cross-entropy / loss tests: logits, class labels and their one-hot
 // rows, all on the host.
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -46,5 +47,28 @@ inline Tensor random_distributions(std::int64_t rows, std::int64_t classes, Gene
   Tensor t = Tensor::from_vector(v, {rows, classes});
   return dtype == DType::Float64 ? t : t.to(dtype);
 }
+
+// The hand-computed softmax-with-loss case, shared by the kernel and layer tests:
+//   row 0: logits [0, log 3] -> probabilities [1/4, 3/4], label 1: loss -log(3/4);
+//   row 1: logits [2, 2]     -> probabilities [1/2, 1/2], label 0: loss log 2.
+// The loss is the mean over the 2 rows; the gradient is (y - t) / N * dloss.
+struct SoftmaxLossHandCase {
+  static constexpr std::int64_t kRows = 2, kClasses = 2;
+  std::vector<double> logits = {0.0, std::log(3.0), 2.0, 2.0};
+  std::vector<std::int32_t> labels = {1, 0};
+  double loss = (-std::log(0.75) + std::log(2.0)) / 2;
+  std::vector<double> probabilities = {0.25, 0.75, 0.5, 0.5};
+  std::vector<double> targets = {0.0, 1.0, 1.0, 0.0};  // labels as one-hot rows
+  std::vector<double> gradient(double dloss) const {
+    std::vector<double> g(probabilities.size());
+    for (std::size_t i = 0; i < g.size(); ++i)
+      g[i] = (probabilities[i] - targets[i]) / kRows * dloss;
+    return g;
+  }
+  Tensor logits_tensor(DType dtype) const {
+    return Tensor::from_vector<double>(logits, {kRows, kClasses}).to(dtype);
+  }
+  Tensor labels_tensor() const { return Tensor::from_vector(labels, {kRows}); }
+};
 
 }  // namespace dlfs::testing

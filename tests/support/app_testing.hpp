@@ -1,0 +1,36 @@
+#pragma once
+// Helpers of the app tests (tests/apps): calling a command's main-like function with an argument
+// list, reading a file the command wrote, and naming a per-process scratch path.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace dlfs::testing {
+
+// The whole file as bytes ("" when it cannot be read).
+inline std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// gtest's temporary directory + "dlfs_<group>_<name>_<pid>": unique per test process, so parallel
+// ctest runs do not share files.
+inline std::string temp_path(const std::string& group, const std::string& name) {
+  return ::testing::TempDir() + "dlfs_" + group + "_" + name + "_" + std::to_string(::getpid());
+}
+
+// Calls command(argc, argv) with `args` (args[0] is the program name, as in main).
+template <typename Command>
+int call_command(Command command, std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return command(static_cast<int>(argv.size()), argv.data());
+}
+
+}  // namespace dlfs::testing
