@@ -54,11 +54,13 @@ Tensor batch_norm_train_forward(const Tensor& x, const Tensor& gamma, const Tens
   saved->mean = Tensor::empty({s.channels}, x.dtype(), x.device());
   saved->invstd = Tensor::empty({s.channels}, x.dtype(), x.device());
   if (x.device().is_cuda()) {
-    DLFS_CUDA_CALL(
-        op, cuda::batch_norm_train_forward(
-                x.data<float>(), gamma.data<float>(), beta.data<float>(), y.data<float>(),
-                running_mean.data<float>(), running_var.data<float>(), saved->mean.data<float>(),
-                saved->invstd.data<float>(), batches, s, momentum, eps, stream_of(x)));
+    Tensor partials =
+        Tensor::empty({cuda::batch_norm_workspace_floats(s)}, DType::Float32, x.device());
+    DLFS_CUDA_CALL(op, cuda::batch_norm_train_forward(
+                           x.data<float>(), gamma.data<float>(), beta.data<float>(),
+                           y.data<float>(), running_mean.data<float>(), running_var.data<float>(),
+                           saved->mean.data<float>(), saved->invstd.data<float>(), batches, s,
+                           momentum, eps, stream_of(x), partials.data<float>()));
     return y;
   }
   DLFS_DISPATCH_FLOATING(x.dtype(), op, [&] {
@@ -112,11 +114,13 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
   grads.dgamma = Tensor::empty(gamma.shape(), x.dtype(), x.device());
   grads.dbeta = Tensor::empty(gamma.shape(), x.dtype(), x.device());
   if (x.device().is_cuda()) {
-    DLFS_CUDA_CALL(op,
-                   cuda::batch_norm_backward(dy.data<float>(), x.data<float>(), gamma.data<float>(),
-                                             saved.mean.data<float>(), saved.invstd.data<float>(),
-                                             grads.dx.data<float>(), grads.dgamma.data<float>(),
-                                             grads.dbeta.data<float>(), s, stream_of(x)));
+    Tensor partials =
+        Tensor::empty({cuda::batch_norm_workspace_floats(s)}, DType::Float32, x.device());
+    DLFS_CUDA_CALL(
+        op, cuda::batch_norm_backward(
+                dy.data<float>(), x.data<float>(), gamma.data<float>(), saved.mean.data<float>(),
+                saved.invstd.data<float>(), grads.dx.data<float>(), grads.dgamma.data<float>(),
+                grads.dbeta.data<float>(), s, stream_of(x), partials.data<float>()));
     return grads;
   }
   DLFS_DISPATCH_FLOATING(x.dtype(), op, [&] {

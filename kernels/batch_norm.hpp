@@ -12,6 +12,7 @@
 //   dx = gamma * invstd * (dy - dbeta / M - x_hat * dgamma / M).
 #include <cstdint>
 
+#include "kernels/channel_split.hpp"
 #include "runtime/cuda_context.hpp"
 #include "runtime/tensor.hpp"
 
@@ -41,17 +42,27 @@ void batch_norm_backward(const T* dy, const T* x, const T* gamma, const T* save_
 }  // namespace cpu
 
 namespace cuda {
+// partials: batch_norm_workspace_floats(s) floats of workspace, so that a channel's statistics
+// (or backward sums) are split over several blocks (kernels/channel_split.hpp) and combined in
+// a fixed order; null takes each channel in one block.
 void batch_norm_train_forward(const float* x, const float* gamma, const float* beta, float* y,
                               float* running_mean, float* running_var, float* save_mean,
                               float* save_invstd, std::int64_t* batches_tracked,
                               const BatchNormShape& s, double momentum, double eps,
-                              CudaStream stream);
+                              CudaStream stream, float* partials = nullptr);
 void batch_norm_inference_forward(const float* x, const float* gamma, const float* beta,
                                   const float* running_mean, const float* running_var, float* y,
                                   const BatchNormShape& s, double eps, CudaStream stream);
 void batch_norm_backward(const float* dy, const float* x, const float* gamma,
                          const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
-                         float* dbeta, const BatchNormShape& s, CudaStream stream);
+                         float* dbeta, const BatchNormShape& s, CudaStream stream,
+                         float* partials = nullptr);
+
+// Three floats per block of the split: a run's mean and its sums of deviations and of their
+// squares forward, its two sums backward.
+constexpr std::int64_t batch_norm_workspace_floats(const BatchNormShape& s) {
+  return 3 * s.channels * channel_split(s.channels, s.per_channel()).splits;
+}
 }  // namespace cuda
 
 // What a training-mode forward keeps for backward besides x: per-channel batch mean and

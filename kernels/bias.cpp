@@ -35,8 +35,12 @@ Tensor bias_grad(const Tensor& dy) {
   const ChannelView v = channel_view(dy, "bias_grad");
   Tensor db = Tensor::empty({v.channels}, dy.dtype(), dy.device());
   if (dy.device().is_cuda()) {
-    DLFS_CUDA_CALL("bias_grad", cuda::bias_grad(dy.data<float>(), db.data<float>(), v.batch,
-                                                v.channels, v.spatial, stream_of(dy)));
+    Tensor partials =
+        Tensor::empty({cuda::bias_grad_workspace_floats(v.batch, v.channels, v.spatial)},
+                      DType::Float32, dy.device());
+    DLFS_CUDA_CALL("bias_grad",
+                   cuda::bias_grad(dy.data<float>(), db.data<float>(), v.batch, v.channels,
+                                   v.spatial, stream_of(dy), partials.data<float>()));
     return db;
   }
   DLFS_DISPATCH_FLOATING(dy.dtype(), "bias_grad", [&] {

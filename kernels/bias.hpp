@@ -3,6 +3,7 @@
 // convolutions): forward adds b[c] in place, backward sums dy over batch and space.
 #include <cstdint>
 
+#include "kernels/channel_split.hpp"
 #include "runtime/cuda_context.hpp"
 #include "runtime/tensor.hpp"
 
@@ -19,8 +20,16 @@ void bias_grad(const T* dy, T* dbias, std::int64_t batch, std::int64_t channels,
 namespace cuda {
 void bias_add(float* y, const float* bias, std::int64_t batch, std::int64_t channels,
               std::int64_t spatial, CudaStream stream);
+// partials: bias_grad_workspace_floats(...) floats of workspace, so that a channel's sum is
+// split over several blocks (kernels/channel_split.hpp) and combined in a fixed order; null
+// sums each channel in one block.
 void bias_grad(const float* dy, float* dbias, std::int64_t batch, std::int64_t channels,
-               std::int64_t spatial, CudaStream stream);
+               std::int64_t spatial, CudaStream stream, float* partials = nullptr);
+
+constexpr std::int64_t bias_grad_workspace_floats(std::int64_t batch, std::int64_t channels,
+                                                  std::int64_t spatial) {
+  return channels * channel_split(channels, batch * spatial).splits;
+}
 }  // namespace cuda
 
 // y ([N, C, ...]) += bias ([C]) broadcast over every axis but axis 1.

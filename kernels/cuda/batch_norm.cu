@@ -1,69 +1,107 @@
 #include "kernels/batch_norm.hpp"
-#include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/channel_reduce.cuh"
 
 namespace dlfs::kernels::cuda {
 
 namespace {
 using namespace cuda_detail;
 
-// Walks the elements j = threadIdx.x, threadIdx.x + blockDim.x, ... of channel c, where element
-// j is (n, k) = (j / spatial, j % spatial), without a 64-bit division per step.
-struct ChannelCursor {
-  std::int64_t n, k, step_n, step_k;
-  __device__ ChannelCursor(const BatchNormShape& s)
-      : n(threadIdx.x / s.spatial),
-        k(threadIdx.x % s.spatial),
-        step_n(blockDim.x / s.spatial),
-        step_k(blockDim.x % s.spatial) {}
-  __device__ bool valid(const BatchNormShape& s) const { return n < s.batch; }
-  __device__ std::int64_t offset(const BatchNormShape& s, std::int64_t c) const {
-    return (n * s.channels + c) * s.spatial + k;
-  }
-  __device__ void next(const BatchNormShape& s) {
-    n += step_n;
-    k += step_k;
-    if (k >= s.spatial) {
-      k -= s.spatial;
-      n += 1;
-    }
-  }
+// A run of n values summarised by a rounded mean m, sum(d) and sum(d^2) with d = x - m: its exact
+// mean and M2 (the corrected two-pass formula), in double. M2 >= 0 mathematically; the clamp
+// keeps a constant run's rounding from making it a hair negative.
+struct RunStats {
+  double mean, m2;
 };
-
-// Threads per block for the one-block-per-channel reductions: enough to keep the SMs busy on
-// large channels (64 x 56 x 56 values), one warp where a channel has only a few values.
-int reduction_threads(std::int64_t per_channel) {
-  if (per_channel <= 4 * kWarp) return kWarp;
-  if (per_channel <= 64 * kThreads) return kThreads;
-  return 1024;
+__device__ inline RunStats corrected_run(float mean, float deviations, float squares,
+                                         std::int64_t count) {
+  const double n = static_cast<double>(count), d = deviations;
+  const double m2 = squares - d * d / n;
+  return {mean + d / n, m2 > 0.0 ? m2 : 0.0};
 }
 
-// One block per channel: block_sum of x, then (two-pass, stable) block_sum of (x - mean)^2, both
-// in a fixed order, so the statistics are deterministic. Thread 0 writes the saved statistics and
-// updates the running ones; block 0 also counts the batch.
+// The end of the statistics of channel c from its mean and M2 = sum((x - mean)^2) over its
+// `count` values: the saved mean and 1 / sqrt(var + eps), and the running statistics (PyTorch's
+// update, unbiased variance), in double as on the CPU; channel 0 also counts the batch.
+__device__ inline void write_channel_stats(std::int64_t c, double mean, double m2, double count,
+                                           float* running_mean, float* running_var,
+                                           float* save_mean, float* save_invstd,
+                                           std::int64_t* batches_tracked, double momentum,
+                                           double eps) {
+  save_mean[c] = static_cast<float>(mean);
+  save_invstd[c] = static_cast<float>(1.0 / sqrt(m2 / count + eps));
+  running_mean[c] = static_cast<float>((1.0 - momentum) * running_mean[c] + momentum * mean);
+  running_var[c] =
+      static_cast<float>((1.0 - momentum) * running_var[c] + momentum * (m2 / (count - 1.0)));
+  if (batches_tracked && c == 0) *batches_tracked += 1;
+}
+
+// Stage 1 of the statistics, split.splits blocks per channel (kernels/channel_split.hpp): block
+// c * splits + s takes its run of channel c's values in two passes, as a stable variance needs:
+// block_sum of x gives the run's mean m (in float), then block_sums of d = x - m and of d^2, all
+// in a fixed order. Since m is rounded, the run's exact mean is m + sum(d) / n and its M2 is
+// sum(d^2) - sum(d)^2 / n (the corrected two-pass formula); without that correction, merging runs
+// whose means differ by about a float ulp of the mean costs 1e-5 of the variance. With one split,
+// thread 0 writes the channel's statistics; otherwise it leaves the run's (m, sum(d), sum(d^2))
+// in partials[3 * b, 3 * b + 3).
 __global__ void batch_norm_stats_kernel(const float* x, float* running_mean, float* running_var,
                                         float* save_mean, float* save_invstd,
-                                        std::int64_t* batches_tracked, BatchNormShape s,
-                                        float momentum, float eps) {
+                                        std::int64_t* batches_tracked, float* partials,
+                                        BatchNormShape s, ChannelSplit split, double momentum,
+                                        double eps) {
   DLFS_SHARED_ARRAY(float, scratch, 32);
-  const std::int64_t c = blockIdx.x;
-  const float count = static_cast<float>(s.per_channel());
+  const ChannelPiece piece = channel_piece(split, s.per_channel());
+  const std::int64_t c = piece.channel;
+  const std::int64_t count = piece.end - piece.begin;
   float sum = 0.0f;
-  for (ChannelCursor at(s); at.valid(s); at.next(s)) sum += x[at.offset(s, c)];
-  const float mean = block_sum(sum, scratch) / count;
-  float squares = 0.0f;
-  for (ChannelCursor at(s); at.valid(s); at.next(s)) {
-    const float d = x[at.offset(s, c)] - mean;
+  for (ChannelCursor at(piece, s.spatial); at.valid(); at.next(s.spatial))
+    sum += x[at.offset(s.channels, s.spatial, c)];
+  const float mean = block_sum(sum, scratch) / static_cast<float>(count);
+  float deviations = 0.0f, squares = 0.0f;
+  for (ChannelCursor at(piece, s.spatial); at.valid(); at.next(s.spatial)) {
+    const float d = x[at.offset(s.channels, s.spatial, c)] - mean;
+    deviations += d;
     squares += d * d;
   }
+  deviations = block_sum(deviations, scratch);
   squares = block_sum(squares, scratch);
-  if (threadIdx.x == 0) {
-    const float var = squares / count;
-    save_mean[c] = mean;
-    save_invstd[c] = 1.0f / sqrtf(var + eps);
-    const float unbiased = squares / (count - 1.0f);
-    running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * mean;
-    running_var[c] = (1.0f - momentum) * running_var[c] + momentum * unbiased;
-    if (batches_tracked && c == 0) *batches_tracked += 1;
+  if (threadIdx.x != 0) return;
+  if (split.splits == 1) {
+    const RunStats run = corrected_run(mean, deviations, squares, count);
+    write_channel_stats(c, run.mean, run.m2, static_cast<double>(count), running_mean, running_var,
+                        save_mean, save_invstd, batches_tracked, momentum, eps);
+  } else {
+    partials[3 * blockIdx.x] = mean;
+    partials[3 * blockIdx.x + 1] = deviations;
+    partials[3 * blockIdx.x + 2] = squares;
+  }
+}
+
+// Stage 2, grid-stride, one thread per channel: merges its runs' (count, mean, M2) in order with
+// Chan et al.'s pairwise update, in double (mean += d * n_b / n, M2 += M2_b + d^2 * n_a * n_b / n
+// with d the difference of the means: no cancellation between large sums), then writes the
+// channel's statistics.
+__global__ void batch_norm_stats_combine_kernel(const float* partials, float* running_mean,
+                                                float* running_var, float* save_mean,
+                                                float* save_invstd, std::int64_t* batches_tracked,
+                                                BatchNormShape s, ChannelSplit split,
+                                                double momentum, double eps) {
+  const std::int64_t per_channel = s.per_channel();
+  DLFS_GRID_STRIDE_LOOP(c, s.channels) {
+    double count = 0.0, mean = 0.0, m2 = 0.0;
+    for (std::int64_t k = 0; k < split.splits; ++k) {
+      const std::int64_t begin = k * split.per_split;
+      const std::int64_t end =
+          begin + split.per_split < per_channel ? begin + split.per_split : per_channel;
+      const float* p = partials + 3 * (c * split.splits + k);
+      const RunStats run = corrected_run(p[0], p[1], p[2], end - begin);
+      const double n_b = static_cast<double>(end - begin), total = count + n_b;
+      const double delta = run.mean - mean;
+      mean += delta * (n_b / total);
+      m2 += run.m2 + delta * delta * (count * n_b / total);
+      count = total;
+    }
+    write_channel_stats(c, mean, m2, count, running_mean, running_var, save_mean, save_invstd,
+                        batches_tracked, momentum, eps);
   }
 }
 
@@ -88,24 +126,49 @@ __global__ void batch_norm_inference_kernel(const float* x, const float* gamma, 
   }
 }
 
-// One block per channel: block_sum of dy and of dy * x_hat in a fixed order (deterministic).
+// Stage 1 of the backward sums, split.splits blocks per channel (kernels/channel_split.hpp):
+// block c * splits + s adds dy and dy * x_hat over its run of channel c's values with block_sum,
+// in a fixed order (no atomics). With one split, thread 0 writes dbeta[c] and dgamma[c];
+// otherwise partials[2 * b] and partials[2 * b + 1].
 __global__ void batch_norm_backward_reduce_kernel(const float* dy, const float* x,
                                                   const float* save_mean, const float* save_invstd,
-                                                  float* dgamma, float* dbeta, BatchNormShape s) {
+                                                  float* dgamma, float* dbeta, float* partials,
+                                                  BatchNormShape s, ChannelSplit split) {
   DLFS_SHARED_ARRAY(float, scratch, 32);
-  const std::int64_t c = blockIdx.x;
+  const ChannelPiece piece = channel_piece(split, s.per_channel());
+  const std::int64_t c = piece.channel;
   const float mean = save_mean[c], invstd = save_invstd[c];
   float sum_dy = 0.0f, sum_dy_xhat = 0.0f;
-  for (ChannelCursor at(s); at.valid(s); at.next(s)) {
-    const std::int64_t i = at.offset(s, c);
+  for (ChannelCursor at(piece, s.spatial); at.valid(); at.next(s.spatial)) {
+    const std::int64_t i = at.offset(s.channels, s.spatial, c);
     sum_dy += dy[i];
     sum_dy_xhat += dy[i] * ((x[i] - mean) * invstd);
   }
   sum_dy = block_sum(sum_dy, scratch);
   sum_dy_xhat = block_sum(sum_dy_xhat, scratch);
-  if (threadIdx.x == 0) {
+  if (threadIdx.x != 0) return;
+  if (split.splits == 1) {
     dbeta[c] = sum_dy;
     dgamma[c] = sum_dy_xhat;
+  } else {
+    partials[2 * blockIdx.x] = sum_dy;
+    partials[2 * blockIdx.x + 1] = sum_dy_xhat;
+  }
+}
+
+// Stage 2, grid-stride, one thread per channel: adds its runs' partial sums in order, in double,
+// and rounds once.
+__global__ void batch_norm_backward_combine_kernel(const float* partials, float* dgamma,
+                                                   float* dbeta, std::int64_t channels,
+                                                   std::int64_t splits) {
+  DLFS_GRID_STRIDE_LOOP(c, channels) {
+    double sum_dy = 0.0, sum_dy_xhat = 0.0;
+    for (std::int64_t k = 0; k < splits; ++k) {
+      sum_dy += partials[2 * (c * splits + k)];
+      sum_dy_xhat += partials[2 * (c * splits + k) + 1];
+    }
+    dbeta[c] = static_cast<float>(sum_dy);
+    dgamma[c] = static_cast<float>(sum_dy_xhat);
   }
 }
 
@@ -125,17 +188,30 @@ __global__ void batch_norm_backward_input_kernel(const float* dy, const float* x
 }
 }  // namespace
 
+namespace {
+ChannelSplit split_for(const BatchNormShape& s, const float* partials) {
+  return partials ? channel_split(s.channels, s.per_channel()) : ChannelSplit{1, s.per_channel()};
+}
+}  // namespace
+
 void batch_norm_train_forward(const float* x, const float* gamma, const float* beta, float* y,
                               float* running_mean, float* running_var, float* save_mean,
                               float* save_invstd, std::int64_t* batches_tracked,
                               const BatchNormShape& s, double momentum, double eps,
-                              CudaStream stream) {
+                              CudaStream stream, float* partials) {
   if (s.channels == 0) return;
-  DLFS_LAUNCH(static_cast<unsigned>(s.channels), reduction_threads(s.per_channel()), 0, stream,
-              batch_norm_stats_kernel)
-  (x, running_mean, running_var, save_mean, save_invstd, batches_tracked, s,
-   static_cast<float>(momentum), static_cast<float>(eps));
+  const ChannelSplit split = split_for(s, partials);
+  DLFS_LAUNCH(static_cast<unsigned>(s.channels * split.splits), channel_reduce_threads(split), 0,
+              stream, batch_norm_stats_kernel)
+  (x, running_mean, running_var, save_mean, save_invstd, batches_tracked, partials, s, split,
+   momentum, eps);
   DLFS_CUDA_CHECK_LAUNCH();
+  if (split.splits > 1) {
+    DLFS_LAUNCH(blocks_for(s.channels), kThreads, 0, stream, batch_norm_stats_combine_kernel)
+    (partials, running_mean, running_var, save_mean, save_invstd, batches_tracked, s, split,
+     momentum, eps);
+    DLFS_CUDA_CHECK_LAUNCH();
+  }
   if (s.numel() == 0) return;
   DLFS_LAUNCH(blocks_for(s.numel()), kThreads, 0, stream, batch_norm_normalize_kernel)
   (x, gamma, beta, save_mean, save_invstd, y, s);
@@ -153,12 +229,19 @@ void batch_norm_inference_forward(const float* x, const float* gamma, const floa
 
 void batch_norm_backward(const float* dy, const float* x, const float* gamma,
                          const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
-                         float* dbeta, const BatchNormShape& s, CudaStream stream) {
+                         float* dbeta, const BatchNormShape& s, CudaStream stream,
+                         float* partials) {
   if (s.channels == 0) return;
-  DLFS_LAUNCH(static_cast<unsigned>(s.channels), reduction_threads(s.per_channel()), 0, stream,
-              batch_norm_backward_reduce_kernel)
-  (dy, x, save_mean, save_invstd, dgamma, dbeta, s);
+  const ChannelSplit split = split_for(s, partials);
+  DLFS_LAUNCH(static_cast<unsigned>(s.channels * split.splits), channel_reduce_threads(split), 0,
+              stream, batch_norm_backward_reduce_kernel)
+  (dy, x, save_mean, save_invstd, dgamma, dbeta, partials, s, split);
   DLFS_CUDA_CHECK_LAUNCH();
+  if (split.splits > 1) {
+    DLFS_LAUNCH(blocks_for(s.channels), kThreads, 0, stream, batch_norm_backward_combine_kernel)
+    (partials, dgamma, dbeta, s.channels, split.splits);
+    DLFS_CUDA_CHECK_LAUNCH();
+  }
   if (s.numel() == 0) return;
   DLFS_LAUNCH(blocks_for(s.numel()), kThreads, 0, stream, batch_norm_backward_input_kernel)
   (dy, x, gamma, save_mean, save_invstd, dgamma, dbeta, dx, s);

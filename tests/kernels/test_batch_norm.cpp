@@ -266,12 +266,13 @@ TEST(BatchNorm, RejectsBadShapes) {
 // Tolerances and floors: see support/batch_norm_close.hpp.
 constexpr double kGpuTolerance = 1e-5;
 
-void expect_batch_norm_equivalent(const Shape& shape) {
-  SCOPED_TRACE(shape.str());
+void expect_batch_norm_equivalent(const Shape& shape, double mean = 0.5, double stddev = 2.0) {
+  SCOPED_TRACE(shape.str() + " values N(" + std::to_string(mean) + ", " + std::to_string(stddev) +
+               "^2)");
   const std::int64_t C = shape[1];
   Generator g(40);
   Tensor x = Tensor::empty(shape);
-  x.normal_(g, 0.5, 2.0);
+  x.normal_(g, mean, stddev);
   Tensor dy = Tensor::empty(shape);
   dy.normal_(g, 0.3, 1.0);
   State cpu(C, DType::Float32), gpu(C, DType::Float32, Device::cuda());
@@ -325,6 +326,22 @@ TEST(BatchNormGpu, MatchesCpuPerFeatureLarge) {
 TEST(BatchNormGpu, MatchesCpuPerChannelLarge) {
   DLFS_REQUIRE_GPU();
   expect_batch_norm_equivalent({64, 256, 56, 56});
+}
+
+TEST(BatchNormGpu, ChannelsSplitOverSeveralBlocksMatchCpu) {
+  DLFS_REQUIRE_GPU();
+  // kernels/channel_split.hpp cuts a channel of M values into runs, one block each: 3 runs of
+  // 5211 values (the last 5209) whose ends fall inside a 77-value plane; 44 runs of 4105 (the
+  // last 4085) for a single channel; 2 runs a feature for [N, F] (4097 and 4096). (Many channels
+  // of several runs: MatchesCpuPerChannelLarge.) A mean far from 0 next to a small spread checks
+  // that merging the runs' (mean, M2) stays as stable as two passes over the channel.
+  EXPECT_EQ(channel_split(3, 203 * 77).splits, 3);
+  EXPECT_EQ(channel_split(1, 2 * 300 * 301).splits, 44);
+  EXPECT_EQ(channel_split(2, 8193).splits, 2);
+  for (const Shape& shape : {Shape{203, 3, 7, 11}, Shape{2, 1, 300, 301}, Shape{8193, 2}})
+    expect_batch_norm_equivalent(shape);
+  expect_batch_norm_equivalent({203, 3, 7, 11}, 300.0, 0.05);
+  expect_batch_norm_equivalent({2, 1, 300, 301}, -40.0, 0.01);
 }
 
 }  // namespace
