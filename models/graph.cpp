@@ -56,6 +56,18 @@ Layer& Graph::layer(const std::string& name) {
   return *it->second->layer;
 }
 
+const std::vector<std::string>& Graph::inputs(const std::string& name) const {
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) throw Error("graph: no node named '" + name + "'");
+  return it->second->inputs;
+}
+
+Shape Graph::output_shape(const std::string& name) const {
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) throw Error("graph: no node named '" + name + "'");
+  return it->second->output_shape;
+}
+
 const std::vector<Graph::Node*>& Graph::topological_order() {
   if (order_valid_) return order_;
   // Kahn's algorithm, taking ready nodes in insertion order so the order is stable.

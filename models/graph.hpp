@@ -61,6 +61,10 @@ class Graph {
   bool has_node(const std::string& name) const;
   // Node names in topological order.
   std::vector<std::string> order();
+  // What node `name` reads (graph inputs or other nodes), in the order its layer takes them.
+  const std::vector<std::string>& inputs(const std::string& name) const;
+  // The shape of node `name`'s output in the last run() that evaluated it (empty before).
+  Shape output_shape(const std::string& name) const;
 
   // Tensors moved between devices by CPU fallback since construction.
   std::int64_t fallback_transfers() const { return fallback_transfers_; }
