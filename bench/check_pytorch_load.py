@@ -5,8 +5,8 @@ evaluates it on the Fashion-MNIST test set, and prints the accuracy beside the o
 usage: python3 bench/check_pytorch_load.py runs/lenet5/model.safetensors [DATA_DIR]
 Needs torch and safetensors (Debian: python3-torch; pip: safetensors); when the python3 on PATH
 lacks torch, the script re-runs itself under /usr/bin/python3. Every model with a twin in
-bench/pytorch_models.py works: the MLPs, the book's convnets, lenet5, the 28x28 VGGs, resnet20
-(28 and 32) and resnet18/34/50 (28 and 224).
+bench/pytorch_models.py works: the MLPs, the book's convnets, lenet5, alexnet (28 and 224), the
+28x28 VGGs, resnet20 (28 and 32) and resnet18/34/50 (28 and 224).
 """
 import gzip
 import json

@@ -85,6 +85,26 @@ def deep_convnet(classes=10):
     ])
 
 
+def alexnet(size=28, classes=10):
+    """torchvision's AlexNet without its adaptive average pool (the identity at 224); at 28 dlfs's
+    small variant: 3x3 kernels, 2x2 pools, a 1024-wide classifier (models/alexnet.cpp)."""
+    if size == 224:
+        stem = [nn.Conv2d(3, 64, 11, 4, 2), nn.ReLU(), nn.MaxPool2d(3, 2),
+                nn.Conv2d(64, 192, 5, 1, 2), nn.ReLU(), nn.MaxPool2d(3, 2)]
+    else:
+        stem = [nn.Conv2d(1, 64, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2, 2),
+                nn.Conv2d(64, 192, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2, 2)]
+    features = stem + [nn.Conv2d(192, 384, 3, 1, 1), nn.ReLU(), nn.Conv2d(384, 256, 3, 1, 1),
+                       nn.ReLU(), nn.Conv2d(256, 256, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(3, 2)]
+    spatial, hidden = (6, 4096) if size == 224 else (3, 1024)
+    classifier = [nn.Dropout(0.5), nn.Linear(256 * spatial * spatial, hidden), nn.ReLU(),
+                  nn.Dropout(0.5), nn.Linear(hidden, hidden), nn.ReLU(),
+                  nn.Linear(hidden, classes)]
+    return Sequential([(f"features.{i}", m) for i, m in enumerate(features)] +
+                      [("flatten", nn.Flatten())] +
+                      [(f"classifier.{i}", m) for i, m in enumerate(classifier)])
+
+
 def vgg_small(name, classes=10):
     """dlfs's 28x28 VGG variant: widths / 4, three poolings, a 256-wide classifier."""
     configs = {
@@ -241,6 +261,8 @@ def build(name, size=28, classes=10):
         return mlp(name, classes)
     if name == "lenet5":
         return lenet5(size, classes)
+    if name == "alexnet":
+        return alexnet(size, classes)
     if name == "simple-convnet":
         return simple_convnet(classes)
     if name == "deep-convnet":
