@@ -8,5 +8,6 @@ int train_command(int argc, char** argv);
 int eval_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
 int experiment_command(int argc, char** argv);
+int plot_command(int argc, char** argv);
 
 }  // namespace dlfs::app

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "apps/python_scripts.hpp"
 #include "runtime/error.hpp"
 #include "runtime/json.hpp"
 
@@ -135,61 +136,12 @@ void make_directories(const std::string& path, const std::string& option_name) {
   }
 }
 
-namespace {
-
-bool is_file(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-std::string parent(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
-// Single quotes for the shell: 'it'\''s'.
-std::string shell_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// The first of `python3` on the PATH and /usr/bin/python3 (Debian's, where python3-matplotlib
-// installs; a pyenv or venv python3 earlier on the PATH often lacks it) that imports
-// matplotlib; "" when neither does.
-std::string python_with_matplotlib() {
-  for (const char* python : {"python3", "/usr/bin/python3"}) {
-    const std::string probe = std::string(python) + " -c 'import matplotlib' >/dev/null 2>&1";
-    if (std::system(probe.c_str()) == 0) return python;
-  }
-  return "";
-}
-
-}  // namespace
-
-std::string find_plot_script() {
-  const std::string relative = "scripts/plot_experiment.py";
-  if (is_file(relative)) return relative;
-  char exe[PATH_MAX];
-  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    // build/dlfs -> build -> the source tree; build/tests/x -> build/tests -> build -> source.
-    std::string dir = parent(exe);
-    for (int up = 0; up < 3; ++up) {
-      dir = parent(dir);
-      if (is_file(dir + "/" + relative)) return dir + "/" + relative;
-    }
-  }
-  return "";
-}
-
 std::string save_and_plot(const Context& context, const JsonWriter& json) {
   const std::string json_path = context.path(context.name + ".json");
   const std::string png_path = context.path(context.name + ".png");
   json.save(json_path);
   std::printf("wrote %s\n", json_path.c_str());
-  const std::string script = find_plot_script();
+  const std::string script = find_script("plot_experiment.py");
   const std::string arguments =
       shell_quote(script.empty() ? "scripts/plot_experiment.py" : script) + " " +
       shell_quote(json_path) + " " + shell_quote(png_path);

@@ -78,10 +78,6 @@ class JsonWriter {
 // command that draws it later. Returns the JSON path.
 std::string save_and_plot(const Context& context, const JsonWriter& json);
 
-// scripts/plot_experiment.py, looked for under the current directory and under the directory
-// above the running executable's folder (build/dlfs -> the source tree); "" when not found.
-std::string find_plot_script();
-
 // "/a/b" -> creates a, a/b; throws InputError naming `option_name` and the folder.
 void make_directories(const std::string& path, const std::string& option_name);
 

@@ -13,6 +13,7 @@
 #include "apps/commands.hpp"
 #include "apps/interrupt.hpp"
 #include "apps/options.hpp"
+#include "apps/run_curves.hpp"
 #include "apps/run_setup.hpp"
 #include "apps/trainer.hpp"
 #include "apps/training_state.hpp"
@@ -60,6 +61,10 @@ void declare_options(Options& o) {
         "where metrics.csv, summary.json, model.safetensors and train_state.safetensors go",
         "runs/<model> (with --resume: FILE's directory)");
   o.add_flag("quiet", "no progress bar");
+  o.add("plot", "on|off",
+        "draw DIR/curves.png (loss, accuracy, learning rate) after every epoch and at the end "
+        "(needs python3 with matplotlib; training goes on without it)",
+        "on");
 }
 
 void make_directories(const std::string& path) {
@@ -76,7 +81,8 @@ void make_directories(const std::string& path) {
 // The options a training state records: those the user gave that shape the run (defaults
 // apply again on resume).
 bool recorded_option(const std::string& name) {
-  return name != "resume" && name != "out" && name != "quiet" && name != "init-from";
+  return name != "resume" && name != "out" && name != "quiet" && name != "plot" &&
+         name != "init-from";
 }
 
 // Options a resumed run may change; the others must match the run being resumed.
@@ -217,6 +223,7 @@ int train_command(int argc, char** argv) {
   make_directories(out_dir);
   std::ofstream metrics = open_metrics(out_dir + "/metrics.csv", resuming, resumed.epoch);
   if (!metrics) throw InputError("--out " + out_dir + ": cannot write metrics.csv there");
+  CurvePlotter curves(out_dir, o.choice("plot", {"on", "off"}) == "on");
 
   std::printf(
       "dlfs train: %s (%lld parameters) on %s; %lld train / %lld validation / %lld test "
@@ -271,6 +278,7 @@ int train_command(int argc, char** argv) {
     if (r.interrupted) {
       TrainingState state{epoch, r.progress, best_val, images_per_second_sum, recorded_options(o)};
       save_training_state(state_path, model, *optimizer, state, checkpoint_metadata(setup, epoch));
+      curves.wait();  // the last finished epoch's picture
       const int signal_number = interrupt_signal();
       std::printf(
           "interrupted at epoch %lld, batch %lld of %lld; saved %s\n"
@@ -295,6 +303,9 @@ int train_command(int argc, char** argv) {
             << val.accuracy << "," << optimizer->learning_rate() << "," << r.images_per_second
             << "," << r.seconds << "\n";
     metrics.flush();
+    curves.epoch_done(model.name + ", " + optimizer->name() + " lr " +
+                      format("%g", schedule->at(0)) + ", seed " + std::to_string(seed) +
+                      ", epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs));
     save_model(checkpoint, model, checkpoint_metadata(setup, epoch + 1));
     save_training_state(
         state_path, model, *optimizer,
@@ -344,16 +355,18 @@ int train_command(int argc, char** argv) {
           << "  \"host_pool\": " << host.json() << ",\n"
           << "  \"device_pool\": " << device_stats << "\n"
           << "}\n";
+  summary.close();
+  curves.finish();
   std::printf(
       "peak memory: host %.1f MiB%s; wrote "
-      "%s/{metrics.csv,summary.json,model.safetensors,train_state.safetensors}\n",
+      "%s/{metrics.csv,summary.json,model.safetensors,train_state.safetensors%s}\n",
       host.peak_allocated_bytes / 1048576.0,
       setup.device.is_cuda()
           ? format(", device %.1f MiB",
                    memory_pool(setup.device).stats().peak_allocated_bytes / 1048576.0)
                 .c_str()
           : "",
-      out_dir.c_str());
+      out_dir.c_str(), curves.drawn() ? ",curves.png" : "");
   return 0;
 }
 

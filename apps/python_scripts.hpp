@@ -1,0 +1,27 @@
+#pragma once
+// Running the project's Python drawing scripts (scripts/plot_experiment.py, scripts/plot_run.py)
+// from the dlfs binary: finding them, finding a python3 that has matplotlib, quoting arguments.
+#include <string>
+#include <vector>
+
+namespace dlfs::app {
+
+// scripts/NAME, looked for under the current directory, under the directories above the running
+// executable's folder (build/dlfs -> the source tree) and in the source tree the binary was
+// built from; "" when not found.
+std::string find_script(const std::string& name);
+
+// The first of `python3` on the PATH and /usr/bin/python3 (Debian's, where python3-matplotlib
+// installs; a pyenv or venv python3 earlier on the PATH often lacks it) that imports
+// matplotlib; "" when neither does. Asked once per process.
+std::string python_with_matplotlib();
+
+// Runs args[0] (looked up on the PATH) with args, output discarded, and returns its exit status
+// (127 when it cannot start). Unlike std::system it leaves SIGINT alone, so a Ctrl-C meant for
+// training during the call is not lost.
+int run_quietly(std::vector<std::string> args);
+
+// Single quotes for the shell: 'it'\''s'.
+std::string shell_quote(const std::string& text);
+
+}  // namespace dlfs::app
