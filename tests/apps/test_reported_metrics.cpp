@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include "data/synthetic.hpp"
@@ -181,6 +182,7 @@ TEST(ReportedMetrics, TrainingLossOfAFrozenModelIsItsPerSampleMeanLoss) {
   const JsonValue summary = parse_json(read_text_file(dir + "/summary.json"));
   expect_loss(summary.find("test_loss")->number, test.loss, "test loss");
   expect_accuracy(summary.find("test_accuracy")->number, test.accuracy, "test accuracy");
+  if (!HasFailure()) std::filesystem::remove_all(dir);
 }
 
 // Nearest class mean (Euclidean, on the standardised pixels): the baseline for the synthetic
@@ -258,6 +260,7 @@ TEST(ReportedMetrics, ARealRunReportsWhatItsCheckpointComputesAndLearns) {
   EXPECT_LT(test.loss, 0.3);
   EXPECT_LT(chance.accuracy, 0.3);
   EXPECT_GT(chance.loss, 2.0);
+  if (!HasFailure()) std::filesystem::remove_all(dir);
 }
 
 }  // namespace
