@@ -49,14 +49,13 @@ void batch_norm_train_forward(const float* x, const float* gamma, const float* b
                               float* running_mean, float* running_var, float* save_mean,
                               float* save_invstd, std::int64_t* batches_tracked,
                               const BatchNormShape& s, double momentum, double eps,
-                              CudaStream stream, float* partials = nullptr);
+                              CudaStream stream, float* partials);
 void batch_norm_inference_forward(const float* x, const float* gamma, const float* beta,
                                   const float* running_mean, const float* running_var, float* y,
                                   const BatchNormShape& s, double eps, CudaStream stream);
 void batch_norm_backward(const float* dy, const float* x, const float* gamma,
                          const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
-                         float* dbeta, const BatchNormShape& s, CudaStream stream,
-                         float* partials = nullptr);
+                         float* dbeta, const BatchNormShape& s, CudaStream stream, float* partials);
 
 // Three floats per block of the split: a run's mean and its sums of deviations and of their
 // squares forward, its two sums backward.

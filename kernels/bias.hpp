@@ -24,7 +24,7 @@ void bias_add(float* y, const float* bias, std::int64_t batch, std::int64_t chan
 // split over several blocks (kernels/channel_split.hpp) and combined in a fixed order; null
 // sums each channel in one block.
 void bias_grad(const float* dy, float* dbias, std::int64_t batch, std::int64_t channels,
-               std::int64_t spatial, CudaStream stream, float* partials = nullptr);
+               std::int64_t spatial, CudaStream stream, float* partials);
 
 constexpr std::int64_t bias_grad_workspace_floats(std::int64_t batch, std::int64_t channels,
                                                   std::int64_t spatial) {

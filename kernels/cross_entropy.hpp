@@ -26,13 +26,12 @@ void cross_entropy(const T* p, const T* targets, T* loss, std::int64_t rows, std
 namespace cuda {
 // row_loss: [rows] workspace for per-row losses; loss: [1]; status: [2] = {first row whose
 // label is outside [0, cols) or -1, that label}; partials: loss_workspace_doubles(rows) doubles
-// of workspace for mean_row_losses (null: one block sums every row, the slow way).
+// of workspace for mean_row_losses (null: one block sums every row).
 void cross_entropy(const float* p, const std::int32_t* labels, float* row_loss, float* loss,
                    std::int64_t* status, std::int64_t rows, std::int64_t cols, CudaStream stream,
-                   double* partials = nullptr);
+                   double* partials);
 void cross_entropy(const float* p, const float* targets, float* row_loss, float* loss,
-                   std::int64_t rows, std::int64_t cols, CudaStream stream,
-                   double* partials = nullptr);
+                   std::int64_t rows, std::int64_t cols, CudaStream stream, double* partials);
 
 // The last step of the CUDA losses: *loss = sum(row_loss[0, rows)) / rows, summed in double in
 // two deterministic stages: loss_partial_blocks(rows) blocks (a number that depends on rows
@@ -41,7 +40,7 @@ void cross_entropy(const float* p, const float* targets, float* row_loss, float*
 // block sums every row.
 void mean_row_losses(const float* row_loss, std::int64_t rows, const std::int32_t* labels,
                      std::int64_t classes, float* loss, std::int64_t* status, CudaStream stream,
-                     double* partials = nullptr);
+                     double* partials);
 
 // The most first-stage blocks of mean_row_losses, and the fewest rows each sums.
 constexpr std::int64_t kMaxLossPartials = 1024;

@@ -33,15 +33,15 @@ void softmax_with_loss_backward(const T* probs, const T* targets, const T* dloss
 namespace cuda {
 // row_loss: [rows] workspace; status: [2] = {first row whose label is outside [0, cols) or -1,
 // that label}; partials: loss_workspace_doubles(rows) doubles of workspace for the mean
-// (kernels/cross_entropy.hpp; null: one block sums every row, the slow way). The upstream
+// (kernels/cross_entropy.hpp; null: one block sums every row). The upstream
 // gradient dloss stays on the device (no synchronization).
 void softmax_with_loss_forward(const float* logits, const std::int32_t* labels, float* probs,
                                float* row_loss, float* loss, std::int64_t* status,
                                std::int64_t rows, std::int64_t cols, CudaStream stream,
-                               double* partials = nullptr);
+                               double* partials);
 void softmax_with_loss_forward(const float* logits, const float* targets, float* probs,
                                float* row_loss, float* loss, std::int64_t rows, std::int64_t cols,
-                               CudaStream stream, double* partials = nullptr);
+                               CudaStream stream, double* partials);
 void softmax_with_loss_backward(const float* probs, const std::int32_t* labels, const float* dloss,
                                 float* dlogits, std::int64_t rows, std::int64_t cols,
                                 CudaStream stream);

@@ -34,13 +34,16 @@ void run_case(BenchContext& ctx, const Shape& shape) {
   Tensor dx = Tensor::empty(shape, DType::Float32, gpu);
   Tensor dgamma = Tensor::empty(channels, DType::Float32, gpu);
   Tensor dbeta = Tensor::empty(channels, DType::Float32, gpu);
+  // The split statistics' workspace, as kernels/batch_norm.cpp allocates it.
+  Tensor partials =
+      Tensor::empty(Shape{kernels::cuda::batch_norm_workspace_floats(s)}, DType::Float32, gpu);
 
   Timed train{0.0, 12.0 * elements}, infer{0.0, 8.0 * elements}, back{0.0, 20.0 * elements};
   train.ms = ctx.timer.median_ms([&] {
     kernels::cuda::batch_norm_train_forward(
         x.data<float>(), gamma.data<float>(), beta.data<float>(), y.data<float>(),
         running_mean.data<float>(), running_var.data<float>(), save_mean.data<float>(),
-        save_invstd.data<float>(), nullptr, s, kMomentum, kEps, ctx.stream);
+        save_invstd.data<float>(), nullptr, s, kMomentum, kEps, ctx.stream, partials.data<float>());
   });
   Tensor train_y = y.clone();
   infer.ms = ctx.timer.median_ms([&] {
@@ -52,7 +55,7 @@ void run_case(BenchContext& ctx, const Shape& shape) {
     kernels::cuda::batch_norm_backward(dy.data<float>(), x.data<float>(), gamma.data<float>(),
                                        save_mean.data<float>(), save_invstd.data<float>(),
                                        dx.data<float>(), dgamma.data<float>(), dbeta.data<float>(),
-                                       s, ctx.stream);
+                                       s, ctx.stream, partials.data<float>());
   });
   const std::string name = "batch_norm " + shape.str();
 

@@ -29,25 +29,30 @@ void bench_losses(BenchContext& ctx) {
     Tensor dloss = Tensor::full(Shape{1}, 1.0, DType::Float32, gpu);
     Tensor status = Tensor::empty(Shape{2}, DType::Int64, gpu);
     Tensor out = Tensor::empty(Shape{rows, cols}, DType::Float32, gpu);
+    // The ops' two-stage mean needs its workspace, as kernels/cross_entropy.cpp allocates it.
+    Tensor partials =
+        Tensor::empty(Shape{kernels::cuda::loss_workspace_doubles(rows)}, DType::Float64, gpu);
     const auto* label_ptr = labels.data<std::int32_t>();
     auto* status_ptr = status.data<std::int64_t>();
+    auto* partials_ptr = partials.data<double>();
 
     Timed ce_dense{0.0, 2.0 * tensor_bytes + row_bytes};
     ce_dense.ms = ctx.timer.median_ms([&] {
       kernels::cuda::cross_entropy(probs.data<float>(), targets.data<float>(),
                                    row_loss.data<float>(), loss.data<float>(), rows, cols,
-                                   ctx.stream);
+                                   ctx.stream, partials_ptr);
     });
     Timed ce_labels{0.0, 3.0 * row_bytes};
     ce_labels.ms = ctx.timer.median_ms([&] {
       kernels::cuda::cross_entropy(probs.data<float>(), label_ptr, row_loss.data<float>(),
-                                   loss.data<float>(), status_ptr, rows, cols, ctx.stream);
+                                   loss.data<float>(), status_ptr, rows, cols, ctx.stream,
+                                   partials_ptr);
     });
     Timed swl_fwd{0.0, 2.0 * tensor_bytes + 2.0 * row_bytes};
     swl_fwd.ms = ctx.timer.median_ms([&] {
       kernels::cuda::softmax_with_loss_forward(logits.data<float>(), label_ptr, out.data<float>(),
                                                row_loss.data<float>(), loss.data<float>(),
-                                               status_ptr, rows, cols, ctx.stream);
+                                               status_ptr, rows, cols, ctx.stream, partials_ptr);
     });
     Timed swl_bwd{0.0, 2.0 * tensor_bytes + row_bytes};
     swl_bwd.ms = ctx.timer.median_ms([&] {
