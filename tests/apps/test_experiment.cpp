@@ -176,7 +176,8 @@ TEST(ExperimentCommand, QuickRunsAreDeterministicOnTheCpu) {
 }
 
 TEST(ExperimentCommand, DeviceAgreementWithoutAGpuSaysSoAndSucceeds) {
-  if (cuda_available()) GTEST_SKIP() << "a GPU is present: the experiment runs for real";
+  if (cuda_available())
+    GTEST_SKIP() << "tests the no-GPU case, and a CUDA device is present: " << cuda_status();
   const std::string out = temp_dir("agreement");
   ::testing::internal::CaptureStdout();
   ASSERT_EQ(run_experiment({"device-agreement", "--out", out, "--no-plot"}), 0);

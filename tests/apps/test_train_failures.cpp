@@ -55,7 +55,8 @@ TEST(TrainFailures, NonPositiveBatchSizeOrEpochsAreRefused) {
 }
 
 TEST(TrainFailures, CudaWithoutAGpuSaysSoAndSuggestsTheCpu) {
-  if (cuda_available()) GTEST_SKIP() << "this machine has a GPU";
+  if (cuda_available())
+    GTEST_SKIP() << "tests the no-GPU case, and a CUDA device is present: " << cuda_status();
   const std::string message = error_of<InputError>({"--data", "synthetic", "--device", "cuda"});
   EXPECT_NE(message.find("device 'cuda' is not available"), std::string::npos) << message;
   EXPECT_NE(message.find("use --device cpu or --device auto"), std::string::npos) << message;

@@ -104,7 +104,8 @@ TEST(CudaRuntime, OutOfMemoryIsAnExceptionWithStats) {
 }
 
 TEST(CudaRuntime, NoGpuMeansContextCallsThrowNotAbort) {
-  if (cuda_available()) GTEST_SKIP() << "this machine has a GPU";
+  if (cuda_available())
+    GTEST_SKIP() << "tests the no-GPU case, and a CUDA device is present: " << cuda_status();
   EXPECT_THROW(cuda_context(0), Error);
   EXPECT_THROW(memory_pool(Device::cuda()), Error);
   EXPECT_THROW(Tensor::empty({4}, DType::Float32, Device::cuda()), Error);
