@@ -28,7 +28,7 @@ std::string parent(const std::string& path) {
 
 }  // namespace
 
-int run_quietly(std::vector<std::string> args) {
+pid_t spawn_quietly(std::vector<std::string> args, bool own_process_group) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -36,14 +36,31 @@ int run_quietly(std::vector<std::string> args) {
   posix_spawn_file_actions_init(&files);
   posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&files, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  if (own_process_group) {
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+  }
   pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, argv[0], &files, nullptr, argv.data(), environ);
+  const int rc = posix_spawnp(&pid, argv[0], &files, &attributes, argv.data(), environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&files);
-  if (rc != 0) return 127;
+  return rc == 0 ? pid : -1;
+}
+
+int wait_exit_status(pid_t pid, bool block) {
+  if (pid <= 0) return 127;
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
+  pid_t done;
+  while ((done = ::waitpid(pid, &status, block ? 0 : WNOHANG)) < 0)
     if (errno != EINTR) return 127;
+  if (done == 0) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run_quietly(std::vector<std::string> args) {
+  return wait_exit_status(spawn_quietly(std::move(args), false), true);
 }
 
 std::string find_script(const std::string& name) {

@@ -1,6 +1,8 @@
 #pragma once
 // Running the project's Python drawing scripts (scripts/plot_experiment.py, scripts/plot_run.py)
 // from the dlfs binary: finding them, finding a python3 that has matplotlib, quoting arguments.
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -16,8 +18,13 @@ std::string find_script(const std::string& name);
 // matplotlib; "" when neither does. Asked once per process.
 std::string python_with_matplotlib();
 
-// Runs args[0] (looked up on the PATH) with args, output discarded, and returns its exit status
-// (127 when it cannot start). Unlike std::system it leaves SIGINT alone, so a Ctrl-C meant for
+// Starts args[0] (looked up on the PATH) with args, output discarded; -1 when it cannot start.
+// In its own process group, a Ctrl-C at the terminal does not reach it.
+pid_t spawn_quietly(std::vector<std::string> args, bool own_process_group);
+// The exit status of `pid` (128 + the signal that ended it; 127 for pid -1). Without `block`,
+// -1 while it still runs.
+int wait_exit_status(pid_t pid, bool block);
+// spawn_quietly and wait. Unlike std::system it leaves SIGINT alone, so a Ctrl-C meant for
 // training during the call is not lost.
 int run_quietly(std::vector<std::string> args);
 

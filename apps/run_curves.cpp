@@ -1,18 +1,11 @@
 #include "apps/run_curves.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <vector>
 
 #include "apps/python_scripts.hpp"
-
-extern char** environ;
 
 namespace dlfs::app {
 
@@ -48,8 +41,8 @@ bool CurvePlotter::available() {
   return enabled_;
 }
 
-void CurvePlotter::collect(int status) {
-  last_failed_ = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+void CurvePlotter::collect(int exit_status) {
+  last_failed_ = exit_status != 0;
   if (!last_failed_ || failure_reported_) return;
   failure_reported_ = true;
   std::printf("note: drawing %s/curves.png failed (%s %s curves %s); training goes on\n",
@@ -63,49 +56,26 @@ void CurvePlotter::start(const std::string& title) {
     args.push_back("--title");
     args.push_back(title);
   }
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&files, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attributes, 0);  // its own group: Ctrl-C goes to training only
-  pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, argv[0], &files, &attributes, argv.data(), environ);
-  posix_spawnattr_destroy(&attributes);
-  posix_spawn_file_actions_destroy(&files);
-  if (rc != 0) {
-    collect(1 << 8);  // reported like a failed drawing
-    return;
-  }
-  child_ = pid;
+  // Its own process group: a Ctrl-C meant for training does not cut the drawing short.
+  child_ = spawn_quietly(std::move(args), true);
+  if (child_ < 0) collect(127);
 }
 
 void CurvePlotter::epoch_done(const std::string& title) {
   if (!available()) return;
   if (child_ > 0) {
-    int status = 0;
-    const pid_t done = ::waitpid(child_, &status, WNOHANG);
-    if (done == 0) return;  // still drawing the previous epoch
+    const int status = wait_exit_status(child_, false);
+    if (status < 0) return;  // still drawing the previous epoch
     child_ = -1;
-    if (done > 0) collect(status);
+    collect(status);
   }
   start(title);
 }
 
 void CurvePlotter::wait() {
   if (child_ <= 0) return;
-  int status = 0;
-  pid_t done;
-  do {
-    done = ::waitpid(child_, &status, 0);
-  } while (done < 0 && errno == EINTR);
+  collect(wait_exit_status(child_, true));
   child_ = -1;
-  if (done > 0) collect(status);
 }
 
 bool CurvePlotter::drawn() const {

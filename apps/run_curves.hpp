@@ -32,7 +32,7 @@ class CurvePlotter {
  private:
   bool available();
   void start(const std::string& title);
-  void collect(int status);
+  void collect(int exit_status);
 
   std::string run_dir_;
   bool enabled_;
