@@ -84,6 +84,17 @@ def use_log_scale(values):
     return len(positive) > 1 and max(positive) / min(positive) > 10
 
 
+def log_scale(ax):
+    """A log y axis whose ticks say their values (1, 2 and 5 in each decade)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+    ax.set_yscale("log")
+    label = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0,)))
+    ax.yaxis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
+    ax.yaxis.set_major_formatter(label)
+    ax.yaxis.set_minor_formatter(label)
+
+
 def figure(panels):
     try:
         import matplotlib
@@ -120,7 +131,7 @@ def curves(run_dir, title):
             loss_ax.plot(epochs, m[key], marker="o", color=color, label=label)
             legend.append(f"loss: {label}")
     if use_log_scale(m.get("train_loss", []) + m.get("val_loss", [])):
-        loss_ax.set_yscale("log")
+        log_scale(loss_ax)
     loss_ax.set(xlabel="epoch", ylabel="loss (cross-entropy, nats)", title="loss")
     for key, label, color in (("train_accuracy", "training", "tab:blue"),
                               ("val_accuracy", "validation", "tab:orange")):
@@ -130,7 +141,7 @@ def curves(run_dir, title):
     acc_ax.set(xlabel="epoch", ylabel="accuracy (fraction correct)", title="accuracy")
     lr_ax.plot(epochs, m["learning_rate"], marker="o", color="tab:green")
     if use_log_scale(m["learning_rate"]):
-        lr_ax.set_yscale("log")
+        log_scale(lr_ax)
     lr_ax.set(xlabel="epoch", ylabel="learning rate", title="learning rate (at epoch start)")
     for ax in (loss_ax, acc_ax, lr_ax):
         ax.grid(True, alpha=0.3)
@@ -170,7 +181,7 @@ def compare(run_dirs, out, metric):
         legend.append(label)
         values += m[metric]
     if metric.endswith("loss") and use_log_scale(values):
-        ax.set_yscale("log")
+        log_scale(ax)
     ax.set(xlabel="epoch", ylabel=METRIC_LABELS.get(metric, metric),
            title=f"{METRIC_LABELS.get(metric, metric)} of {len(runs)} runs")
     ax.grid(True, alpha=0.3)
