@@ -8,28 +8,22 @@
 #include "apps/commands.hpp"
 #include "runtime/error.hpp"
 #include "runtime/json.hpp"
+#include "support/app_testing.hpp"
 
 namespace dlfs::app {
 namespace {
 
 int run(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  const std::string& command = args[1];
-  if (command == "train") return train_command(static_cast<int>(argv.size()), argv.data());
-  if (command == "eval") return eval_command(static_cast<int>(argv.size()), argv.data());
-  return models_command(static_cast<int>(argv.size()), argv.data());
+  const std::string command = args[1];
+  if (command == "train") return testing::call_command(train_command, std::move(args));
+  if (command == "eval") return testing::call_command(eval_command, std::move(args));
+  return testing::call_command(models_command, std::move(args));
 }
 
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::read_text_file;
 
 std::string temp_dir(const std::string& name) {
-  return ::testing::TempDir() + "dlfs_" + name + "_" + std::to_string(::getpid());
+  return testing::temp_path("train", name);
 }
 
 std::vector<std::string> small_run(const std::string& out,
@@ -42,7 +36,7 @@ std::vector<std::string> small_run(const std::string& out,
 TEST(TrainCommand, LearnsSyntheticDataAndWritesItsFiles) {
   const std::string out = temp_dir("train");
   ASSERT_EQ(run(small_run(out)), 0);
-  const JsonValue summary = parse_json(read(out + "/summary.json"));
+  const JsonValue summary = parse_json(read_text_file(out + "/summary.json"));
   EXPECT_EQ(summary.find("model")->string, "two-layer-net");
   EXPECT_GT(summary.find("test_accuracy")->number, 0.6) << "synthetic blobs are learnable";
   EXPECT_EQ(summary.find("train_images")->integer, 540);
@@ -50,15 +44,15 @@ TEST(TrainCommand, LearnsSyntheticDataAndWritesItsFiles) {
   // The training loop's steady state makes no raw allocations.
   EXPECT_EQ(summary.find("warmup_epochs")->integer, 2);
   EXPECT_EQ(summary.find("raw_allocations_after_warmup")->find("host")->integer, 0);
-  const std::string metrics = read(out + "/metrics.csv");
+  const std::string metrics = read_text_file(out + "/metrics.csv");
   EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 5) << metrics;
 
   // The checkpoint reloads to the same test accuracy.
-  testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStdout();
   ASSERT_EQ(run({"dlfs", "eval", "--checkpoint", out + "/model.safetensors", "--data", "synthetic",
                  "--device", "cpu", "--json"}),
             0);
-  const JsonValue eval = parse_json(testing::internal::GetCapturedStdout());
+  const JsonValue eval = parse_json(::testing::internal::GetCapturedStdout());
   EXPECT_DOUBLE_EQ(eval.find("test_accuracy")->number, summary.find("test_accuracy")->number);
 }
 
@@ -79,8 +73,9 @@ TEST(TrainCommand, SameSeedSameMetricsOnTheCpu) {
     }
     return out.str();
   };
-  EXPECT_EQ(strip_timing(read(a + "/metrics.csv")), strip_timing(read(b + "/metrics.csv")));
-  EXPECT_EQ(read(a + "/model.safetensors"), read(b + "/model.safetensors"));
+  EXPECT_EQ(strip_timing(read_text_file(a + "/metrics.csv")),
+            strip_timing(read_text_file(b + "/metrics.csv")));
+  EXPECT_EQ(read_text_file(a + "/model.safetensors"), read_text_file(b + "/model.safetensors"));
 }
 
 TEST(TrainCommand, BadOptionsAreOneSentenceInputErrors) {
@@ -109,9 +104,9 @@ TEST(TrainCommand, BadOptionsAreOneSentenceInputErrors) {
 }
 
 TEST(ModelsCommand, ListsEveryModelAsJson) {
-  testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStdout();
   ASSERT_EQ(run({"dlfs", "models", "--json"}), 0);
-  const JsonValue list = parse_json(testing::internal::GetCapturedStdout());
+  const JsonValue list = parse_json(::testing::internal::GetCapturedStdout());
   ASSERT_TRUE(list.is_array());
   EXPECT_GE(list.array.size(), 16u);
   bool found = false;
