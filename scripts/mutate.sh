@@ -8,7 +8,7 @@
 # kill rate. docs/testing.md records a run.
 #
 #   scripts/mutate.sh [--list FILE] [--rev REV] [--scratch DIR] [--jobs N] [--timeout S]
-#                     [--exclude REGEX] [--only I,J,...] [--report FILE]
+#                     [--exclude REGEX] [--only I,J,...] [--all-failures] [--report FILE]
 #
 #   --list FILE      mutations, one a line: FILE ==> ORIGINAL ==> MUTATED ==> NAME
 #                    (default scripts/mutations.txt); ORIGINAL must occur exactly once in FILE
@@ -20,12 +20,14 @@
 #   --exclude REGEX  ctest -E: tests not run (default: none); the unmutated suite must pass
 #                    without them
 #   --only LIST      run only these mutants (1-based line numbers among the mutations)
+#   --all-failures   run the whole suite for every mutant and list every test that fails
+#                    (slower: shows which tests catch a mutant, not only the first)
 #   --report FILE    also write the Markdown report there (default DIR/report.md)
 #
 # Environment: DLFS_MUTATE_CMAKE_ARGS adds configure arguments (e.g. linker flags).
 #
-# Each mutant's ctest stops at its first failure (--stop-on-failure), so a killed mutant costs a
-# rebuild and part of the suite; a survivor costs the whole suite. Exit status: 0 when every
+# Each mutant's ctest stops at its first failure (--stop-on-failure; not with --all-failures), so
+# a killed mutant costs a rebuild and part of the suite; a survivor costs the whole suite. Exit status: 0 when every
 # mutant was applied and killed, 1 when some survived or could not be applied, 2 on setup errors.
 set -euo pipefail
 
@@ -38,6 +40,7 @@ jobs=2
 timeout=120
 exclude=""
 only=""
+all_failures=0
 report=""
 
 while [[ $# -gt 0 ]]; do
@@ -49,6 +52,7 @@ while [[ $# -gt 0 ]]; do
     --timeout) timeout=$2; shift 2 ;;
     --exclude) exclude=$2; shift 2 ;;
     --only) only=",$2,"; shift 2 ;;
+    --all-failures) all_failures=1; shift ;;
     --report) report=$2; shift 2 ;;
     -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "mutate.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -93,7 +97,8 @@ fi
 
 build_tree() { ninja -C "$build" -j "$jobs" >"$1" 2>&1 </dev/null; }
 
-# Runs the suite; prints the first failing test's name (empty when all passed).
+# Runs the suite; prints the first failing test's name, or with "all" every failing test's
+# name (empty when all passed).
 run_suite() {
   local out=$1 args=(--test-dir "$build" -j "$jobs" --timeout "$timeout" --no-tests=error)
   [[ -n "$exclude" ]] && args+=(-E "$exclude")
@@ -106,10 +111,15 @@ run_suite() {
   if ctest "${args[@]}" >"$out" 2>&1 </dev/null; then
     echo ""
   else
-    local first
-    first=$(grep -E '\*\*\*(Failed|Timeout|Exception)|Subprocess aborted|\(Failed\)|\(Timeout\)' \
-      "$out" | head -1 | sed -E 's/.*Test +#[0-9]+: ([^ ]+) .*/\1/' || true)
-    echo "${first:-ctest failed (see log)}"
+    local failed
+    failed=$(grep -E ' Test +#[0-9]+: .*(\*\*\*(Failed|Timeout|Exception)|Subprocess aborted)' \
+      "$out" | sed -E 's/.*Test +#[0-9]+: ([^ ]+) .*/\1/' || true)
+    if [[ "${2:-}" == all ]]; then
+      failed=$(paste -sd, <<<"$failed" | sed 's/,/, /g')
+    else
+      failed=$(head -1 <<<"$failed")
+    fi
+    echo "${failed:-ctest failed (see log)}"
   fi
 }
 
@@ -164,7 +174,9 @@ PY
     killed=$((killed + 1))
   else
     log "mutant $index: testing"
-    first=$(run_suite "$logs/ctest-$index.log" stop)
+    mode=stop
+    ((all_failures)) && mode=all
+    first=$(run_suite "$logs/ctest-$index.log" "$mode")
     if [[ -n "$first" ]]; then
       result="killed" by="$first"
       killed=$((killed + 1))
@@ -187,7 +199,11 @@ rate="n/a"
   echo "Mutation run: commit $commit, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -n), $(nproc) cores"
   echo "Unmutated suite: $baseline_tests${exclude:+ (excluded: \`$exclude\`)}, per-test timeout ${timeout}s"
   echo ""
-  echo "| # | mutant | file | result | first failing test | seconds |"
+  if ((all_failures)); then
+    echo "| # | mutant | file | result | failing tests | seconds |"
+  else
+    echo "| # | mutant | file | result | first failing test | seconds |"
+  fi
   echo "|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo ""
