@@ -704,7 +704,7 @@ if [ "$DRY_RUN" = 1 ]; then
       if [ -n "$found" ]; then check_ok "$f is in the carried $found"; else check_fail "$f is in no carried package"; fi
     else
       # Absent here (CI): prepare_gpu_carry.sh must check each of them when it makes the carry.
-      if grep -E '^check_file ' "$REPO/bench/prepare_gpu_carry.sh" | grep -qF "$(basename "$(dirname "$f")")/$(basename "$f")"; then
+      if grep -E '^check_file ' "$REPO/bench/prepare_gpu_carry.sh" | grep -F "$(basename "$(dirname "$f")")/$(basename "$f")" > /dev/null; then
         check_ok "$f: bench/prepare_gpu_carry.sh checks its package has it"
       else
         check_fail "$f: bench/prepare_gpu_carry.sh does not check that a carried package has it"

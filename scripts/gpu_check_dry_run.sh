@@ -76,7 +76,7 @@ fi
 expect_failure() { # WHAT LOG RC NEEDLE
   if [ "$3" = 0 ]; then
     fail "$1: the dry run exited 0"
-  elif grep -F 'PROBLEM' "$2" | grep -qF -- "$4"; then
+  elif grep -F 'PROBLEM' "$2" | grep -F -- "$4" > /dev/null; then
     pass "$1: the dry run exits $3, naming $4"
   else
     fail "$1: the dry run exited $3 without naming $4"
@@ -271,7 +271,7 @@ else
 fi
 n_files=$(find "$TMP/mock-out" -type f | wc -l)
 if [ "$n_files" -le 8 ] && [ -f "$S" ] &&
-  tar -tzf "$TMP/mock-out/logs.tar.gz" 2> /dev/null | grep -qx 'memcheck-kernels.log'; then
+  tar -tzf "$TMP/mock-out/logs.tar.gz" 2> /dev/null | grep -x 'memcheck-kernels.log' > /dev/null; then
   pass "mock run leaves $n_files files in OUTDIR (the device tool brings back 8), logs in logs.tar.gz"
 else
   fail "mock run leaves $n_files files in OUTDIR, or logs.tar.gz lacks memcheck-kernels.log"
