@@ -9,6 +9,7 @@
 #include "apps/commands.hpp"
 #include "apps/experiment_common.hpp"
 #include "apps/experiment_registry.hpp"
+#include "apps/output_folder.hpp"
 #include "runtime/error.hpp"
 
 namespace dlfs::app {
@@ -103,7 +104,7 @@ int experiment_command(int argc, char** argv) {
   context.device = Device::parse(o.text("device"));
   context.quick = o.flag("quick");
   context.plot = !o.flag("no-plot");
-  experiment::make_directories(context.out_dir, "out");
+  prepare_output_folder(context.out_dir, "out");
   // The OpenMP build of OpenBLAS shares the OpenMP pool; set both so neither oversubscribes.
   const int threads = static_cast<int>(o.integer("threads", 1, 1024));
   omp_set_num_threads(threads);

@@ -125,17 +125,6 @@ void JsonWriter::save(const std::string& path) const {
 
 // ---- files and plotting ----
 
-void make_directories(const std::string& path, const std::string& option_name) {
-  std::string partial;
-  for (std::size_t i = 0; i <= path.size(); ++i) {
-    if (i == path.size() || path[i] == '/') {
-      if (!partial.empty() && ::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
-        throw InputError("--" + option_name + " " + path + ": cannot create directory " + partial);
-    }
-    if (i < path.size()) partial += path[i];
-  }
-}
-
 std::string save_and_plot(const Context& context, const JsonWriter& json) {
   const std::string json_path = context.path(context.name + ".json");
   const std::string png_path = context.path(context.name + ".png");

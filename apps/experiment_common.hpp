@@ -78,9 +78,6 @@ class JsonWriter {
 // command that draws it later. Returns the JSON path.
 std::string save_and_plot(const Context& context, const JsonWriter& json);
 
-// "/a/b" -> creates a, a/b; throws InputError naming `option_name` and the folder.
-void make_directories(const std::string& path, const std::string& option_name);
-
 // Seconds since `start` (a steady_clock reading from now_seconds()).
 double now_seconds();
 

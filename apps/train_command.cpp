@@ -13,6 +13,7 @@
 #include "apps/commands.hpp"
 #include "apps/interrupt.hpp"
 #include "apps/options.hpp"
+#include "apps/output_folder.hpp"
 #include "apps/run_curves.hpp"
 #include "apps/run_setup.hpp"
 #include "apps/trainer.hpp"
@@ -65,17 +66,6 @@ void declare_options(Options& o) {
         "draw DIR/curves.png (loss, accuracy, learning rate) after every epoch and at the end "
         "(needs python3 with matplotlib; training goes on without it)",
         "on");
-}
-
-void make_directories(const std::string& path) {
-  std::string partial;
-  for (std::size_t i = 0; i <= path.size(); ++i) {
-    if (i == path.size() || path[i] == '/') {
-      if (!partial.empty() && ::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
-        throw InputError("--out " + path + ": cannot create directory " + partial);
-    }
-    if (i < path.size()) partial += path[i];
-  }
 }
 
 // The options a training state records: those the user gave that shape the run (defaults
@@ -220,23 +210,23 @@ int train_command(int argc, char** argv) {
   if (resuming) restore_training_state(resume_contents, resume_path, model, *optimizer);
   resume_contents = SafetensorsContents{};  // its tensors are copied; free the host memory
 
-  make_directories(out_dir);
+  prepare_output_folder(out_dir, "out");
   std::ofstream metrics = open_metrics(out_dir + "/metrics.csv", resuming, resumed.epoch);
   if (!metrics) throw InputError("--out " + out_dir + ": cannot write metrics.csv there");
   CurvePlotter curves(out_dir, o.choice("plot", {"on", "off"}) == "on");
 
   std::printf(
       "dlfs train: %s (%lld parameters) on %s; %lld train / %lld validation / %lld test "
-      "images; %s, %s; batch %lld, %lld epochs\n",
+      "images; %s, %s; batch %lld, %lld epoch%s\n",
       model.name.c_str(), static_cast<long long>(model.graph.parameter_count()),
       setup.device.str().c_str(), static_cast<long long>(split.train.size()),
       static_cast<long long>(split.validation.size()),
       static_cast<long long>(setup.data.test.size()), optimizer->name().c_str(),
       schedule->describe().c_str(), static_cast<long long>(batch_size),
-      static_cast<long long>(epochs));
+      static_cast<long long>(epochs), epochs == 1 ? "" : "s");
   if (resuming && resumed.epoch >= epochs)
-    std::printf("the run in %s has finished its %lld epochs; testing it\n", resume_path.c_str(),
-                static_cast<long long>(epochs));
+    std::printf("the run in %s has finished its %lld epoch%s; testing it\n", resume_path.c_str(),
+                static_cast<long long>(epochs), epochs == 1 ? "" : "s");
   else if (resuming)
     std::printf("resuming %s at epoch %lld, batch %lld\n", resume_path.c_str(),
                 static_cast<long long>(resumed.epoch + 1),
@@ -293,15 +283,22 @@ int train_command(int argc, char** argv) {
     if (split.validation.size() > 0) val = evaluate(model, split.validation, batch_size);
     best_val = std::max(best_val, val.accuracy);
     images_per_second_sum += r.images_per_second;
-    std::printf(
-        "epoch %lld/%lld  train loss %.4f acc %.4f  val loss %.4f acc %.4f  %.0f img/s  "
-        "%.1fs\n",
-        static_cast<long long>(epoch + 1), static_cast<long long>(epochs), r.loss, r.accuracy,
-        val.loss, val.accuracy, r.images_per_second, r.seconds);
+    // Without a validation split nothing was measured: "n/a", not zeros that look measured.
+    const bool validated = split.validation.size() > 0;
+    const std::string val_text =
+        validated ? format("val loss %.4f", val.loss) + format(" acc %.4f", val.accuracy)
+                  : std::string("val n/a (--val-split 0)");
+    std::printf("epoch %lld/%lld  train loss %.4f acc %.4f  %s  %.0f img/s  %.1fs\n",
+                static_cast<long long>(epoch + 1), static_cast<long long>(epochs), r.loss,
+                r.accuracy, val_text.c_str(), r.images_per_second, r.seconds);
     std::fflush(stdout);
-    metrics << epoch + 1 << "," << r.loss << "," << r.accuracy << "," << val.loss << ","
-            << val.accuracy << "," << optimizer->learning_rate() << "," << r.images_per_second
-            << "," << r.seconds << "\n";
+    metrics << epoch + 1 << "," << r.loss << "," << r.accuracy << ",";
+    if (validated)
+      metrics << val.loss << "," << val.accuracy;
+    else
+      metrics << "n/a,n/a";
+    metrics << "," << optimizer->learning_rate() << "," << r.images_per_second << "," << r.seconds
+            << "\n";
     metrics.flush();
     curves.epoch_done(model.name + ", " + optimizer->name() + " lr " +
                       format("%g", schedule->at(0)) + ", seed " + std::to_string(seed) +
