@@ -23,10 +23,7 @@ using testing::read_text_file;
 using testing::run_process;
 
 std::string scratch(const std::string& name) {
-  const std::string dir =
-      ::testing::TempDir() + "dlfs_plot_" + name + "_" + std::to_string(::getpid());
-  std::filesystem::remove_all(dir);
-  return dir;
+  return testing::fresh_temp_path("plot", name);
 }
 
 std::vector<std::string> train_args(const std::string& out, const std::string& optimizer,

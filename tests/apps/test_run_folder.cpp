@@ -16,10 +16,7 @@ using testing::read_text_file;
 using testing::run_process;
 
 std::string scratch(const std::string& name) {
-  const std::string dir =
-      ::testing::TempDir() + "dlfs_run_folder_" + name + "_" + std::to_string(::getpid());
-  std::filesystem::remove_all(dir);
-  return dir;
+  return testing::fresh_temp_path("run_folder", name);
 }
 
 std::vector<std::string> tiny_train(const std::vector<std::string>& extra) {

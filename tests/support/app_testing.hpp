@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -23,6 +24,13 @@ inline std::string read_text_file(const std::string& path) {
 // ctest runs do not share files.
 inline std::string temp_path(const std::string& group, const std::string& name) {
   return ::testing::TempDir() + "dlfs_" + group + "_" + name + "_" + std::to_string(::getpid());
+}
+
+// temp_path, with whatever an earlier run of the same test left there removed.
+inline std::string fresh_temp_path(const std::string& group, const std::string& name) {
+  const std::string path = temp_path(group, name);
+  std::filesystem::remove_all(path);
+  return path;
 }
 
 // Calls command(argc, argv) with `args` (args[0] is the program name, as in main).
