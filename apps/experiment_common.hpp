@@ -1,7 +1,7 @@
 #pragma once
 // What every `dlfs experiment NAME` shares: the registry entry, the run context (output folder,
-// seed, device, data, --quick), a small JSON writer for the numbers, and the call to
-// scripts/plot_experiment.py that draws NAME.png from NAME.json.
+// seed, device, data, --quick) and the call to scripts/plot_experiment.py that draws NAME.png
+// from NAME.json (written with runtime/json_writer.hpp).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -9,6 +9,7 @@
 #include "apps/options.hpp"
 #include "data/mnist_format.hpp"
 #include "runtime/device.hpp"
+#include "runtime/json_writer.hpp"
 
 namespace dlfs::app::experiment {
 
@@ -39,39 +40,6 @@ struct Experiment {
 
 // Every experiment, in the book's order.
 const std::vector<Experiment>& experiments();
-
-// Builds a JSON document in one pass. Non-finite numbers (a diverged loss) are written as null.
-class JsonWriter {
- public:
-  JsonWriter& begin_object();
-  JsonWriter& end_object();
-  JsonWriter& begin_array();
-  JsonWriter& end_array();
-  JsonWriter& key(const std::string& name);
-  JsonWriter& value(double v);
-  JsonWriter& value(std::int64_t v);
-  JsonWriter& value(int v) { return value(static_cast<std::int64_t>(v)); }
-  JsonWriter& value(const std::string& v);
-  JsonWriter& value(const char* v) { return value(std::string(v)); }
-  JsonWriter& value(bool v);
-  JsonWriter& values(const std::vector<double>& v);
-  JsonWriter& values(const std::vector<std::int64_t>& v);
-  // key(name).value(v) in one call.
-  template <typename T>
-  JsonWriter& field(const std::string& name, const T& v) {
-    key(name);
-    return value(v);
-  }
-  const std::string& str() const { return text_; }
-  // Writes the document; throws InputError naming the file when it cannot.
-  void save(const std::string& path) const;
-
- private:
-  void separate();
-  std::string text_;
-  std::vector<bool> first_;  // per open container: nothing written in it yet
-  bool after_key_ = false;
-};
 
 // Writes `json` to out_dir/NAME.json, then draws out_dir/NAME.png with plot_experiment.py when
 // python3 with matplotlib is available (and --no-plot was not given); otherwise prints the

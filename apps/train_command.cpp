@@ -28,7 +28,7 @@
 #include "optim/make_optimizer.hpp"
 #include "optim/schedule.hpp"
 #include "runtime/device_pools.hpp"
-#include "runtime/json.hpp"
+#include "runtime/json_writer.hpp"
 
 namespace dlfs::app {
 
@@ -319,40 +319,44 @@ int train_command(int argc, char** argv) {
               static_cast<long long>(test.samples));
 
   const PoolStats host = memory_pool(Device::cpu()).stats();
-  std::string device_stats = "null";
-  if (setup.device.is_cuda()) device_stats = memory_pool(setup.device).stats().json();
-  std::ofstream summary(out_dir + "/summary.json");
-  summary << "{\n"
-          << "  \"model\": " << json_quote(model.name) << ",\n"
-          << "  \"input\": " << json_quote(model.variant) << ",\n"
-          << "  \"parameters\": " << model.graph.parameter_count() << ",\n"
-          << "  \"device\": " << json_quote(setup.device.str()) << ",\n"
-          << "  \"data\": " << json_quote(setup.data_dir) << ",\n"
-          << "  \"epochs\": " << epochs << ",\n"
-          << "  \"batch_size\": " << batch_size << ",\n"
-          << "  \"optimizer\": " << json_quote(optimizer->name()) << ",\n"
-          << "  \"learning_rate\": " << schedule->at(0) << ",\n"
-          << "  \"seed\": " << seed << ",\n"
-          << "  \"train_images\": " << split.train.size() << ",\n"
-          << "  \"validation_images\": " << split.validation.size() << ",\n"
-          << "  \"best_validation_accuracy\": " << best_val << ",\n"
-          << "  \"test_accuracy\": " << test.accuracy << ",\n"
-          << "  \"test_loss\": " << test.loss << ",\n"
-          << "  \"images_per_second\": " << images_per_second_sum / epochs << ",\n"
-          << "  \"wall_seconds\": " << format("%.2f", wall) << ",\n"
-          << "  \"peak_host_bytes\": " << host.peak_allocated_bytes << ",\n"
-          << "  \"peak_device_bytes\": "
-          << (setup.device.is_cuda() ? memory_pool(setup.device).stats().peak_allocated_bytes : 0)
-          << ",\n"
-          << "  \"warmup_epochs\": " << warmup_epochs << ",\n"
-          << "  \"raw_allocations_after_warmup\": {\"host\": "
-          << at_end.host_raw - after_warmup.host_raw
-          << ", \"device\": " << at_end.device_raw - after_warmup.device_raw << "},\n"
-          << "  \"cpu_fallback_transfers\": " << model.graph.fallback_transfers() << ",\n"
-          << "  \"host_pool\": " << host.json() << ",\n"
-          << "  \"device_pool\": " << device_stats << "\n"
-          << "}\n";
-  summary.close();
+  JsonWriter summary;
+  summary.begin_object()
+      .field("model", model.name)
+      .field("input", model.variant)
+      .field("parameters", model.graph.parameter_count())
+      .field("device", setup.device.str())
+      .field("data", setup.data_dir)
+      .field("epochs", epochs)
+      .field("batch_size", batch_size)
+      .field("optimizer", optimizer->name())
+      .field("learning_rate", schedule->at(0))
+      .field("seed", seed)
+      .field("train_images", split.train.size())
+      .field("validation_images", split.validation.size())
+      .field("best_validation_accuracy", best_val)
+      .field("test_accuracy", test.accuracy)
+      .field("test_loss", test.loss)
+      .field("images_per_second", images_per_second_sum / epochs)
+      .field("wall_seconds", std::round(wall * 100) / 100)
+      .field("peak_host_bytes", host.peak_allocated_bytes)
+      .field("peak_device_bytes", setup.device.is_cuda()
+                                      ? memory_pool(setup.device).stats().peak_allocated_bytes
+                                      : std::size_t{0})
+      .field("warmup_epochs", warmup_epochs)
+      .key("raw_allocations_after_warmup")
+      .begin_object()
+      .field("host", at_end.host_raw - after_warmup.host_raw)
+      .field("device", at_end.device_raw - after_warmup.device_raw)
+      .end_object()
+      .field("cpu_fallback_transfers", model.graph.fallback_transfers())
+      .key("host_pool");
+  host.write_json(summary);
+  summary.key("device_pool");
+  if (setup.device.is_cuda())
+    memory_pool(setup.device).stats().write_json(summary);
+  else
+    summary.null();
+  summary.end_object().save(out_dir + "/summary.json");
   curves.finish();
   std::printf(
       "peak memory: host %.1f MiB%s; wrote "

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "runtime/error.hpp"
+#include "runtime/json_writer.hpp"
 
 namespace dlfs {
 
@@ -50,17 +51,21 @@ std::string PoolStats::str() const {
          " cache hits, " + std::to_string(oom_retries) + " OOM retries";
 }
 
-std::string PoolStats::json() const {
-  return std::string("{") + "\"allocated_bytes\": " + std::to_string(allocated_bytes) +
-         ", \"peak_allocated_bytes\": " + std::to_string(peak_allocated_bytes) +
-         ", \"reserved_bytes\": " + std::to_string(reserved_bytes) +
-         ", \"peak_reserved_bytes\": " + std::to_string(peak_reserved_bytes) +
-         ", \"raw_allocations\": " + std::to_string(raw_allocations) +
-         ", \"raw_frees\": " + std::to_string(raw_frees) +
-         ", \"allocations\": " + std::to_string(allocations) +
-         ", \"cache_hits\": " + std::to_string(cache_hits) +
-         ", \"oom_retries\": " + std::to_string(oom_retries) +
-         ", \"ooms\": " + std::to_string(ooms) + "}";
+void PoolStats::write_json(JsonWriter& json) const {
+  json.begin_object()
+      .field("allocated_bytes", allocated_bytes)
+      .field("peak_allocated_bytes", peak_allocated_bytes)
+      .field("reserved_bytes", reserved_bytes)
+      .field("peak_reserved_bytes", peak_reserved_bytes)
+      .field("requested_bytes", requested_bytes)
+      .field("active_blocks", active_blocks)
+      .field("raw_allocations", raw_allocations)
+      .field("raw_frees", raw_frees)
+      .field("allocations", allocations)
+      .field("cache_hits", cache_hits)
+      .field("oom_retries", oom_retries)
+      .field("ooms", ooms)
+      .end_object();
 }
 
 CachingPool::CachingPool(std::unique_ptr<AllocatorBackend> backend, bool caching)

@@ -21,6 +21,8 @@
 
 namespace dlfs {
 
+class JsonWriter;
+
 // Raw memory source under the pool. raw_allocate returns nullptr on failure (never throws for
 // out-of-memory), so the pool can free its cache and retry.
 class AllocatorBackend {
@@ -45,8 +47,8 @@ struct PoolStats {
   std::uint64_t ooms = 0;         // OutOfMemoryError thrown
   std::uint64_t active_blocks = 0;
 
-  std::string str() const;   // one line for logs and error messages
-  std::string json() const;  // a JSON object for summary files
+  std::string str() const;                  // one line for logs and error messages
+  void write_json(JsonWriter& json) const;  // every field above, as one JSON object
 };
 
 using StreamId = const void*;  // cudaStream_t on CUDA; nullptr for the host
