@@ -6,7 +6,7 @@
 
 namespace dlfs {
 
-Model build_alexnet(const std::string& variant, int classes) {
+Model build_alexnet(const std::string& /*name*/, const std::string& variant, int classes) {
   Model m;
   const bool imagenet = variant == "224";
   begin_model(m, "alexnet", variant, imagenet ? Shape{3, 224, 224} : Shape{1, 28, 28}, classes);

@@ -4,7 +4,7 @@
 
 namespace dlfs {
 
-Model build_book_convnet(const std::string& name, int classes) {
+Model build_book_convnet(const std::string& name, const std::string& /*variant*/, int classes) {
   Model m;
   begin_model(m, name, "28", {1, 28, 28}, classes);
   SequentialBuilder b(m.graph, Model::kInput);

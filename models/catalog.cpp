@@ -4,27 +4,47 @@ namespace dlfs {
 
 const std::vector<ModelInfo>& model_catalog() {
   static const std::vector<ModelInfo> catalog = {
-      {"two-layer-net", "the book's TwoLayerNet: 784-100-10 MLP with ReLU", {"28"}},
-      {"mlp", "the book's MultiLayerNet: 4 hidden layers of 100, ReLU", {"28"}},
-      {"mlp-bn", "MultiLayerNet with BatchNorm after each hidden Affine", {"28"}},
-      {"mlp-dropout", "MultiLayerNet with Dropout(0.2) after each hidden ReLU", {"28"}},
-      {"simple-convnet", "the book's SimpleConvNet: conv 30x5x5, pool, 100, 10", {"28"}},
+      {"two-layer-net", "the book's TwoLayerNet: 784-100-10 MLP with ReLU", {"28"}, build_mlp},
+      {"mlp", "the book's MultiLayerNet: 4 hidden layers of 100, ReLU", {"28"}, build_mlp},
+      {"mlp-bn", "MultiLayerNet with BatchNorm after each hidden Affine", {"28"}, build_mlp},
+      {"mlp-dropout", "MultiLayerNet with Dropout(0.2) after each hidden ReLU", {"28"}, build_mlp},
+      {"simple-convnet",
+       "the book's SimpleConvNet: conv 30x5x5, pool, 100, 10",
+       {"28"},
+       build_book_convnet},
       {"deep-convnet",
        "the book's DeepConvNet: 6 conv 3x3 (16-64), 3 pools, 50, dropout after fc1 and fc2",
-       {"28"}},
-      {"lenet5", "LeNet-5 (ReLU, max-pool): 6 and 16 5x5 convs, 120-84-10", {"28", "32"}},
-      {"alexnet", "AlexNet as torchvision (28: a small variant)", {"28", "224"}},
-      {"vgg11", "VGG-11 (28: widths / 4, 3 pools)", {"28", "224"}},
-      {"vgg11-bn", "VGG-11 with BatchNorm (28: widths / 4, 3 pools)", {"28", "224"}},
-      {"vgg16", "VGG-16 (28: widths / 4, 3 pools)", {"28", "224"}},
-      {"vgg16-bn", "VGG-16 with BatchNorm (28: widths / 4, 3 pools)", {"28", "224"}},
+       {"28"},
+       build_book_convnet},
+      {"lenet5",
+       "LeNet-5 (ReLU, max-pool): 6 and 16 5x5 convs, 120-84-10",
+       {"28", "32"},
+       build_lenet5},
+      {"alexnet", "AlexNet as torchvision (28: a small variant)", {"28", "224"}, build_alexnet},
+      {"vgg11", "VGG-11 (28: widths / 4, 3 pools)", {"28", "224"}, build_vgg},
+      {"vgg11-bn", "VGG-11 with BatchNorm (28: widths / 4, 3 pools)", {"28", "224"}, build_vgg},
+      {"vgg16", "VGG-16 (28: widths / 4, 3 pools)", {"28", "224"}, build_vgg},
+      {"vgg16-bn", "VGG-16 with BatchNorm (28: widths / 4, 3 pools)", {"28", "224"}, build_vgg},
       {"vgg-small-bn",
        "a BN-VGG for 28x28: 2x32, 2x64, 2x128 3x3 convs, 3 pools, dropout, 256",
-       {"28"}},
-      {"resnet18", "ResNet-18, basic blocks (28: 3x3 stem, no max-pool)", {"28", "224"}},
-      {"resnet34", "ResNet-34, basic blocks (28: 3x3 stem, no max-pool)", {"28", "224"}},
-      {"resnet50", "ResNet-50, bottleneck blocks (28: 3x3 stem, no max-pool)", {"28", "224"}},
-      {"resnet20", "CIFAR-style ResNet-20: 16-32-64 channels, 3 blocks each", {"28", "32"}},
+       {"28"},
+       build_vgg_small},
+      {"resnet18",
+       "ResNet-18, basic blocks (28: 3x3 stem, no max-pool)",
+       {"28", "224"},
+       build_resnet},
+      {"resnet34",
+       "ResNet-34, basic blocks (28: 3x3 stem, no max-pool)",
+       {"28", "224"},
+       build_resnet},
+      {"resnet50",
+       "ResNet-50, bottleneck blocks (28: 3x3 stem, no max-pool)",
+       {"28", "224"},
+       build_resnet},
+      {"resnet20",
+       "CIFAR-style ResNet-20: 16-32-64 channels, 3 blocks each",
+       {"28", "32"},
+       build_resnet},
   };
   return catalog;
 }
@@ -49,13 +69,7 @@ Model build_model(const std::string& name, const std::string& variant_in, int cl
                      "'; sizes: " + variants);
   const int classes = classes_in > 0 ? classes_in : (variant == "224" ? 1000 : 10);
 
-  if (name == "two-layer-net" || name.rfind("mlp", 0) == 0) return build_mlp(name, classes);
-  if (name == "simple-convnet" || name == "deep-convnet") return build_book_convnet(name, classes);
-  if (name == "lenet5") return build_lenet5(variant, classes);
-  if (name == "alexnet") return build_alexnet(variant, classes);
-  if (name == "vgg-small-bn") return build_vgg_small(classes);
-  if (name.rfind("vgg", 0) == 0) return build_vgg(name, variant, classes);
-  return build_resnet(name, variant, classes);
+  return info->build(name, variant, classes);
 }
 
 }  // namespace dlfs

@@ -7,10 +7,16 @@
 
 namespace dlfs {
 
+// Builds one model of a family: `name` is the catalog name, `variant` one of its input sizes,
+// `classes` the output count. Each family's builder lives in models/<family>.cpp.
+using ModelBuilder = Model (*)(const std::string& name, const std::string& variant, int classes);
+
+// One catalog entry. Adding a model is one entry in models/catalog.cpp plus its builder.
 struct ModelInfo {
   std::string name;
   std::string description;
   std::vector<std::string> variants;  // input sizes; the first is the default
+  ModelBuilder build;
 };
 
 const std::vector<ModelInfo>& model_catalog();
@@ -20,13 +26,13 @@ const std::vector<ModelInfo>& model_catalog();
 // Unknown names or variants are InputErrors listing what exists.
 Model build_model(const std::string& name, const std::string& variant = "", int classes = 0);
 
-// Per-family builders (models/<family>.cpp).
-Model build_mlp(const std::string& name, int classes);
-Model build_book_convnet(const std::string& name, int classes);
-Model build_lenet5(const std::string& variant, int classes);
-Model build_alexnet(const std::string& variant, int classes);
+// The family builders (models/<family>.cpp), as the catalog names them.
+Model build_mlp(const std::string& name, const std::string& variant, int classes);
+Model build_book_convnet(const std::string& name, const std::string& variant, int classes);
+Model build_lenet5(const std::string& name, const std::string& variant, int classes);
+Model build_alexnet(const std::string& name, const std::string& variant, int classes);
 Model build_vgg(const std::string& name, const std::string& variant, int classes);
-Model build_vgg_small(int classes);
+Model build_vgg_small(const std::string& name, const std::string& variant, int classes);
 Model build_resnet(const std::string& name, const std::string& variant, int classes);
 
 }  // namespace dlfs

@@ -5,7 +5,7 @@
 
 namespace dlfs {
 
-Model build_lenet5(const std::string& variant, int classes) {
+Model build_lenet5(const std::string& /*name*/, const std::string& variant, int classes) {
   Model m;
   const int size = variant == "32" ? 32 : 28;
   begin_model(m, "lenet5", variant, {1, size, size}, classes);

@@ -5,7 +5,7 @@
 
 namespace dlfs {
 
-Model build_mlp(const std::string& name, int classes) {
+Model build_mlp(const std::string& name, const std::string& /*variant*/, int classes) {
   Model m;
   begin_model(m, name, "28", {1, 28, 28}, classes);
   SequentialBuilder b(m.graph, Model::kInput);

@@ -10,7 +10,7 @@
 
 namespace dlfs {
 
-Model build_vgg_small(int classes) {
+Model build_vgg_small(const std::string& /*name*/, const std::string& /*variant*/, int classes) {
   Model m;
   begin_model(m, "vgg-small-bn", "28", Shape{1, 28, 28}, classes);
   SequentialBuilder b(m.graph, Model::kInput);
