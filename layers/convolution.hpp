@@ -2,35 +2,22 @@
 // 2-D convolution over NCHW batches, as the book's Convolution class: im2col, one GEMM, bias.
 // Parameters follow PyTorch's Conv2d: "weight" [out, in, kh, kw] (OIHW) and "bias" [out].
 //
-// Two algorithms compute it (docs/convolution.md):
+// The layer holds the parameters and what a training forward keeps for backward; the computing
+// is the op kernels/conv2d.hpp, which picks one of its paths (per image or batched columns on the
+// CPU, im2col or cuDNN on a GPU) by a documented rule from the algorithm the layer asks for:
 //   Im2col - dlfs's own kernels: im2col + GEMM (OpenBLAS / cuBLAS) + col2im, on CPU and GPU.
-//   Cudnn  - cudnnConvolutionForward / BackwardData / BackwardFilter, for float32 GPU tensors
-//            in builds with cuDNN. Elsewhere (CPU tensors, no cuDNN) the Im2col path runs.
-#include <memory>
+//   Cudnn  - cuDNN, for float32 GPU tensors in builds with cuDNN. Elsewhere Im2col runs.
 #include <optional>
 #include <string>
 
-#include "kernels/im2col.hpp"
+#include "kernels/conv2d.hpp"
 #include "layers/layer.hpp"
 
 namespace dlfs {
 
-enum class ConvAlgorithm { Im2col, Cudnn };
-
-// "im2col" or "cudnn" (case-insensitive) -> the algorithm; throws InputError otherwise.
-ConvAlgorithm parse_conv_algorithm(const std::string& text);
-const char* conv_algorithm_name(ConvAlgorithm algorithm);
-// DLFS_CONV from the environment, read now: im2col when unset or empty; throws InputError
-// naming the variable when it holds anything else.
-ConvAlgorithm conv_algorithm_from_environment();
-// The process-wide default for layers without set_algorithm(): the environment variable
-// DLFS_CONV (read on first use; im2col when unset), or the last set_default_conv_algorithm().
-ConvAlgorithm default_conv_algorithm();
-void set_default_conv_algorithm(ConvAlgorithm algorithm);
-
-namespace cudnn {
-class ConvolutionPlan;  // descriptors and chosen algorithms for one shape (layers/cuda/)
-}
+using kernels::conv_algorithm_name;
+using kernels::ConvAlgorithm;
+using kernels::parse_conv_algorithm;
 
 class Convolution : public Layer {
  public:
@@ -54,12 +41,14 @@ class Convolution : public Layer {
   // ("Convolution: kernel 5x5 with padding 0 does not fit input 3x3").
   Shape output_shape(const Shape& input) const;
 
-  // Overrides the process-wide default for this layer.
+  // The algorithm this layer asks for: DLFS_CONV when the layer was built (im2col when unset),
+  // until set here. It may still fall back to Im2col (see above).
   void set_algorithm(ConvAlgorithm algorithm) { algorithm_ = algorithm; }
-  // The algorithm this layer asks for (it may still fall back to Im2col; see above).
-  ConvAlgorithm algorithm() const { return algorithm_.value_or(default_conv_algorithm()); }
-  // The algorithm the last forward() actually ran.
-  std::optional<ConvAlgorithm> last_algorithm() const { return last_algorithm_; }
+  ConvAlgorithm algorithm() const { return algorithm_; }
+  // The path the last forward() ran (kernels/conv2d.hpp); nullopt before the first.
+  std::optional<kernels::Conv2dPath> last_path() const { return last_path_; }
+  // The algorithm the last forward() actually ran: Cudnn for the cuDNN path, Im2col otherwise.
+  std::optional<ConvAlgorithm> last_algorithm() const;
 
   const kernels::ConvWindow& window() const { return window_; }
   std::int64_t in_channels() const { return in_channels_; }
@@ -67,27 +56,16 @@ class Convolution : public Layer {
 
  private:
   kernels::ConvGeometry geometry(const Tensor& x) const;
-  bool cudnn_usable(const Tensor& x) const;
-  Tensor forward_im2col(const Tensor& x, const kernels::ConvGeometry& g, Mode mode);
-  Tensor forward_cudnn(const Tensor& x, const kernels::ConvGeometry& g, Mode mode);
-  std::vector<Tensor> backward_im2col(const Tensor& dy);
-  std::vector<Tensor> backward_cudnn(const Tensor& dy);
 
   std::int64_t in_channels_, out_channels_;
   kernels::ConvWindow window_;
   bool has_bias_;
   Parameter weight_, bias_;
-  std::optional<ConvAlgorithm> algorithm_;
-  std::optional<ConvAlgorithm> last_algorithm_;
-
-  // Kept by a Train-mode forward for backward: the input's shape and, for Im2col, its columns
-  // (the weight gradient needs them); for Cudnn, the input itself.
-  Shape input_shape_;
-  Tensor saved_columns_;
-  Tensor saved_input_;
-  // cuDNN descriptors and algorithms for the last shape seen; shared_ptr because the type is
-  // only complete in CUDA builds (the deleter is captured where it is created).
-  std::shared_ptr<cudnn::ConvolutionPlan> cudnn_plan_;
+  ConvAlgorithm algorithm_;
+  std::optional<kernels::Conv2dPath> last_path_;
+  // Kept by a Train-mode forward for backward (its path, shapes, and columns or input).
+  kernels::Conv2dSaved saved_;
+  kernels::Conv2dCache cache_;  // the cuDNN plan for the last shape seen
 };
 
 }  // namespace dlfs

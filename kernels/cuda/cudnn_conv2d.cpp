@@ -1,4 +1,4 @@
-#include "layers/cuda/cudnn_convolution.hpp"
+#include "kernels/cuda/cudnn_conv2d.hpp"
 
 #if DLFS_HAVE_CUDNN
 
@@ -9,7 +9,7 @@
 #include "runtime/cuda_check.hpp"
 #include "runtime/cuda_context.hpp"
 
-namespace dlfs::cudnn {
+namespace dlfs::kernels::cudnn {
 
 namespace {
 
@@ -319,6 +319,6 @@ Tensor convolution_backward_filter(const ConvolutionPlan& plan, const Tensor& x,
   return dw;
 }
 
-}  // namespace dlfs::cudnn
+}  // namespace dlfs::kernels::cudnn
 
 #endif  // DLFS_HAVE_CUDNN

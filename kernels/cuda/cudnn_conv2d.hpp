@@ -1,6 +1,6 @@
 #pragma once
-// The Convolution layer's cuDNN path (cuDNN 9, legacy cudnn.h API), float32 NCHW on one GPU.
-// Only CUDA builds with cuDNN define these functions (layers/cuda/cudnn_convolution.cpp);
+// The Cudnn path of kernels/conv2d.hpp (cuDNN 9, legacy cudnn.h API), float32 NCHW on one GPU.
+// Only CUDA builds with cuDNN define these functions (kernels/cuda/cudnn_conv2d.cpp);
 // include this header behind #if DLFS_HAVE_CUDNN. It includes no cuDNN header itself.
 //
 // A plan holds the descriptors of one shape and the algorithm chosen for each pass: cuDNN's
@@ -15,7 +15,7 @@
 #include "kernels/im2col.hpp"
 #include "runtime/tensor.hpp"
 
-namespace dlfs::cudnn {
+namespace dlfs::kernels::cudnn {
 
 constexpr std::size_t kMaxWorkspaceBytes = std::size_t{2} << 30;
 
@@ -39,4 +39,4 @@ Tensor convolution_backward_data(const ConvolutionPlan& plan, const Tensor& dy,
 // dweight [O, C, kh, kw] from the input x and dy.
 Tensor convolution_backward_filter(const ConvolutionPlan& plan, const Tensor& x, const Tensor& dy);
 
-}  // namespace dlfs::cudnn
+}  // namespace dlfs::kernels::cudnn

@@ -1,20 +1,22 @@
-// The Convolution layer's CPU paths (layers/convolution.cpp): layers with output maps of at
-// least 32 pixels, and small layers, lower one image at a time (im2col per image, again in
-// backward; dW summed in fixed image chunks; pointwise layers without im2col); large layers on
-// tiny maps use one batched GEMM. Both against the direct convolution loops in float64 (exact up
-// to rounding) and float32, and the per-image path for bit-identical results at any thread count.
+// The convolution op (kernels/conv2d.hpp) on the CPU: its rule picks PerImage for layers with
+// output maps of at least 32 pixels and for small layers (im2col per image, again in backward;
+// dW summed in fixed image chunks; pointwise layers without im2col), and BatchedColumns (one
+// batched GEMM) for large layers on tiny maps. Each path, forced on every case, against the
+// direct convolution loops in float64 (exact up to rounding) and float32, and the per-image path
+// for bit-identical results at any thread count.
 #include <gtest/gtest.h>
 #include <omp.h>
 
 #include <cstring>
 
-#include "layers/convolution.hpp"
+#include "kernels/conv2d.hpp"
 #include "runtime/generator.hpp"
 #include "support/conv_reference.hpp"
 
 namespace dlfs {
 namespace {
 
+using kernels::Conv2dPath;
 using testing::conv_window;
 
 struct Case {
@@ -23,40 +25,58 @@ struct Case {
   kernels::ConvWindow window;
 };
 
-struct Result {
-  Tensor y, dx, dw, db;
+struct Inputs {
+  Tensor x, weight, dy;
 };
 
-Result run(const Case& c, DType dtype, std::uint64_t seed) {
-  Convolution conv(c.input.dim(1), c.out_channels, c.window);
+// Weight, x and dy drawn in that order from `seed`.
+Inputs draw(const Case& c, DType dtype, std::uint64_t seed) {
   Generator gen(seed);
-  for (Parameter* p : conv.parameters()) p->value = p->value.to(dtype).uniform_(gen, -0.5, 0.5);
-  Tensor x = Tensor::empty(c.input, dtype).uniform_(gen, -1.0, 1.0);
-  Tensor y = conv.forward({x}, Mode::Train);
-  Tensor dy = Tensor::empty(y.shape(), dtype).uniform_(gen, -1.0, 1.0);
-  std::vector<Tensor> dx = conv.backward(dy);
-  return {y, dx[0], conv.parameters()[0]->grad, conv.parameters()[1]->grad};
+  const kernels::ConvWindow& w = c.window;
+  Inputs in;
+  in.weight = Tensor::empty({c.out_channels, c.input[1], w.kernel_h, w.kernel_w}, dtype)
+                  .uniform_(gen, -0.5, 0.5);
+  in.x = Tensor::empty(c.input, dtype).uniform_(gen, -1.0, 1.0);
+  const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+  in.dy =
+      Tensor::empty({g.batch, c.out_channels, g.out_h, g.out_w}, dtype).uniform_(gen, -1.0, 1.0);
+  return in;
 }
 
-void check_against_direct(const Case& c, DType dtype, double tolerance) {
+struct Result {
+  Tensor y, dx, dw;
+};
+
+Result run(const Case& c, const Inputs& in, Conv2dPath path) {
+  const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+  kernels::Conv2dCache cache;
+  kernels::Conv2dSaved saved;
+  Tensor y = kernels::conv2d_forward(in.x, in.weight, g, path, cache, &saved);
+  EXPECT_EQ(saved.path, path);
+  const kernels::Conv2dGradients grads = kernels::conv2d_backward(in.dy, in.weight, saved, cache);
+  return {y, grads.input, grads.weight};
+}
+
+Conv2dPath chosen_path(const Case& c, const Tensor& x) {
+  const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+  return kernels::choose_conv2d_path(kernels::ConvAlgorithm::Im2col, g, c.out_channels, x);
+}
+
+void check_against_direct(const Case& c, Conv2dPath path, DType dtype, double tolerance) {
   SCOPED_TRACE(c.input.str() + " -> " + std::to_string(c.out_channels) + ", " +
-               kernels::describe(c.window));
-  // The same draws as run(): parameters, x, dy.
-  Convolution conv(c.input.dim(1), c.out_channels, c.window);
-  Generator gen(5);
-  for (Parameter* p : conv.parameters()) p->value = p->value.to(dtype).uniform_(gen, -0.5, 0.5);
-  Tensor x = Tensor::empty(c.input, dtype).uniform_(gen, -1.0, 1.0);
-  const Result r = run(c, dtype, 5);
-  Tensor dy = Tensor::empty(r.y.shape(), dtype).uniform_(gen, -1.0, 1.0);
+               kernels::describe(c.window) + ", " + kernels::conv2d_path_name(path));
+  const Inputs in = draw(c, dtype, 5);
+  const Result r = run(c, in, path);
   const testing::DirectConvolution direct(c.input, c.out_channels, c.window);
-  const Tensor& w = conv.parameters()[0]->value;
-  const Tensor& b = conv.parameters()[1]->value;
-  EXPECT_LE(testing::max_normalized_error(direct.forward(x, w, b), testing::as_doubles(r.y)),
+  EXPECT_LE(testing::max_normalized_error(direct.forward(in.x, in.weight, Tensor()),
+                                          testing::as_doubles(r.y)),
             tolerance);
-  EXPECT_LE(testing::max_normalized_error(direct.backward_data(dy, w), testing::as_doubles(r.dx)),
+  EXPECT_LE(testing::max_normalized_error(direct.backward_data(in.dy, in.weight),
+                                          testing::as_doubles(r.dx)),
             tolerance);
-  EXPECT_LE(testing::max_normalized_error(direct.backward_filter(x, dy), testing::as_doubles(r.dw)),
-            tolerance);
+  EXPECT_LE(
+      testing::max_normalized_error(direct.backward_filter(in.x, in.dy), testing::as_doubles(r.dw)),
+      tolerance);
 }
 
 std::vector<Case> per_image_cases() {
@@ -79,18 +99,29 @@ std::vector<Case> batched_cases() {
   };
 }
 
-TEST(ConvolutionCpuFast, PerImagePathMatchesDirectConvolution) {
-  for (const Case& c : per_image_cases()) {
-    check_against_direct(c, DType::Float64, 1e-13);
-    check_against_direct(c, DType::Float32, 1e-5);
-  }
+TEST(Conv2dCpu, RuleChoosesPerImageForLargeMapsAndSmallLayers) {
+  for (const Case& c : per_image_cases())
+    EXPECT_EQ(chosen_path(c, Tensor::zeros(c.input)), Conv2dPath::PerImage) << c.input.str();
+  for (const Case& c : batched_cases())
+    EXPECT_EQ(chosen_path(c, Tensor::zeros(c.input)), Conv2dPath::BatchedColumns) << c.input.str();
 }
 
-TEST(ConvolutionCpuFast, BatchedPathMatchesDirectConvolution) {
-  for (const Case& c : batched_cases()) {
-    check_against_direct(c, DType::Float64, 1e-13);
-    check_against_direct(c, DType::Float32, 1e-5);
-  }
+TEST(Conv2dCpu, CudnnIsNeverChosenOnTheCpu) {
+  const Case c = per_image_cases()[1];
+  const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+  EXPECT_EQ(kernels::choose_conv2d_path(kernels::ConvAlgorithm::Cudnn, g, c.out_channels,
+                                        Tensor::zeros(c.input)),
+            Conv2dPath::PerImage);
+}
+
+TEST(Conv2dCpu, BothPathsMatchDirectConvolutionOnEveryCase) {
+  std::vector<Case> cases = per_image_cases();
+  for (const Case& c : batched_cases()) cases.push_back(c);
+  for (const Case& c : cases)
+    for (Conv2dPath path : {Conv2dPath::PerImage, Conv2dPath::BatchedColumns}) {
+      check_against_direct(c, path, DType::Float64, 1e-13);
+      check_against_direct(c, path, DType::Float32, 1e-5);
+    }
 }
 
 bool bitwise_equal(const Tensor& a, const Tensor& b) {
@@ -98,18 +129,18 @@ bool bitwise_equal(const Tensor& a, const Tensor& b) {
          std::memcmp(a.data<float>(), b.data<float>(), sizeof(float) * a.numel()) == 0;
 }
 
-TEST(ConvolutionCpuFast, PerImagePathIsBitIdenticalForAnyThreadCount) {
+TEST(Conv2dCpu, PerImagePathIsBitIdenticalForAnyThreadCount) {
   const Case lenet{{100, 6, 14, 14}, 16, conv_window(5, 5)};
+  const Inputs in = draw(lenet, DType::Float32, 9);
   const int threads = omp_get_max_threads();
   omp_set_num_threads(1);
-  const Result one = run(lenet, DType::Float32, 9);
+  const Result one = run(lenet, in, Conv2dPath::PerImage);
   for (int t : {2, 3}) {
     omp_set_num_threads(t);
-    const Result many = run(lenet, DType::Float32, 9);
+    const Result many = run(lenet, in, Conv2dPath::PerImage);
     EXPECT_TRUE(bitwise_equal(one.y, many.y)) << t << " threads";
     EXPECT_TRUE(bitwise_equal(one.dx, many.dx)) << t << " threads";
     EXPECT_TRUE(bitwise_equal(one.dw, many.dw)) << t << " threads";
-    EXPECT_TRUE(bitwise_equal(one.db, many.db)) << t << " threads";
   }
   omp_set_num_threads(threads);
 }

@@ -225,44 +225,27 @@ TEST(ConvolutionLayer, CudnnRequestedOnTheCpuRunsIm2col) {
 
 // ---- Algorithm selection ------------------------------------------------------------------------
 
-TEST(ConvAlgorithm, ParsesNamesAndRejectsOthers) {
-  EXPECT_EQ(parse_conv_algorithm("im2col"), ConvAlgorithm::Im2col);
-  EXPECT_EQ(parse_conv_algorithm("cuDNN"), ConvAlgorithm::Cudnn);
-  EXPECT_STREQ(conv_algorithm_name(ConvAlgorithm::Cudnn), "cudnn");
-  EXPECT_STREQ(conv_algorithm_name(ConvAlgorithm::Im2col), "im2col");
-  try {
-    parse_conv_algorithm("winograd");
-    FAIL() << "no exception";
-  } catch (const InputError& e) {
-    EXPECT_STREQ(e.what(),
-                 "unknown convolution algorithm \"winograd\"; expected \"im2col\" or \"cudnn\"");
-  }
-}
-
-TEST(ConvAlgorithm, EnvironmentVariableSelectsTheDefault) {
+TEST(ConvAlgorithm, LayersTakeTheEnvironmentWhenBuiltUntilSetThemselves) {
   const char* saved = std::getenv("DLFS_CONV");
   const std::string saved_value = saved ? saved : "";
   setenv("DLFS_CONV", "cudnn", 1);
-  EXPECT_EQ(conv_algorithm_from_environment(), ConvAlgorithm::Cudnn);
-  setenv("DLFS_CONV", "IM2COL", 1);
-  EXPECT_EQ(conv_algorithm_from_environment(), ConvAlgorithm::Im2col);
-  setenv("DLFS_CONV", "fft", 1);
-  EXPECT_THROW(conv_algorithm_from_environment(), InputError);
-  unsetenv("DLFS_CONV");
-  EXPECT_EQ(conv_algorithm_from_environment(), ConvAlgorithm::Im2col);
-  if (saved) setenv("DLFS_CONV", saved_value.c_str(), 1);
-}
-
-TEST(ConvAlgorithm, ProcessDefaultAppliesToLayersWithoutTheirOwnChoice) {
-  const ConvAlgorithm saved = default_conv_algorithm();
   Convolution follows(1, 1, 1, 1), own(1, 1, 1, 1);
   own.set_algorithm(ConvAlgorithm::Im2col);
-  set_default_conv_algorithm(ConvAlgorithm::Cudnn);
-  EXPECT_EQ(follows.algorithm(), ConvAlgorithm::Cudnn);
+  unsetenv("DLFS_CONV");
+  EXPECT_EQ(follows.algorithm(), ConvAlgorithm::Cudnn);  // read when built, kept after
   EXPECT_EQ(own.algorithm(), ConvAlgorithm::Im2col);
-  set_default_conv_algorithm(ConvAlgorithm::Im2col);
-  EXPECT_EQ(follows.algorithm(), ConvAlgorithm::Im2col);
-  set_default_conv_algorithm(saved);
+  EXPECT_EQ(Convolution(1, 1, 1, 1).algorithm(), ConvAlgorithm::Im2col);
+  setenv("DLFS_CONV", "fft", 1);
+  try {
+    Convolution bad(1, 1, 1, 1);
+    FAIL() << "a layer built under DLFS_CONV=fft";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("DLFS_CONV"), std::string::npos) << e.what();
+  }
+  if (saved)
+    setenv("DLFS_CONV", saved_value.c_str(), 1);
+  else
+    unsetenv("DLFS_CONV");
 }
 
 // ---- Gradient checks (float64, central differences) ---------------------------------------------

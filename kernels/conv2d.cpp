@@ -1,0 +1,170 @@
+#include "kernels/conv2d.hpp"
+
+#include "kernels/dispatch.hpp"
+#include "kernels/gemm.hpp"
+#include "kernels/swap_axes.hpp"
+#if DLFS_HAVE_CUDNN
+#include "kernels/cuda/cudnn_conv2d.hpp"
+#endif
+
+namespace dlfs::kernels {
+
+const char* conv2d_path_name(Conv2dPath path) {
+  switch (path) {
+    case Conv2dPath::BatchedColumns:
+      return "batched-columns";
+    case Conv2dPath::PerImage:
+      return "per-image";
+    case Conv2dPath::Cudnn:
+      return "cudnn";
+  }
+  return "?";
+}
+
+Conv2dPath choose_conv2d_path(ConvAlgorithm requested, const ConvGeometry& g,
+                              std::int64_t out_channels, const Tensor& x) {
+  if (x.device().is_cuda()) {
+    const bool cudnn_runs = DLFS_HAVE_CUDNN && x.dtype() == DType::Float32;
+    return requested == ConvAlgorithm::Cudnn && cudnn_runs ? Conv2dPath::Cudnn
+                                                           : Conv2dPath::BatchedColumns;
+  }
+  // Per image, a layer's GEMMs have only OH*OW columns: where that is tiny (the 3x3 maps at the
+  // end of the 28x28 VGGs) they run far below OpenBLAS's rate, and the batched GEMM with N*OH*OW
+  // columns wins despite its extra passes. From 7x7 up the two were within noise of each other,
+  // and per image needs less memory. Small layers (LeNet's) go per image whatever their size, as
+  // the batched columns cost more than their GEMMs there.
+  const std::int64_t pixels = g.out_h * g.out_w;
+  const bool per_image =
+      pixels >= kPerImageMinPixels || out_channels * g.col_rows() * pixels < kPerImageSmallMacs;
+  return per_image ? Conv2dPath::PerImage : Conv2dPath::BatchedColumns;
+}
+
+namespace {
+
+// Y'[O, N*OH*OW] = W[O, C*kh*kw] * col[C*kh*kw, N*OH*OW]: one GEMM for the whole batch, then
+// batch and channel axes swap to give NCHW.
+Tensor forward_batched(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
+                       Conv2dSaved* saved) {
+  const std::int64_t out_channels = weight.dim(0);
+  Tensor col = im2col(x, g.window);
+  Tensor w = weight.reshape({out_channels, g.col_rows()});
+  Tensor y_swapped = Tensor::empty({out_channels, g.col_cols()}, x.dtype(), x.device());
+  matmul(w, false, col, false, y_swapped);
+  Tensor y = swap_leading_axes(y_swapped.reshape({out_channels, g.batch, g.out_h * g.out_w}));
+  if (saved) saved->columns = col;
+  return y.reshape({g.batch, out_channels, g.out_h, g.out_w});
+}
+
+Conv2dGradients backward_batched(const Tensor& dy, const Tensor& weight, const Conv2dSaved& saved) {
+  const ConvGeometry& g = saved.geometry;
+  const std::int64_t out_channels = weight.dim(0);
+  // dY'[O, N*OH*OW]: the gradient with batch and channel swapped, as the forward GEMM made Y'.
+  Tensor dy_swapped = swap_leading_axes(dy.reshape({g.batch, out_channels, g.out_h * g.out_w}))
+                          .reshape({out_channels, g.col_cols()});
+  // dW[O, C*kh*kw] = dY' * col^T: one GEMM summing over every output pixel of the batch.
+  Conv2dGradients grads;
+  grads.weight = Tensor::empty(weight.shape(), dy.dtype(), dy.device());
+  Tensor dw = grads.weight.reshape({out_channels, g.col_rows()});
+  matmul(dy_swapped, false, saved.columns, true, dw);
+  // dcol = W^T * dY', folded back onto the image by col2im.
+  Tensor w = weight.reshape({out_channels, g.col_rows()});
+  Tensor dcol = Tensor::empty({g.col_rows(), g.col_cols()}, dy.dtype(), dy.device());
+  matmul(w, true, dy_swapped, false, dcol);
+  grads.input = col2im(dcol, {g.batch, g.channels, g.height, g.width}, g.window);
+  return grads;
+}
+
+Tensor forward_per_image(const Tensor& x, const Tensor& weight, const ConvGeometry& g) {
+  const cpu::PerImageConv2d plan(g, weight.dim(0), dtype_size(x.dtype()));
+  Tensor y = Tensor::empty({g.batch, plan.o, g.out_h, g.out_w}, x.dtype(), x.device());
+  Tensor columns;  // one image's columns per thread
+  if (plan.column_elements() > 0) columns = Tensor::empty({plan.column_elements()}, x.dtype());
+  DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
+    cpu::conv2d_forward_per_image<scalar_t>(plan, x.data<scalar_t>(), weight.data<scalar_t>(),
+                                            y.data<scalar_t>(),
+                                            columns.defined() ? columns.data<scalar_t>() : nullptr);
+  });
+  return y;
+}
+
+Conv2dGradients backward_per_image(const Tensor& dy, const Tensor& weight,
+                                   const Conv2dSaved& saved) {
+  const Tensor& x = saved.input;
+  const cpu::PerImageConv2d plan(saved.geometry, weight.dim(0), dtype_size(x.dtype()));
+  Conv2dGradients grads;
+  grads.weight = Tensor::empty(weight.shape(), dy.dtype(), dy.device());
+  grads.input = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor columns;  // one image's columns (then their gradient) per thread
+  if (plan.column_elements() > 0) columns = Tensor::empty({plan.column_elements()}, x.dtype());
+  Tensor partial_dw;  // one dW per chunk when there are several
+  if (plan.partial_weight_grad_elements() > 0)
+    partial_dw = Tensor::empty({plan.partial_weight_grad_elements()}, x.dtype());
+  DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
+    cpu::conv2d_backward_per_image<scalar_t>(
+        plan, x.data<scalar_t>(), weight.data<scalar_t>(), dy.data<scalar_t>(),
+        grads.input.data<scalar_t>(), grads.weight.data<scalar_t>(),
+        columns.defined() ? columns.data<scalar_t>() : nullptr,
+        partial_dw.defined() ? partial_dw.data<scalar_t>() : nullptr);
+  });
+  return grads;
+}
+
+#if !DLFS_HAVE_CUDNN
+[[noreturn]] void no_cudnn() {
+  throw Error("Convolution: this build of dlfs has no cuDNN");
+}
+#endif
+
+}  // namespace
+
+Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry& g, Conv2dPath path,
+                      Conv2dCache& cache, Conv2dSaved* saved) {
+  if (saved) *saved = Conv2dSaved{path, g, Tensor(), Tensor()};
+  switch (path) {
+    case Conv2dPath::BatchedColumns:
+      return forward_batched(x, weight, g, saved);
+    case Conv2dPath::PerImage: {
+      Tensor y = forward_per_image(x, weight, g);
+      if (saved) saved->input = x;  // backward lowers each image again
+      return y;
+    }
+    case Conv2dPath::Cudnn: {
+#if DLFS_HAVE_CUDNN
+      const std::int64_t out_channels = weight.dim(0);
+      if (!cache.cudnn_plan || !cudnn::plan_matches(*cache.cudnn_plan, g, out_channels, x.device()))
+        cache.cudnn_plan = cudnn::make_convolution_plan(g, out_channels, x.device());
+      Tensor y = cudnn::convolution_forward(*cache.cudnn_plan, x, weight);
+      if (saved) saved->input = x;
+      return y;
+#else
+      (void)cache;
+      no_cudnn();
+#endif
+    }
+  }
+  throw Error("Convolution: unknown path");
+}
+
+Conv2dGradients conv2d_backward(const Tensor& dy, const Tensor& weight, const Conv2dSaved& saved,
+                                Conv2dCache& cache) {
+  switch (saved.path) {
+    case Conv2dPath::BatchedColumns:
+      return backward_batched(dy, weight, saved);
+    case Conv2dPath::PerImage:
+      return backward_per_image(dy, weight, saved);
+    case Conv2dPath::Cudnn: {
+#if DLFS_HAVE_CUDNN
+      Conv2dGradients grads;
+      grads.weight = cudnn::convolution_backward_filter(*cache.cudnn_plan, saved.input, dy);
+      grads.input = cudnn::convolution_backward_data(*cache.cudnn_plan, dy, weight);
+      return grads;
+#else
+      (void)cache;
+      no_cudnn();
+#endif
+    }
+  }
+  throw Error("Convolution: unknown path");
+}
+
+}  // namespace dlfs::kernels

@@ -1,0 +1,106 @@
+#pragma once
+// 2-D convolution as an op: y = x (*) weight over NCHW batches, and its two gradients. No bias
+// (kernels/bias.hpp adds it). The weight is OIHW, [O, C, kh, kw], as PyTorch's Conv2d.
+//
+// Three paths compute it (docs/convolution.md has the measurements behind the rule):
+//   BatchedColumns  im2col of the whole batch into [C*kh*kw, N*OH*OW] (im2col.hpp), ONE GEMM per
+//                   pass, a batch/channel swap to NCHW. CPU and GPU. Keeps the columns.
+//   PerImage        CPU only: one image's columns at a time in a per-thread buffer that stays in
+//                   cache, images in parallel in fixed chunks (kernels/cpu/conv2d.cpp). Keeps x.
+//   Cudnn           cuDNN (kernels/cuda/cudnn_conv2d.hpp). Keeps x.
+//
+// choose_conv2d_path's rule:
+//   1. Cudnn when the layer asks for it and it can run: float32 on a GPU, in a build with cuDNN.
+//   2. Otherwise, on a GPU: BatchedColumns.
+//   3. On the CPU: PerImage when an output map has at least kPerImageMinPixels pixels, or when the
+//      convolution does fewer than kPerImageSmallMacs multiply-adds per image; BatchedColumns
+//      otherwise (large layers on tiny maps, whose per-image GEMMs are too narrow to run fast).
+// Every path sums in an order fixed by the shapes, so results do not depend on the thread count.
+#include <cstdint>
+#include <memory>
+
+#include "kernels/conv_algorithm.hpp"
+#include "kernels/im2col.hpp"
+#include "runtime/tensor.hpp"
+
+namespace dlfs::kernels {
+
+enum class Conv2dPath { BatchedColumns, PerImage, Cudnn };
+
+// "batched-columns", "per-image" or "cudnn".
+const char* conv2d_path_name(Conv2dPath path);
+
+constexpr std::int64_t kPerImageMinPixels = 32;
+constexpr std::int64_t kPerImageSmallMacs = std::int64_t{1} << 20;
+
+// The path a convolution of `g` with `out_channels` outputs takes for input `x` (see above).
+Conv2dPath choose_conv2d_path(ConvAlgorithm requested, const ConvGeometry& g,
+                              std::int64_t out_channels, const Tensor& x);
+
+namespace cudnn {
+class ConvolutionPlan;  // descriptors and chosen algorithms for one shape (cuda/cudnn_conv2d.hpp)
+}
+
+// What one convolution keeps from call to call: the cuDNN plan for the last shape it ran (a
+// shared_ptr because the type is complete only in builds with cuDNN).
+struct Conv2dCache {
+  std::shared_ptr<cudnn::ConvolutionPlan> cudnn_plan;
+};
+
+// What a training forward keeps for its backward.
+struct Conv2dSaved {
+  Conv2dPath path = Conv2dPath::BatchedColumns;
+  ConvGeometry geometry;
+  Tensor columns;  // BatchedColumns: the batch's im2col columns
+  Tensor input;    // PerImage and Cudnn: the input x (backward lowers it again)
+  bool defined() const { return columns.defined() || input.defined(); }
+};
+
+// y [N, O, OH, OW] from x [N, C, H, W] and weight [O, C, kh, kw], by `path` (x and weight on one
+// device, one dtype; the caller has checked the shapes: g = conv_geometry of x). With `saved`,
+// fills it for conv2d_backward.
+Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry& g, Conv2dPath path,
+                      Conv2dCache& cache, Conv2dSaved* saved);
+
+struct Conv2dGradients {
+  Tensor input;   // dx [N, C, H, W]
+  Tensor weight;  // dW [O, C, kh, kw]
+};
+
+// The gradients for dy [N, O, OH, OW], by the path and from what the forward saved.
+Conv2dGradients conv2d_backward(const Tensor& dy, const Tensor& weight, const Conv2dSaved& saved,
+                                Conv2dCache& cache);
+
+namespace cpu {
+
+// The PerImage path's fixed plan for one shape: sizes, the chunks of images that run in parallel,
+// and the scratch the caller provides.
+struct PerImageConv2d {
+  PerImageConv2d(const ConvGeometry& g, std::int64_t out_channels, std::size_t element_size);
+
+  ConvGeometry one_image;  // g with batch 1: im2col/col2im of a single image
+  std::int64_t batch;
+  bool pointwise;                    // 1x1, stride 1, no padding: x[n] is its own columns
+  std::int64_t o, k, p;              // out channels, C*kh*kw, OH*OW
+  std::int64_t image_in, image_out;  // elements of one input image, of one output image
+  std::int64_t chunks;               // image chunks; one dW partial sum each when > 1
+
+  // Scratch sizes in elements: the per-thread columns (0 when pointwise) and the per-chunk dW
+  // partial sums (0 with one chunk).
+  std::int64_t column_elements() const;
+  std::int64_t partial_weight_grad_elements() const;
+};
+
+// y[n] = W * im2col(x[n]) for every image.
+template <typename T>
+void conv2d_forward_per_image(const PerImageConv2d& plan, const T* x, const T* weight, T* y,
+                              T* columns);
+// dW = sum_n dY[n] * im2col(x[n])^T (chunk partial sums added in chunk order) and
+// dx[n] = col2im(W^T * dY[n]).
+template <typename T>
+void conv2d_backward_per_image(const PerImageConv2d& plan, const T* x, const T* weight, const T* dy,
+                               T* dx, T* dweight, T* columns, T* partial_dweight);
+
+}  // namespace cpu
+
+}  // namespace dlfs::kernels

@@ -1,0 +1,136 @@
+// The PerImage path of kernels/conv2d.hpp: one GEMM per image, images in parallel.
+//
+// The batched lowering (im2col.hpp) writes a [C*kh*kw, N*P] column matrix (P = OH*OW): 6-8 MB
+// for LeNet, 58 MB for a ResNet 3x3 layer at batch 8. It goes to memory and comes back four
+// times per step (im2col, forward GEMM, dW GEMM, and dcol then col2im), and the GEMM's [O, N*P]
+// result needs a batch/channel swap to become NCHW (and dY one back). This path instead lowers
+// ONE image at a time into a buffer that stays in cache:
+//   forward          col_n = im2col(x[n]);  Y[n] = W * col_n             [O, P], NCHW directly
+//   backward         col_n = im2col(x[n]) again (cheaper than keeping the batch's columns);
+//                    dW_k += dY[n] * col_n^T  over the images n of chunk k, in order;
+//                    dcol_n = W^T * dY[n];  dx[n] = col2im(dcol_n)
+//                    dW = dW_0 + dW_1 + ...  (chunks in order)
+// A pointwise convolution (1x1, stride 1, no padding) needs no im2col or col2im at all: col_n is
+// x[n] itself and dcol_n is dx[n]. Images are cut into at most kImageChunks fixed chunks (bounds
+// depend on the shapes only) that run in parallel, one thread each with single-threaded GEMMs:
+// OpenBLAS threading one image's GEMM (K is only 64 in ResNet's first stage) paid more in
+// barriers than it gained. A batch of one is one chunk, and its GEMMs run on every thread. The
+// sums are in a fixed order either way: the result does not depend on the thread count.
+#include <omp.h>
+
+#include <algorithm>
+
+#include "kernels/conv2d.hpp"
+#include "kernels/gemm.hpp"
+
+namespace dlfs::kernels::cpu {
+
+namespace {
+
+constexpr std::int64_t kImageChunks = 16;
+// dW needs one partial sum per chunk: fewer chunks where those would be large (VGG at 224x224).
+constexpr std::int64_t kMaxPartialDwBytes = std::int64_t{64} << 20;
+
+bool is_pointwise(const ConvWindow& w) {
+  return w.kernel_h == 1 && w.kernel_w == 1 && w.stride_h == 1 && w.stride_w == 1 && w.pad_h == 0 &&
+         w.pad_w == 0;
+}
+
+}  // namespace
+
+PerImageConv2d::PerImageConv2d(const ConvGeometry& g, std::int64_t out_channels,
+                               std::size_t element_size)
+    : one_image(g),
+      batch(g.batch),
+      pointwise(is_pointwise(g.window)),
+      o(out_channels),
+      k(g.col_rows()),
+      p(g.out_h * g.out_w),
+      image_in(g.channels * g.height * g.width),
+      image_out(out_channels * g.out_h * g.out_w) {
+  one_image.batch = 1;
+  // The count depends on the shapes only, so results do not depend on the thread count.
+  const std::int64_t dw_bytes = o * k * static_cast<std::int64_t>(element_size);
+  const std::int64_t by_memory = std::max<std::int64_t>(1, kMaxPartialDwBytes / dw_bytes);
+  chunks = std::min({g.batch, kImageChunks, by_memory});
+}
+
+// One columns buffer per thread of the team (indexed by omp_get_thread_num(); whichever threads
+// the schedule gives the chunks to). A single chunk runs in a team of one: thread 0.
+std::int64_t PerImageConv2d::column_elements() const {
+  if (pointwise) return 0;
+  return (chunks > 1 ? omp_get_max_threads() : 1) * k * p;
+}
+
+std::int64_t PerImageConv2d::partial_weight_grad_elements() const {
+  return chunks > 1 ? chunks * o * k : 0;
+}
+
+namespace {
+std::int64_t first_image(const PerImageConv2d& plan, std::int64_t chunk) {
+  return plan.batch * chunk / plan.chunks;
+}
+}  // namespace
+
+template <typename T>
+void conv2d_forward_per_image(const PerImageConv2d& plan, const T* x, const T* w, T* y,
+                              T* columns) {
+#pragma omp parallel for if (plan.chunks > 1)
+  for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
+    for (std::int64_t n = first_image(plan, chunk); n < first_image(plan, chunk + 1); ++n) {
+      const T* col = x + n * plan.image_in;
+      if (!plan.pointwise) {
+        T* buffer = columns + omp_get_thread_num() * plan.k * plan.p;
+        im2col(col, buffer, plan.one_image);
+        col = buffer;
+      }
+      gemm<T>(false, false, plan.o, plan.p, plan.k, 1, w, plan.k, col, plan.p, 0,
+              y + n * plan.image_out, plan.p);
+    }
+  }
+}
+
+template <typename T>
+void conv2d_backward_per_image(const PerImageConv2d& plan, const T* x, const T* w, const T* dy,
+                               T* dx, T* dw, T* columns, T* partial_dw) {
+#pragma omp parallel for if (plan.chunks > 1)
+  for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
+    T* chunk_dw = plan.chunks > 1 ? partial_dw + chunk * plan.o * plan.k : dw;
+    T* buffer = plan.pointwise ? nullptr : columns + omp_get_thread_num() * plan.k * plan.p;
+    const std::int64_t first = first_image(plan, chunk);
+    for (std::int64_t n = first; n < first_image(plan, chunk + 1); ++n) {
+      const T* col = x + n * plan.image_in;
+      if (!plan.pointwise) {
+        im2col(col, buffer, plan.one_image);
+        col = buffer;
+      }
+      const T* dyn = dy + n * plan.image_out;
+      gemm<T>(false, true, plan.o, plan.k, plan.p, 1, dyn, plan.p, col, plan.p, n == first ? 0 : 1,
+              chunk_dw, plan.k);
+      T* dcol = plan.pointwise ? dx + n * plan.image_in : buffer;
+      gemm<T>(true, false, plan.k, plan.p, plan.o, 1, w, plan.k, dyn, plan.p, 0, dcol, plan.p);
+      if (!plan.pointwise) col2im(buffer, dx + n * plan.image_in, plan.one_image);
+    }
+  }
+  if (plan.chunks > 1) {  // dW = the chunks' sums, added in chunk order
+    const std::int64_t size = plan.o * plan.k;
+#pragma omp simd
+    for (std::int64_t i = 0; i < size; ++i) {
+      T sum = partial_dw[i];
+      for (std::int64_t chunk = 1; chunk < plan.chunks; ++chunk)
+        sum += partial_dw[chunk * size + i];
+      dw[i] = sum;
+    }
+  }
+}
+
+template void conv2d_forward_per_image<float>(const PerImageConv2d&, const float*, const float*,
+                                              float*, float*);
+template void conv2d_forward_per_image<double>(const PerImageConv2d&, const double*, const double*,
+                                               double*, double*);
+template void conv2d_backward_per_image<float>(const PerImageConv2d&, const float*, const float*,
+                                               const float*, float*, float*, float*, float*);
+template void conv2d_backward_per_image<double>(const PerImageConv2d&, const double*, const double*,
+                                                const double*, double*, double*, double*, double*);
+
+}  // namespace dlfs::kernels::cpu

@@ -1,0 +1,42 @@
+// kernels/conv_algorithm.hpp: the names and the DLFS_CONV environment variable.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "kernels/conv_algorithm.hpp"
+#include "runtime/error.hpp"
+
+namespace dlfs::kernels {
+namespace {
+
+TEST(ConvAlgorithm, ParsesNamesAndRejectsOthers) {
+  EXPECT_EQ(parse_conv_algorithm("im2col"), ConvAlgorithm::Im2col);
+  EXPECT_EQ(parse_conv_algorithm("cuDNN"), ConvAlgorithm::Cudnn);
+  EXPECT_STREQ(conv_algorithm_name(ConvAlgorithm::Cudnn), "cudnn");
+  EXPECT_STREQ(conv_algorithm_name(ConvAlgorithm::Im2col), "im2col");
+  try {
+    parse_conv_algorithm("winograd");
+    FAIL() << "no exception";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(),
+                 "unknown convolution algorithm \"winograd\"; expected \"im2col\" or \"cudnn\"");
+  }
+}
+
+TEST(ConvAlgorithm, EnvironmentVariableSelectsTheDefault) {
+  const char* saved = std::getenv("DLFS_CONV");
+  const std::string saved_value = saved ? saved : "";
+  setenv("DLFS_CONV", "cudnn", 1);
+  EXPECT_EQ(conv_algorithm_from_environment(), ConvAlgorithm::Cudnn);
+  setenv("DLFS_CONV", "IM2COL", 1);
+  EXPECT_EQ(conv_algorithm_from_environment(), ConvAlgorithm::Im2col);
+  setenv("DLFS_CONV", "fft", 1);
+  EXPECT_THROW(conv_algorithm_from_environment(), InputError);
+  unsetenv("DLFS_CONV");
+  EXPECT_EQ(conv_algorithm_from_environment(), ConvAlgorithm::Im2col);
+  if (saved) setenv("DLFS_CONV", saved_value.c_str(), 1);
+}
+
+}  // namespace
+}  // namespace dlfs::kernels
