@@ -4,9 +4,9 @@
 #include "apps/commands.hpp"
 #include "apps/options.hpp"
 #include "apps/run_setup.hpp"
-#include "apps/trainer.hpp"
 #include "models/checkpoint.hpp"
 #include "runtime/json.hpp"
+#include "train/trainer.hpp"
 
 namespace dlfs::app {
 
@@ -36,7 +36,7 @@ int eval_command(int argc, char** argv) {
                      model.input_shape.str() + " images but " + setup.data_dir + " has " +
                      image.str());
   model.graph.to(setup.device);
-  const EvalResult r = evaluate(model, setup.data.test, setup.batch_size);
+  const train::EvalResult r = train::evaluate(model, setup.data.test, setup.batch_size);
   if (o.flag("json")) {
     std::printf(
         "{\"checkpoint\": %s, \"model\": %s, \"device\": %s, \"test_accuracy\": %.6f, "

@@ -7,10 +7,10 @@
 #include <cstring>
 
 #include "apps/commands.hpp"
-#include "apps/experiment_common.hpp"
-#include "apps/experiment_registry.hpp"
-#include "apps/output_folder.hpp"
+#include "apps/experiments/common.hpp"
+#include "apps/experiments/registry.hpp"
 #include "runtime/error.hpp"
+#include "train/run_folder.hpp"
 
 namespace dlfs::app {
 
@@ -104,7 +104,7 @@ int experiment_command(int argc, char** argv) {
   context.device = Device::parse(o.text("device"));
   context.quick = o.flag("quick");
   context.plot = !o.flag("no-plot");
-  prepare_output_folder(context.out_dir, "out");
+  train::prepare_output_folder(context.out_dir, "out");
   // The OpenMP build of OpenBLAS shares the OpenMP pool; set both so neither oversubscribes.
   const int threads = static_cast<int>(o.integer("threads", 1, 1024));
   omp_set_num_threads(threads);

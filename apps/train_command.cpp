@@ -11,13 +11,9 @@
 #include <memory>
 
 #include "apps/commands.hpp"
-#include "apps/interrupt.hpp"
 #include "apps/options.hpp"
-#include "apps/output_folder.hpp"
 #include "apps/run_curves.hpp"
 #include "apps/run_setup.hpp"
-#include "apps/trainer.hpp"
-#include "apps/training_state.hpp"
 #include "data/mnist_format.hpp"
 #include "data/normalization.hpp"
 #include "data/validation_split.hpp"
@@ -29,6 +25,11 @@
 #include "optim/schedule.hpp"
 #include "runtime/device_pools.hpp"
 #include "runtime/json_writer.hpp"
+#include "train/interrupt.hpp"
+#include "train/metrics_log.hpp"
+#include "train/run_folder.hpp"
+#include "train/trainer.hpp"
+#include "train/training_state.hpp"
 
 namespace dlfs::app {
 
@@ -118,25 +119,6 @@ std::string parent_directory(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-constexpr const char* kMetricsHeader =
-    "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,images_per_second,"
-    "seconds\n";
-
-// Opens metrics.csv for appending. A resumed run keeps the header and the rows of the epochs
-// it had completed (later rows belong to work it is about to redo); a new run starts afresh.
-std::ofstream open_metrics(const std::string& path, bool resuming, std::int64_t epochs_done) {
-  std::string kept = kMetricsHeader;
-  if (resuming) {
-    std::ifstream in(path);
-    std::string line;
-    for (int row = 0; std::getline(in, line); ++row)
-      if (row > 0 && std::atoll(line.c_str()) <= epochs_done) kept += line + "\n";
-  }
-  std::ofstream out(path, std::ios::trunc);
-  out << kept;
-  return out;
-}
-
 std::string format(const char* fmt, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, fmt, v);
@@ -156,10 +138,10 @@ int train_command(int argc, char** argv) {
   const bool resuming = o.given("resume");
   const std::string resume_path = resuming ? o.text("resume") : "";
   SafetensorsContents resume_contents;
-  TrainingState resumed;
+  train::TrainingState resumed;
   if (resuming) {
     resume_contents = load_safetensors(resume_path);
-    resumed = read_training_state(resume_contents, resume_path);
+    resumed = train::read_training_state(resume_contents, resume_path);
     apply_resumed_options(o, resumed.options, resume_path);
     if (!o.given("out")) o.set("out", parent_directory(resume_path));
   }
@@ -207,12 +189,11 @@ int train_command(int argc, char** argv) {
   model.graph.to(setup.device);
   auto optimizer = optim::make_optimizer(opt_config, parameter_pointers(model));
   auto schedule = optim::parse_schedule(o.text("schedule"), optimizer->learning_rate(), epochs);
-  if (resuming) restore_training_state(resume_contents, resume_path, model, *optimizer);
+  if (resuming) train::restore_training_state(resume_contents, resume_path, model, *optimizer);
   resume_contents = SafetensorsContents{};  // its tensors are copied; free the host memory
 
-  prepare_output_folder(out_dir, "out");
-  std::ofstream metrics = open_metrics(out_dir + "/metrics.csv", resuming, resumed.epoch);
-  if (!metrics) throw InputError("--out " + out_dir + ": cannot write metrics.csv there");
+  train::prepare_output_folder(out_dir, "out");
+  train::MetricsLog metrics(out_dir + "/metrics.csv", resuming, resumed.epoch);
   CurvePlotter curves(out_dir, o.choice("plot", {"on", "off"}) == "on");
 
   std::printf(
@@ -234,7 +215,7 @@ int train_command(int argc, char** argv) {
   std::fflush(stdout);
 
   data::BatchIterator batches(split.train, batch_size, shuffle, seed);
-  Trainer trainer(model, *optimizer);
+  train::Trainer trainer(model, *optimizer);
   // Warm-up: the first epoch sees every batch shape once; the second is the first to start while
   // layers still hold the previous epoch's last (partial) batch, a layout the pool meets then and
   // never again. From there on a training step should make no raw allocation.
@@ -245,31 +226,33 @@ int train_command(int argc, char** argv) {
   const std::string checkpoint = out_dir + "/model.safetensors";
   const std::string state_path = out_dir + "/train_state.safetensors";
   const std::int64_t first_epoch = resumed.epoch;
-  InterruptGuard interrupt_guard;
+  train::InterruptGuard interrupt_guard;
   for (std::int64_t epoch = first_epoch; epoch < epochs; ++epoch) {
     optimizer->set_learning_rate(schedule->at(epoch));
     batches.start_epoch(epoch);
-    EpochProgress progress;
+    train::EpochProgress progress;
     if (epoch == first_epoch) progress = resumed.progress;
     batches.skip(progress.batches_done);
-    ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
-                    batches.batches_per_epoch(), !o.flag("quiet"));
-    EpochResult r;
+    train::ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
+                           batches.batches_per_epoch(), !o.flag("quiet"));
+    train::EpochResult r;
     try {
       r = trainer.train_epoch(batches, epoch, &bar, progress);
-    } catch (const DivergenceError& e) {
+    } catch (const train::DivergenceError& e) {
       bar.finish();
-      throw DivergenceError(
+      throw train::DivergenceError(
           std::string(e.what()) +
           (epoch > 0 ? "; the last good weights are in " + checkpoint + " and " + state_path
                      : std::string("; no checkpoint was written")));
     }
     bar.finish();
     if (r.interrupted) {
-      TrainingState state{epoch, r.progress, best_val, images_per_second_sum, recorded_options(o)};
-      save_training_state(state_path, model, *optimizer, state, checkpoint_metadata(setup, epoch));
+      train::TrainingState state{epoch, r.progress, best_val, images_per_second_sum,
+                                 recorded_options(o)};
+      train::save_training_state(state_path, model, *optimizer, state,
+                                 checkpoint_metadata(setup, epoch));
       curves.wait();  // the last finished epoch's picture
-      const int signal_number = interrupt_signal();
+      const int signal_number = train::interrupt_signal();
       std::printf(
           "interrupted at epoch %lld, batch %lld of %lld; saved %s\n"
           "continue with: dlfs train --resume %s\n",
@@ -279,8 +262,8 @@ int train_command(int argc, char** argv) {
       std::fflush(stdout);
       return 128 + (signal_number > 0 ? signal_number : SIGINT);
     }
-    EvalResult val;
-    if (split.validation.size() > 0) val = evaluate(model, split.validation, batch_size);
+    train::EvalResult val;
+    if (split.validation.size() > 0) val = train::evaluate(model, split.validation, batch_size);
     best_val = std::max(best_val, val.accuracy);
     images_per_second_sum += r.images_per_second;
     // Without a validation split nothing was measured: "n/a", not zeros that look measured.
@@ -292,27 +275,24 @@ int train_command(int argc, char** argv) {
                 static_cast<long long>(epoch + 1), static_cast<long long>(epochs), r.loss,
                 r.accuracy, val_text.c_str(), r.images_per_second, r.seconds);
     std::fflush(stdout);
-    metrics << epoch + 1 << "," << r.loss << "," << r.accuracy << ",";
-    if (validated)
-      metrics << val.loss << "," << val.accuracy;
-    else
-      metrics << "n/a,n/a";
-    metrics << "," << optimizer->learning_rate() << "," << r.images_per_second << "," << r.seconds
-            << "\n";
-    metrics.flush();
+    train::EpochRow row{epoch + 1,           r.loss,       r.accuracy,
+                        std::nullopt,        std::nullopt, optimizer->learning_rate(),
+                        r.images_per_second, r.seconds};
+    if (validated) row.validation_loss = val.loss, row.validation_accuracy = val.accuracy;
+    metrics.append(row);
     curves.epoch_done(model.name + ", " + optimizer->name() + " lr " +
                       format("%g", schedule->at(0)) + ", seed " + std::to_string(seed) +
                       ", epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs));
     save_model(checkpoint, model, checkpoint_metadata(setup, epoch + 1));
-    save_training_state(
+    train::save_training_state(
         state_path, model, *optimizer,
-        TrainingState{epoch + 1, {}, best_val, images_per_second_sum, recorded_options(o)},
+        train::TrainingState{epoch + 1, {}, best_val, images_per_second_sum, recorded_options(o)},
         checkpoint_metadata(setup, epoch + 1));
     if (epoch + 1 == first_epoch + warmup_epochs) after_warmup = pool_counters(setup.device);
   }
   const PoolCounters at_end = pool_counters(setup.device);
 
-  const EvalResult test = evaluate(model, setup.data.test, batch_size);
+  const train::EvalResult test = train::evaluate(model, setup.data.test, batch_size);
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   std::printf("test accuracy %.4f  loss %.4f  (%lld images)\n", test.accuracy, test.loss,

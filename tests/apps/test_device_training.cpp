@@ -7,7 +7,6 @@
 #include <filesystem>
 
 #include "apps/run_setup.hpp"
-#include "apps/trainer.hpp"
 #include "data/batch_iterator.hpp"
 #include "data/mnist_format.hpp"
 #include "data/synthetic.hpp"
@@ -16,6 +15,7 @@
 #include "optim/make_optimizer.hpp"
 #include "runtime/device_pools.hpp"
 #include "support/gpu.hpp"
+#include "train/trainer.hpp"
 
 namespace dlfs::app {
 namespace {
@@ -93,8 +93,8 @@ TEST(DeviceTraining, GpuLossFollowsTheCpuBatchByBatch) {
   EXPECT_EQ(memory_pool(Device::cuda()).stats().raw_allocations, raw_after_first_epoch);
 
   // The whole test set (10,000 Fashion-MNIST images): accuracies within 0.002.
-  const EvalResult on_cpu = evaluate(cpu.model, data.test, 500);
-  const EvalResult on_gpu = evaluate(gpu.model, data.test, 500);
+  const train::EvalResult on_cpu = train::evaluate(cpu.model, data.test, 500);
+  const train::EvalResult on_gpu = train::evaluate(gpu.model, data.test, 500);
   EXPECT_LE(std::abs(on_cpu.accuracy - on_gpu.accuracy), 0.002 + 1e-12)
       << "CPU " << on_cpu.accuracy << ", GPU " << on_gpu.accuracy;
   EXPECT_GT(on_cpu.accuracy, 0.5);  // it learned something

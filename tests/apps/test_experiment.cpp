@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "apps/commands.hpp"
-#include "apps/experiment_gradcheck.hpp"
-#include "apps/experiment_optimizers.hpp"
-#include "apps/experiment_training.hpp"
+#include "apps/experiments/gradcheck.hpp"
+#include "apps/experiments/optimizers.hpp"
+#include "apps/experiments/training.hpp"
 #include "runtime/error.hpp"
 #include "runtime/json.hpp"
 #include "support/app_testing.hpp"

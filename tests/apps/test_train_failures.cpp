@@ -9,10 +9,10 @@
 #include <sstream>
 
 #include "apps/commands.hpp"
-#include "apps/trainer.hpp"
 #include "runtime/device.hpp"
 #include "runtime/error.hpp"
 #include "support/process.hpp"
+#include "train/trainer.hpp"
 
 namespace dlfs::app {
 namespace {
@@ -64,7 +64,7 @@ TEST(TrainFailures, CudaWithoutAGpuSaysSoAndSuggestsTheCpu) {
 
 TEST(TrainFailures, ADivergingLossNamesEpochAndBatchAndWritesNoCheckpoint) {
   const std::string out = temp_dir("diverge");
-  const std::string message = error_of<DivergenceError>(
+  const std::string message = error_of<train::DivergenceError>(
       {"--data", "synthetic", "--limit-train", "300", "--model", "two-layer-net", "--optimizer",
        "sgd", "--lr", "1000000", "--epochs", "1", "--out", out});
   EXPECT_NE(message.find("the loss became NaN at epoch 1, batch "), std::string::npos) << message;
@@ -81,7 +81,7 @@ TEST(TrainFailures, ADivergingLossKeepsTheLastGoodCheckpoint) {
   const std::string state = read_text_file(out + "/train_state.safetensors");
   ASSERT_FALSE(weights.empty());
   // Resumed for a second epoch at a learning rate that blows up.
-  const std::string message = error_of<DivergenceError>(
+  const std::string message = error_of<train::DivergenceError>(
       {"--resume", out + "/train_state.safetensors", "--epochs", "2", "--lr", "1000000"});
   EXPECT_NE(message.find("at epoch 2, batch "), std::string::npos) << message;
   EXPECT_NE(message.find("the last good weights are in " + out + "/model.safetensors"),

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "apps/experiment_registry.hpp"
-#include "apps/experiment_training.hpp"
+#include "apps/experiments/registry.hpp"
+#include "apps/experiments/training.hpp"
 #include "data/validation_split.hpp"
 
 namespace dlfs::app::experiment {

@@ -12,12 +12,12 @@
 #include <map>
 #include <string>
 
-#include "apps/trainer.hpp"
 #include "models/model.hpp"
 #include "models/safetensors.hpp"
 #include "optim/optimizer.hpp"
+#include "train/trainer.hpp"
 
-namespace dlfs::app {
+namespace dlfs::train {
 
 // Metadata key that marks a training-state file.
 constexpr const char* kMetaTrainingState = "dlfs_training_state";
@@ -46,4 +46,4 @@ TrainingState read_training_state(const SafetensorsContents& contents, const std
 void restore_training_state(const SafetensorsContents& contents, const std::string& path,
                             Model& model, optim::Optimizer& optimizer);
 
-}  // namespace dlfs::app
+}  // namespace dlfs::train

@@ -4,7 +4,7 @@
 // the signal normally would, for a user who does not want to wait.
 #include <csignal>
 
-namespace dlfs::app {
+namespace dlfs::train {
 
 // Installs the handlers for its lifetime and clears any earlier request.
 class InterruptGuard {
@@ -27,4 +27,4 @@ int interrupt_signal();
 void request_interrupt();
 void clear_interrupt();
 
-}  // namespace dlfs::app
+}  // namespace dlfs::train

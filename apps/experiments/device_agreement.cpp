@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "apps/experiment_registry.hpp"
+#include "apps/experiments/registry.hpp"
 #include "apps/run_setup.hpp"
 #include "models/catalog.hpp"
 #include "models/init.hpp"

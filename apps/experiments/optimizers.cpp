@@ -1,10 +1,10 @@
 // optimizer-paths (the book's figure 6-8) and optimizer-compare (figure 6-9).
-#include "apps/experiment_optimizers.hpp"
+#include "apps/experiments/optimizers.hpp"
 
 #include <cstdio>
 
-#include "apps/experiment_registry.hpp"
-#include "apps/experiment_training.hpp"
+#include "apps/experiments/registry.hpp"
+#include "apps/experiments/training.hpp"
 #include "optim/make_optimizer.hpp"
 
 namespace dlfs::app::experiment {

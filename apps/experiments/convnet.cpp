@@ -2,8 +2,8 @@
 // training) and misclassified (figure 8-3: test images a trained network gets wrong).
 #include <cstdio>
 
-#include "apps/experiment_registry.hpp"
-#include "apps/experiment_training.hpp"
+#include "apps/experiments/registry.hpp"
+#include "apps/experiments/training.hpp"
 #include "apps/run_setup.hpp"
 #include "data/normalization.hpp"
 #include "models/catalog.hpp"

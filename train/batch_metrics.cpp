@@ -1,11 +1,11 @@
-#include "apps/batch_metrics.hpp"
+#include "train/batch_metrics.hpp"
 
 #include "kernels/loss_targets.hpp"
 #include "kernels/reduce.hpp"
 #include "kernels/softmax_with_loss.hpp"
 #include "layers/softmax_with_loss.hpp"
 
-namespace dlfs::app {
+namespace dlfs::train {
 
 BatchMetrics batch_metrics(const Tensor& logits, const Tensor& labels) {
   const Tensor targets = labels.to(logits.device());
@@ -26,4 +26,4 @@ std::int64_t training_batch_correct(Model& model, const Tensor& labels) {
   return kernels::accuracy_count(probabilities, labels.to(probabilities.device()));
 }
 
-}  // namespace dlfs::app
+}  // namespace dlfs::train

@@ -1,12 +1,12 @@
-#include "apps/experiment_training.hpp"
+#include "apps/experiments/training.hpp"
 
 #include <cmath>
 #include <cstdio>
 
-#include "apps/trainer.hpp"
 #include "layers/sigmoid.hpp"
 #include "layers/tanh.hpp"
 #include "models/layer_factory.hpp"
+#include "train/trainer.hpp"
 
 namespace dlfs::app::experiment {
 
@@ -125,7 +125,7 @@ double train_step(Model& model, const data::Batch& batch,
 }
 
 double accuracy(Model& model, const data::Dataset& dataset, std::int64_t batch_size) {
-  return evaluate(model, dataset, batch_size).accuracy;
+  return train::evaluate(model, dataset, batch_size).accuracy;
 }
 
 double tail_mean(const std::vector<double>& values, std::size_t count) {

@@ -1,13 +1,13 @@
 // gradcheck: backpropagation against numerical gradients for the book's TwoLayerNet (on real
 // images) and its small SimpleConvNet (on a random 10x10 image), as in the book's
 // gradient_check.py, printing the mean absolute difference per parameter.
-#include "apps/experiment_gradcheck.hpp"
+#include "apps/experiments/gradcheck.hpp"
 
 #include <cmath>
 #include <cstdio>
 
-#include "apps/experiment_registry.hpp"
-#include "apps/experiment_training.hpp"
+#include "apps/experiments/registry.hpp"
+#include "apps/experiments/training.hpp"
 #include "models/layer_factory.hpp"
 
 namespace dlfs::app::experiment {

@@ -4,12 +4,12 @@
 #include <cstdint>
 #include <string>
 
-#include "apps/progress.hpp"
 #include "data/batch_iterator.hpp"
 #include "models/model.hpp"
 #include "optim/optimizer.hpp"
+#include "train/progress.hpp"
 
-namespace dlfs::app {
+namespace dlfs::train {
 
 struct EvalResult {
   double loss = 0.0;      // mean cross-entropy per sample
@@ -61,4 +61,4 @@ class Trainer {
 // Loss and accuracy of the model over `dataset` in inference mode, batch by batch.
 EvalResult evaluate(Model& model, const data::Dataset& dataset, std::int64_t batch_size);
 
-}  // namespace dlfs::app
+}  // namespace dlfs::train

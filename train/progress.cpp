@@ -1,10 +1,10 @@
-#include "apps/progress.hpp"
+#include "train/progress.hpp"
 
 #include <unistd.h>
 
 #include <cstdio>
 
-namespace dlfs::app {
+namespace dlfs::train {
 
 ProgressBar::ProgressBar(std::string label, std::int64_t total, bool enabled)
     : label_(std::move(label)),
@@ -43,4 +43,4 @@ void ProgressBar::finish() {
   if (enabled_ && tty_) std::fprintf(stderr, "\r%*s\r", 100, "");
 }
 
-}  // namespace dlfs::app
+}  // namespace dlfs::train

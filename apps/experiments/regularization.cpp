@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "apps/experiment_registry.hpp"
-#include "apps/experiment_training.hpp"
+#include "apps/experiments/registry.hpp"
+#include "apps/experiments/training.hpp"
 
 namespace dlfs::app::experiment {
 

@@ -1,11 +1,11 @@
-#include "apps/output_folder.hpp"
+#include "train/run_folder.hpp"
 
 #include <filesystem>
 #include <system_error>
 
 #include "runtime/error.hpp"
 
-namespace dlfs::app {
+namespace dlfs::train {
 
 void prepare_output_folder(const std::string& path, const std::string& option_name) {
   const std::string option = "--" + option_name;
@@ -24,4 +24,4 @@ void prepare_output_folder(const std::string& path, const std::string& option_na
     throw InputError(option + " " + path + " exists and is not a folder");
 }
 
-}  // namespace dlfs::app
+}  // namespace dlfs::train

@@ -1,4 +1,4 @@
-#include "apps/training_state.hpp"
+#include "train/training_state.hpp"
 
 #include <cinttypes>
 #include <cstdio>
@@ -11,7 +11,7 @@
 #include "models/dropout_streams.hpp"
 #include "runtime/error.hpp"
 
-namespace dlfs::app {
+namespace dlfs::train {
 
 namespace {
 
@@ -172,4 +172,4 @@ void restore_training_state(const SafetensorsContents& contents, const std::stri
   }
 }
 
-}  // namespace dlfs::app
+}  // namespace dlfs::train

@@ -5,7 +5,7 @@
 
 #include "models/model.hpp"
 
-namespace dlfs::app {
+namespace dlfs::train {
 
 struct BatchMetrics {
   double loss_sum = 0.0;  // summed (not mean) cross-entropy over the batch
@@ -18,4 +18,4 @@ BatchMetrics batch_metrics(const Tensor& logits, const Tensor& labels);
 // Correct predictions of the last Train-mode forward, from the loss layer's probabilities.
 std::int64_t training_batch_correct(Model& model, const Tensor& labels);
 
-}  // namespace dlfs::app
+}  // namespace dlfs::train

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-namespace dlfs::app {
+namespace dlfs::train {
 
 class ProgressBar {
  public:
@@ -22,4 +22,4 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
-}  // namespace dlfs::app
+}  // namespace dlfs::train

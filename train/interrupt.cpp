@@ -1,8 +1,8 @@
-#include "apps/interrupt.hpp"
+#include "train/interrupt.hpp"
 
 #include <atomic>
 
-namespace dlfs::app {
+namespace dlfs::train {
 
 namespace {
 
@@ -51,4 +51,4 @@ void clear_interrupt() {
   g_requested.store(0);
 }
 
-}  // namespace dlfs::app
+}  // namespace dlfs::train

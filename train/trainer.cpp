@@ -1,13 +1,13 @@
-#include "apps/trainer.hpp"
+#include "train/trainer.hpp"
 
 #include <chrono>
 #include <cmath>
 
-#include "apps/batch_metrics.hpp"
-#include "apps/interrupt.hpp"
 #include "kernels/loss_targets.hpp"
+#include "train/batch_metrics.hpp"
+#include "train/interrupt.hpp"
 
-namespace dlfs::app {
+namespace dlfs::train {
 
 namespace {
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -81,4 +81,4 @@ EvalResult evaluate(Model& model, const data::Dataset& dataset, std::int64_t bat
   return result;
 }
 
-}  // namespace dlfs::app
+}  // namespace dlfs::train

@@ -1,4 +1,4 @@
-#include "apps/experiment_common.hpp"
+#include "apps/experiments/common.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
