@@ -156,9 +156,8 @@ int train_command(int argc, char** argv) {
 
   optim::OptimizerConfig opt_config;
   opt_config.name = o.text("optimizer");
-  // The defaults (Adam at 0.003, cosine decay, batch 64) reach 0.90 test accuracy with LeNet-5
-  // in 5 epochs (0.9024 and 0.9034 with seeds 0 and 1 here); batch 32 at 0.002 lands at
-  // 0.897-0.901 and the book's Adam default of 0.001 at batch 100 at 0.890.
+  // Adam's default is 0.003, not the book's 0.001: with cosine decay and batch 64 it trained
+  // LeNet-5 to a better test accuracy in 5 epochs (docs/results.md has the runs).
   if (o.given("lr"))
     opt_config.lr = o.real("lr", 0.0, 1e6);
   else if (opt_config.name == "adam")

@@ -819,11 +819,9 @@ fi
 
 # ---- 3. configure and build ---------------------------------------------------------------------
 [ "$DRY_RUN" = 1 ] && section "3. configure and build"
-# attach.cmake adds bench/gpu where bench/CMakeLists.txt does not (yet); harmless where it does.
 run_step configure "$CAP_CONFIGURE" "$OUT/configure.log" \
   cmake -S "$REPO" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_CUDA_ARCHITECTURES=90 "-DDLFS_CUDA=$DLFS_CUDA_MODE" \
-  "-DCMAKE_PROJECT_dlfs_INCLUDE=$REPO/bench/gpu/attach.cmake" "${CMAKE_HINTS[@]}"
+  -DCMAKE_CUDA_ARCHITECTURES=90 "-DDLFS_CUDA=$DLFS_CUDA_MODE" "${CMAKE_HINTS[@]}"
 configured=$?
 built=1
 if [ "$DRY_RUN" = 1 ]; then

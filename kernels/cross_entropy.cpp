@@ -1,5 +1,6 @@
 #include "kernels/cross_entropy.hpp"
 
+#include "kernels/cuda/loss_mean.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/loss_targets.hpp"
 

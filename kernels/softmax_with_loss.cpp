@@ -1,6 +1,7 @@
 #include "kernels/softmax_with_loss.hpp"
 
 #include "kernels/cross_entropy.hpp"
+#include "kernels/cuda/loss_mean.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/loss_targets.hpp"
 
@@ -62,17 +63,19 @@ Tensor softmax_with_loss_backward(const Tensor& probabilities, const Tensor& tar
   Tensor dlogits =
       Tensor::empty(probabilities.shape(), probabilities.dtype(), probabilities.device());
   if (probabilities.device().is_cuda()) {
+#if DLFS_HAVE_CUDA
     if (kind == TargetKind::Labels)
-      DLFS_CUDA_CALL(
-          op, cuda::softmax_with_loss_backward(
-                  probabilities.data<float>(), targets.data<std::int32_t>(), dloss.data<float>(),
-                  dlogits.data<float>(), rows, cols, stream_of(probabilities)));
+      cuda::softmax_with_loss_backward(probabilities.data<float>(), targets.data<std::int32_t>(),
+                                       dloss.data<float>(), dlogits.data<float>(), rows, cols,
+                                       stream_of(probabilities));
     else
-      DLFS_CUDA_CALL(
-          op, cuda::softmax_with_loss_backward(probabilities.data<float>(), targets.data<float>(),
-                                               dloss.data<float>(), dlogits.data<float>(), rows,
-                                               cols, stream_of(probabilities)));
+      cuda::softmax_with_loss_backward(probabilities.data<float>(), targets.data<float>(),
+                                       dloss.data<float>(), dlogits.data<float>(), rows, cols,
+                                       stream_of(probabilities));
     return dlogits;
+#else
+    no_cuda_build(op);
+#endif
   }
   DLFS_DISPATCH_FLOATING(probabilities.dtype(), op, [&] {
     if (kind == TargetKind::Labels)

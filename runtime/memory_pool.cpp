@@ -92,7 +92,7 @@ std::size_t CachingPool::segment_size(std::size_t rounded) {
 void* CachingPool::allocate(std::size_t bytes, StreamId stream) {
   std::lock_guard<std::mutex> lock(mutex_);
   stats_.allocations += 1;
-  if (bytes > kLargestRequest) throw_oom(bytes, bytes);
+  if (bytes > kLargestRequest) throw_oom(bytes, bytes, false);  // no backend could: not tried
   const std::size_t rounded = round_size(bytes);
 
   if (!caching_) {
@@ -209,18 +209,20 @@ void* CachingPool::raw_allocate_or_retry(std::size_t bytes, std::size_t requeste
     release_free_segments();
     p = backend_->raw_allocate(bytes);
   }
-  if (!p) throw_oom(requested, bytes);
+  if (!p) throw_oom(requested, bytes, true);
   stats_.raw_allocations += 1;
   return p;
 }
 
-void CachingPool::throw_oom(std::size_t requested, std::size_t raw_bytes) {
+void CachingPool::throw_oom(std::size_t requested, std::size_t raw_bytes, bool freed_cache) {
   stats_.ooms += 1;
   // One sentence: what was asked, what the backend refused, and where the pool's memory is.
   std::string what = "Out of memory on " + backend_->name() + ": tried to allocate " +
                      mib(requested) + " (" + std::to_string(requested) + " bytes";
   if (raw_bytes != requested) what += ", a " + mib(raw_bytes) + " block from the backend";
-  what += ") and failed even after freeing the pool's cache; pool: " + stats_.str() + ".";
+  what += freed_cache ? ") and failed even after freeing the pool's cache; pool: "
+                      : ") and failed; pool: ";
+  what += stats_.str() + ".";
   throw OutOfMemoryError(what, requested);
 }
 

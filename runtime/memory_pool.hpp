@@ -98,7 +98,8 @@ class CachingPool {
   void release_free_segments();
   void try_merge(Block* into, Block* neighbour);
   // requested: the caller's size; raw_bytes: what the backend was asked for (a segment).
-  [[noreturn]] void throw_oom(std::size_t requested, std::size_t raw_bytes);
+  // `freed_cache`: whether the request was retried after release_free_segments().
+  [[noreturn]] void throw_oom(std::size_t requested, std::size_t raw_bytes, bool freed_cache);
 
   std::unique_ptr<AllocatorBackend> backend_;
   bool caching_;

@@ -1,5 +1,8 @@
 #include "runtime/storage.hpp"
 
+#include <cstdio>
+#include <exception>
+
 #include "runtime/cuda_context.hpp"
 #include "runtime/device_pools.hpp"
 
@@ -15,11 +18,13 @@ Storage::Storage(std::size_t bytes, const Device& device)
 }
 
 Storage::~Storage() {
-  // Freeing is noexcept in spirit: a pool that rejects its own pointer is a bug to report loudly,
-  // but a destructor must not throw.
+  // A destructor must not throw. The pool throws only for a pointer it never handed out, which
+  // would be a bug in dlfs: it is reported on stderr (once per occurrence) and the block is
+  // leaked rather than the process ended.
   try {
     pool_->free(data_);
-  } catch (...) {
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dlfs: internal error while freeing a tensor's memory: %s\n", e.what());
   }
 }
 

@@ -32,7 +32,7 @@ struct EpochResult {
   double seconds = 0.0;
   double images_per_second = 0.0;
   std::int64_t samples = 0;
-  bool interrupted = false;  // stopped early by an interrupt request (see apps/interrupt.hpp)
+  bool interrupted = false;  // stopped early by an interrupt request (see train/interrupt.hpp)
   EpochProgress progress;    // where the epoch stands (all of it unless interrupted)
 };
 

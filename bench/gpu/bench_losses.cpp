@@ -8,6 +8,7 @@
 
 #include "gpu_benches.hpp"
 #include "kernels/cross_entropy.hpp"
+#include "kernels/cuda/loss_mean.hpp"
 #include "kernels/softmax_with_loss.hpp"
 
 namespace dlfs::bench {

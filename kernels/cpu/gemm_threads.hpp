@@ -4,14 +4,14 @@
 // splits the work over blocks of C only. Small products (LeNet's layers, a batch of 100 through a
 // 120-wide Linear) and small outputs with a long inner dimension (the weight gradient
 // dW[6, 25] = dY' col^T with K = 78400) gain nothing from a second thread but pay its wake-ups
-// and barriers: measured on this 2-core machine while busy, that dW took 1.1 ms on one thread
-// and 2 s on two. kernels/cpu/gemm.cpp runs such GEMMs on one thread; the Convolution layer runs
-// its per-image GEMMs of that size in parallel over images instead.
+// and barriers, which on a busy machine can cost a thousand times the work (docs/results.md).
+// kernels/cpu/gemm.cpp runs such GEMMs on one thread; the convolution's per-image path
+// (kernels/cpu/conv2d.cpp) runs its GEMMs of that size in parallel over images instead.
 #include <cstdint>
 
 namespace dlfs::kernels::cpu {
 
-constexpr std::int64_t kGemmThreadedMinMacs = std::int64_t{1} << 24;  // ~0.5 ms on one core
+constexpr std::int64_t kGemmThreadedMinMacs = std::int64_t{1} << 24;  // 16.8 M multiply-adds
 constexpr std::int64_t kGemmThreadedMinOutputs = std::int64_t{1} << 14;
 
 // True when C = op(A) op(B) with C m x n and inner size k is better done on one thread.

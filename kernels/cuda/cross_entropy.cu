@@ -1,4 +1,5 @@
 #include "kernels/cross_entropy.hpp"
+#include "kernels/cuda/loss_mean.hpp"
 #include "kernels/cuda/online_softmax.cuh"
 
 namespace dlfs::kernels::cuda {

@@ -1,6 +1,7 @@
 #include <type_traits>
 
 #include "kernels/cross_entropy.hpp"
+#include "kernels/cuda/loss_mean.hpp"
 #include "kernels/cuda/online_softmax.cuh"
 #include "kernels/softmax_with_loss.hpp"
 

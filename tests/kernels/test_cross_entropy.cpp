@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/cross_entropy.hpp"
+#include "kernels/cuda/loss_mean.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/loss_targets.hpp"
 #include "kernels/softmax.hpp"

@@ -97,6 +97,8 @@ TEST(PoolOom, AbsurdSizesAreRefusedBeforeRoundingWraps) {
     EXPECT_EQ(requested, bytes);
     expect_one_sentence(m);
     EXPECT_NE(m.find("(" + std::to_string(bytes) + " bytes)"), std::string::npos) << m;
+    // Nothing was freed or retried, and the message does not claim it was.
+    EXPECT_EQ(m.find("freeing"), std::string::npos) << m;
   }
   EXPECT_EQ(c.allocations, 0u);
   EXPECT_EQ(c.failures, 0u);
