@@ -46,7 +46,7 @@ const std::vector<Experiment>& experiments();
 // command that draws it later. Returns the JSON path.
 std::string save_and_plot(const Context& context, const JsonWriter& json);
 
-// Seconds since `start` (a steady_clock reading from now_seconds()).
+// A steady_clock reading in seconds: the difference of two readings is the time between them.
 double now_seconds();
 
 // Class names for the data set in `data_dir`: Fashion-MNIST's when the folder name says
