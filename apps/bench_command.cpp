@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,16 +50,6 @@ struct Measurement {
   std::size_t peak_bytes = 0;       // peak of the device's pool (the host pool on the CPU)
   std::size_t peak_host_bytes = 0;  // peak of the host pool
 };
-
-std::vector<std::string> split_list(const std::string& text, const std::string& option) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ','))
-    if (!item.empty()) out.push_back(item);
-  if (out.empty()) throw InputError("option --" + option + " names nothing");
-  return out;
-}
 
 std::vector<ModelSpec> parse_models(const std::string& text) {
   std::vector<ModelSpec> out;
@@ -162,8 +151,8 @@ Measurement measure(const ModelSpec& spec, std::int64_t batch, const Device& dev
   const float last_loss = loss.to_vector<float>()[0];
   m.seconds = seconds_since(start);
   if (!std::isfinite(last_loss))
-    throw Error("dlfs bench: the loss of " + m.model + "@" + m.variant + " at batch " +
-                std::to_string(batch) + " became non-finite; try a smaller --lr");
+    throw Error("the loss of " + m.model + "@" + m.variant + " at batch " + std::to_string(batch) +
+                " became non-finite; try a smaller --lr");
   m.images_per_second = static_cast<double>(batch * m.steps) / m.seconds;
   m.peak_bytes = pool.stats().peak_allocated_bytes;
   m.peak_host_bytes = host_pool.stats().peak_allocated_bytes;

@@ -1,11 +1,13 @@
 // dlfs eval: a checkpoint's loss and accuracy on the test set.
 #include <cstdio>
+#include <filesystem>
 
 #include "apps/commands.hpp"
 #include "apps/options.hpp"
 #include "apps/run_setup.hpp"
 #include "models/checkpoint.hpp"
 #include "runtime/json.hpp"
+#include "train/epoch_commit.hpp"
 #include "train/trainer.hpp"
 
 namespace dlfs::app {
@@ -22,12 +24,15 @@ int eval_command(int argc, char** argv) {
   o.add("seed", "N", "seed of the synthetic data (only with --data synthetic)", "0");
   o.add_flag("json", "print one JSON object");
   if (!o.parse(argc, argv, 2)) return 0;
-  if (!o.given("checkpoint")) throw InputError("dlfs eval needs --checkpoint FILE");
+  if (!o.given("checkpoint")) throw InputError("option --checkpoint FILE is required");
 
   std::map<std::string, std::string> metadata;
+  // A run folder whose last epoch commit was cut short is completed first (train/epoch_commit.hpp).
+  const std::string folder = std::filesystem::path(o.text("checkpoint")).parent_path().string();
+  train::recover_epoch_commit(folder.empty() ? "." : folder);
   Model model = load_model(o.text("checkpoint"), &metadata);
-  RunSetup setup = make_run_setup(o);
-  const data::Normalization n = normalization_from(metadata);
+  RunSetup setup = make_run_setup(o, model.classes);
+  const data::Normalization n = normalization_from(metadata, o.text("checkpoint"));
   if (n.mean != 0.0 || n.stddev != 1.0) n.apply(setup.data.test);
   const Tensor& images = setup.data.test.images;
   const Shape image({images.dim(1), images.dim(2), images.dim(3)});

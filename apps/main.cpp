@@ -23,6 +23,14 @@ const char* kHelp =
     "  bench    training throughput (images/s) and peak memory per model and batch size\n"
     "  experiment  the book's experiments as plots (dlfs experiment --list)\n";
 
+// What to try after running out of memory: a smaller batch, through the option of the command
+// that ran; nothing for the commands without one, where naming an option would mislead.
+std::string memory_advice(const std::string& command) {
+  if (command == "train" || command == "eval") return " Try a smaller --batch-size.";
+  if (command == "bench") return " Try smaller --batch-sizes.";
+  return "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,10 +51,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dlfs: unknown command '%s'; see dlfs --help\n", command.c_str());
     return 2;
   } catch (const dlfs::InputError& e) {
+    // The only place that prefixes "dlfs COMMAND: ": messages thrown below carry none.
     std::fprintf(stderr, "dlfs %s: %s\n", command.c_str(), e.what());
     return 2;
   } catch (const dlfs::OutOfMemoryError& e) {
-    std::fprintf(stderr, "dlfs %s: %s Try a smaller --batch-size.\n", command.c_str(), e.what());
+    std::fprintf(stderr, "dlfs %s: %s%s\n", command.c_str(), e.what(),
+                 memory_advice(command).c_str());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dlfs %s: %s\n", command.c_str(), e.what());

@@ -34,8 +34,7 @@ bool Options::parse(int argc, char** argv, int first) {
       return false;
     }
     if (arg.rfind("--", 0) != 0)
-      throw InputError("dlfs " + command_ + ": unexpected argument '" + arg + "'; see dlfs " +
-                       command_ + " --help");
+      throw InputError("unexpected argument '" + arg + "'; see dlfs " + command_ + " --help");
     std::string name = arg.substr(2), value;
     const auto eq = name.find('=');
     const bool inline_value = eq != std::string::npos;
@@ -45,10 +44,11 @@ bool Options::parse(int argc, char** argv, int first) {
     }
     auto it = specs_.find(name);
     if (it == specs_.end())
-      throw InputError("dlfs " + command_ + ": unknown option '--" + name + "'; see dlfs " +
-                       command_ + " --help");
+      throw InputError("unknown option '--" + name + "'; see dlfs " + command_ + " --help");
+    const auto earlier = values_.find(name);
     if (it->second.is_flag) {
       if (inline_value) throw InputError("option --" + name + " takes no value");
+      if (earlier != values_.end()) throw InputError("option --" + name + " is given twice");
       values_[name] = "1";
       continue;
     }
@@ -57,6 +57,9 @@ bool Options::parse(int argc, char** argv, int first) {
         throw InputError("option --" + name + " needs a value (" + it->second.value_name + ")");
       value = argv[++i];
     }
+    if (earlier != values_.end())
+      throw InputError("option --" + name + " is given twice (" + earlier->second + " and " +
+                       value + ")");
     values_[name] = value;
   }
   return true;
@@ -135,6 +138,22 @@ std::string Options::choice(const std::string& name,
     all += (all.empty() ? "" : ", ") + c;
   }
   throw InputError("option --" + name + ": '" + t + "' is not one of " + all);
+}
+
+std::vector<std::string> split_list(const std::string& text, const std::string& option) {
+  if (text.empty()) throw InputError("option --" + option + " names nothing");
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = text.find(',', start);
+    const std::size_t end = comma == std::string::npos ? text.size() : comma;
+    if (end == start)
+      throw InputError("option --" + option + ": entry " + std::to_string(out.size() + 1) +
+                       " of '" + text + "' is empty");
+    out.push_back(text.substr(start, end - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
 }
 
 }  // namespace dlfs::app

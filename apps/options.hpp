@@ -1,6 +1,7 @@
 #pragma once
 // Command-line options for dlfs subcommands: declared with their help text, parsed strictly.
-// Every mistake is an InputError of one sentence naming the option.
+// Every mistake is an InputError of one sentence naming the option. Messages carry no
+// "dlfs COMMAND: " prefix: main() adds it, once, to every error.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -20,6 +21,7 @@ class Options {
   void add_flag(const std::string& name, const std::string& help);
 
   // Parses argv[first..argc). Returns false when --help was given (help already printed).
+  // An option given twice is an error: silently keeping one of two values hides a typo.
   bool parse(int argc, char** argv, int first);
   std::string help() const;
 
@@ -31,6 +33,11 @@ class Options {
   void set(const std::string& name, const std::string& value);
   // Names of the declared options, in declaration order.
   const std::vector<std::string>& names() const { return order_; }
+  bool is_flag(const std::string& name) const { return spec(name).is_flag; }
+  // The declared default's text ("" = none; a flag's default is off).
+  const std::string& default_text(const std::string& name) const {
+    return spec(name).default_value;
+  }
   bool flag(const std::string& name) const;
   std::string text(const std::string& name) const;
   // Typed accessors; each checks the text and names the option in its error.
@@ -51,5 +58,10 @@ class Options {
   std::map<std::string, Spec> specs_;
   std::map<std::string, std::string> values_;
 };
+
+// The entries of a comma-separated option value (--models, --batch-sizes). An empty value or an
+// empty entry ("64,,128", "64,") is an error naming `option` and the entry's position: dropping
+// it silently would run something other than what was typed.
+std::vector<std::string> split_list(const std::string& text, const std::string& option);
 
 }  // namespace dlfs::app

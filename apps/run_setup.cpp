@@ -1,14 +1,18 @@
 #include "apps/run_setup.hpp"
 
+#include <cmath>
 #include <cstdio>
+#include <optional>
+#include <string>
 
 #include "data/synthetic.hpp"
 #include "models/catalog.hpp"
+#include "models/checkpoint.hpp"
 #include "runtime/device_pools.hpp"
 
 namespace dlfs::app {
 
-RunSetup make_run_setup(const Options& o) {
+RunSetup make_run_setup(const Options& o, int checkpoint_classes) {
   RunSetup s;
   s.device = Device::parse(o.text("device"));
   s.batch_size = o.integer("batch-size", 1, 1 << 20);
@@ -16,8 +20,20 @@ RunSetup make_run_setup(const Options& o) {
   s.data_dir = o.text("data");
   const std::int64_t limit = o.declared("limit-train") ? o.integer("limit-train", 0, INT64_MAX) : 0;
   if (o.declared("model")) s.model_name = o.text("model");
+  // The class count: the checkpoint's when evaluating one, --classes when given, otherwise the
+  // training labels decide (data::ClassCount). Labels are bytes, hence at most 256 classes.
+  data::ClassCount classes;
+  if (checkpoint_classes > 0) {
+    classes.count = checkpoint_classes;
+    classes.origin =
+        o.declared("checkpoint") ? "checkpoint '" + o.text("checkpoint") + "'" : "the checkpoint";
+  } else if (o.declared("classes") && o.given("classes")) {
+    classes.count = static_cast<int>(o.integer("classes", 1, 256));
+    classes.origin = "--classes " + std::to_string(classes.count);
+  }
   if (s.data_dir == "synthetic") {
     data::SyntheticOptions so;
+    if (classes.count > 0) so.num_classes = classes.count;
     so.samples = limit > 0 ? limit : 2000;
     so.seed = s.seed;
     s.data.train = data::make_synthetic_blobs(so);
@@ -25,7 +41,17 @@ RunSetup make_run_setup(const Options& o) {
     so.seed = s.seed + 1;
     s.data.test = data::make_synthetic_blobs(so);
   } else {
-    s.data = data::load_mnist_format(s.data_dir, limit);
+    s.data = data::load_mnist_format(s.data_dir, limit, classes);
+    // Blank or saturated images (a failed conversion) would train to the label frequencies
+    // without a sign of trouble: say so, and let the run go on, as the data is well-formed.
+    const std::optional<float> pixel =
+        checkpoint_classes > 0 ? std::nullopt : data::uniform_pixel_value(s.data.train);
+    if (pixel)
+      std::fprintf(stderr,
+                   "dlfs train: warning: every training image in %s has the same pixel value %ld, "
+                   "so the model can learn nothing from the images (a damaged or wrongly "
+                   "converted file?); training goes on\n",
+                   s.data_dir.c_str(), std::lround(*pixel * 255.0f));
   }
   return s;
 }
@@ -66,16 +92,16 @@ std::map<std::string, std::string> checkpoint_metadata(const RunSetup& setup, st
           {"dlfs_normalize_std", stddev}};
 }
 
-data::Normalization normalization_from(const std::map<std::string, std::string>& metadata) {
+data::Normalization normalization_from(const std::map<std::string, std::string>& metadata,
+                                       const std::string& path) {
+  // Checked here, where the file is known: Normalization::apply would refuse a bad stddev only
+  // as an internal error, and a NaN or infinite mean would pass silently into every pixel.
   data::Normalization n;
-  auto mean = metadata.find("dlfs_normalize_mean");
-  auto stddev = metadata.find("dlfs_normalize_std");
-  try {
-    if (mean != metadata.end()) n.mean = std::stod(mean->second);
-    if (stddev != metadata.end()) n.stddev = std::stod(stddev->second);
-  } catch (const std::logic_error&) {
-    throw InputError("checkpoint metadata dlfs_normalize_mean/std is not a number");
-  }
+  if (const auto mean = metadata_number(metadata, path, "dlfs_normalize_mean")) n.mean = *mean;
+  if (const auto stddev =
+          metadata_number(metadata, path, "dlfs_normalize_std", "a positive finite number",
+                          [](double v) { return v > 0.0; }))
+    n.stddev = *stddev;
   return n;
 }
 

@@ -23,9 +23,11 @@ struct RunSetup {
   data::Normalization normalization;  // identity unless --normalize
 };
 
-// Reads --model (when declared), --data, --device, --batch-size, --seed and --limit-train
-// (when declared) and loads the data. `--data synthetic` generates learnable blobs instead.
-RunSetup make_run_setup(const Options& options);
+// Reads --model (when declared), --data, --device, --batch-size, --seed, --limit-train and
+// --classes (when declared) and loads the data. `--data synthetic` generates learnable blobs
+// instead. checkpoint_classes > 0 (dlfs eval) fixes the class count to the checkpoint's: every
+// label must be below it. For training, warns on stderr when every training pixel is the same.
+RunSetup make_run_setup(const Options& options, int checkpoint_classes = 0);
 
 // The catalog model whose input size matches the data's images, with the data's class count.
 Model build_model_for(const RunSetup& setup);
@@ -34,8 +36,11 @@ std::vector<Parameter*> parameter_pointers(Model& model);
 
 // Checkpoint metadata that lets `dlfs eval` reproduce the run's preprocessing.
 std::map<std::string, std::string> checkpoint_metadata(const RunSetup& setup, std::int64_t epoch);
-// The normalization stored by checkpoint_metadata (identity when absent).
-data::Normalization normalization_from(const std::map<std::string, std::string>& metadata);
+// The normalization stored by checkpoint_metadata (identity when absent), read from the metadata
+// of the checkpoint at `path`; a value that is not a finite number (a stddev not above 0) is an
+// InputError naming the file and the key.
+data::Normalization normalization_from(const std::map<std::string, std::string>& metadata,
+                                       const std::string& path);
 
 struct PoolCounters {
   std::uint64_t host_raw = 0;

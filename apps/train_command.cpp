@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -25,6 +26,7 @@
 #include "optim/schedule.hpp"
 #include "runtime/device_pools.hpp"
 #include "runtime/json_writer.hpp"
+#include "train/epoch_commit.hpp"
 #include "train/interrupt.hpp"
 #include "train/metrics_log.hpp"
 #include "train/run_folder.hpp"
@@ -52,6 +54,8 @@ void declare_options(Options& o) {
   o.add("seed", "N", "seed for initialisation, split, shuffling and dropout", "0");
   o.add("val-split", "F", "fraction of the training set held out for validation", "0.1");
   o.add("limit-train", "N", "use only the first N training images (0: all)", "0");
+  o.add("classes", "N",
+        "number of classes (default: the training labels' largest value + 1, every class used)");
   o.add("shuffle", "on|off", "shuffle the training split each epoch", "on");
   o.add("normalize", "on|off", "standardise pixels with the training split's mean and std", "on");
   o.add("init-from", "FILE", "start from the weights in a dlfs checkpoint (fine-tuning)");
@@ -61,7 +65,11 @@ void declare_options(Options& o) {
         "change");
   o.add("out", "DIR",
         "where metrics.csv, summary.json, model.safetensors and train_state.safetensors go",
-        "runs/<model> (with --resume: FILE's directory)");
+        "the first of runs/<model>, runs/<model>-2, ... without results (with --resume: FILE's "
+        "directory)");
+  o.add_flag(
+      "overwrite",
+      "replace the results of an earlier run in --out (without it such a folder is refused)");
   o.add_flag("quiet", "no progress bar");
   o.add("plot", "on|off",
         "draw DIR/curves.png (loss, accuracy, learning rate) after every epoch and at the end "
@@ -70,10 +78,11 @@ void declare_options(Options& o) {
 }
 
 // The options a training state records: those the user gave that shape the run (defaults
-// apply again on resume).
+// apply again on resume). --overwrite is about one invocation's folder, not the run: recorded,
+// a resume would inherit the permission to replace results without being given it.
 bool recorded_option(const std::string& name) {
   return name != "resume" && name != "out" && name != "quiet" && name != "plot" &&
-         name != "init-from";
+         name != "init-from" && name != "overwrite";
 }
 
 // Options a resumed run may change; the others must match the run being resumed.
@@ -105,18 +114,31 @@ void apply_resumed_options(Options& o, const std::map<std::string, std::string>&
     }
     o.set(name, value);
   }
-  // Options given now that the run did not have: only the changeable ones.
-  for (const std::string& name : o.names())
-    if (recorded_option(name) && o.given(name) && !recorded.count(name) &&
-        !changeable_on_resume(name))
-      throw InputError("--" + name + " was not set in the run in " + path +
-                       "; a resumed run keeps its settings");
+  // Options given now that the run did not have: it used their declared defaults, so a given
+  // value equal to the default agrees with it, and any other is refused with what the run used.
+  for (const std::string& name : o.names()) {
+    if (!recorded_option(name) || !o.given(name) || recorded.count(name) ||
+        changeable_on_resume(name))
+      continue;
+    if (o.is_flag(name))
+      throw InputError("--" + name + " differs from the run in " + path +
+                       " (off, the default then); a resumed run keeps its settings");
+    const std::string& then = o.default_text(name);
+    if (o.text(name) == then) continue;
+    throw InputError("--" + name + " " + o.text(name) + " differs from the run in " + path + " (" +
+                     (then.empty() ? std::string("not given") : then + ", the default then") +
+                     "); a resumed run keeps its settings");
+  }
 }
 
 std::string parent_directory(const std::string& path) {
   const auto slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::int64_t batches_in(std::int64_t images, std::int64_t batch_size) {
+  return (images + batch_size - 1) / batch_size;
 }
 
 std::string format(const char* fmt, double v) {
@@ -140,6 +162,8 @@ int train_command(int argc, char** argv) {
   SafetensorsContents resume_contents;
   train::TrainingState resumed;
   if (resuming) {
+    // A commit cut short by a crash is finished (or undone) first: the state read is a whole set's.
+    train::recover_epoch_commit(parent_directory(resume_path));
     resume_contents = load_safetensors(resume_path);
     resumed = train::read_training_state(resume_contents, resume_path);
     apply_resumed_options(o, resumed.options, resume_path);
@@ -151,7 +175,16 @@ int train_command(int argc, char** argv) {
   const std::int64_t epochs = o.integer("epochs", 1, 1000000);
   const std::int64_t batch_size = setup.batch_size;
   const std::uint64_t seed = setup.seed;
-  const std::string out_dir = o.given("out") ? o.text("out") : "runs/" + setup.model_name;
+  // Without --out a run takes the first free runs/<model>[-N]: a run never replaces another's
+  // results unless told to (--overwrite with --out).
+  const std::string default_out = "runs/" + setup.model_name;
+  const std::string out_dir =
+      o.given("out") ? o.text("out") : train::next_free_run_folder(default_out);
+  if (!o.given("out") && train::holds_unfinished_run(default_out))
+    std::printf(
+        "note: %s holds an unfinished run; continue it with: dlfs train --resume "
+        "%s/train_state.safetensors\n",
+        default_out.c_str(), default_out.c_str());
   const bool shuffle = o.choice("shuffle", {"on", "off"}) == "on";
 
   optim::OptimizerConfig opt_config;
@@ -191,8 +224,13 @@ int train_command(int argc, char** argv) {
   if (resuming) train::restore_training_state(resume_contents, resume_path, model, *optimizer);
   resume_contents = SafetensorsContents{};  // its tensors are copied; free the host memory
 
-  train::prepare_output_folder(out_dir, "out");
-  train::MetricsLog metrics(out_dir + "/metrics.csv", resuming, resumed.epoch);
+  train::claim_run_folder(
+      out_dir, "out", o.flag("overwrite"),
+      resuming ? std::optional<std::string>(parent_directory(resume_path)) : std::nullopt);
+  // A resumed run's rows come from its own folder, wherever this run writes.
+  train::MetricsLog metrics(
+      resuming ? parent_directory(resume_path) + "/metrics.csv" : out_dir + "/metrics.csv",
+      resuming, resumed.epoch);
   CurvePlotter curves(out_dir, o.choice("plot", {"on", "off"}) == "on");
 
   std::printf(
@@ -245,7 +283,9 @@ int train_command(int argc, char** argv) {
                      : std::string("; no checkpoint was written")));
     }
     bar.finish();
-    if (r.interrupted) {
+    // Ctrl-C during the epoch's batches or its validation: the state at the last batch done is
+    // saved (a resumed run validates again after the epoch's last batch).
+    auto stop_interrupted = [&](const char* where) {
       train::TrainingState state{epoch, r.progress, best_val, images_per_second_sum,
                                  recorded_options(o)};
       train::save_training_state(state_path, model, *optimizer, state,
@@ -253,16 +293,23 @@ int train_command(int argc, char** argv) {
       curves.wait();  // the last finished epoch's picture
       const int signal_number = train::interrupt_signal();
       std::printf(
-          "interrupted at epoch %lld, batch %lld of %lld; saved %s\n"
+          "interrupted at epoch %lld, batch %lld of %lld%s; saved %s\n"
           "continue with: dlfs train --resume %s\n",
           static_cast<long long>(epoch + 1), static_cast<long long>(r.progress.batches_done),
-          static_cast<long long>(batches.batches_per_epoch()), state_path.c_str(),
+          static_cast<long long>(batches.batches_per_epoch()), where, state_path.c_str(),
           state_path.c_str());
       std::fflush(stdout);
       return 128 + (signal_number > 0 ? signal_number : SIGINT);
-    }
+    };
+    if (r.interrupted) return stop_interrupted("");
     train::EvalResult val;
-    if (split.validation.size() > 0) val = train::evaluate(model, split.validation, batch_size);
+    if (split.validation.size() > 0) {
+      train::ProgressBar val_bar("validation", batches_in(split.validation.size(), batch_size),
+                                 !o.flag("quiet"));
+      val = train::evaluate(model, split.validation, batch_size, &val_bar);
+      val_bar.finish();
+      if (val.interrupted) return stop_interrupted(", during validation");
+    }
     best_val = std::max(best_val, val.accuracy);
     images_per_second_sum += r.images_per_second;
     // Without a validation split nothing was measured: "n/a", not zeros that look measured.
@@ -279,19 +326,43 @@ int train_command(int argc, char** argv) {
                         r.images_per_second, r.seconds};
     if (validated) row.validation_loss = val.loss, row.validation_accuracy = val.accuracy;
     metrics.append(row);
+    // The epoch's files change as one set: all new or all of the previous epoch.
+    const auto metadata = checkpoint_metadata(setup, epoch + 1);
+    const train::TrainingState state{
+        epoch + 1, {}, best_val, images_per_second_sum, recorded_options(o)};
+    train::commit_epoch_files(
+        out_dir, epoch + 1,
+        {{"model.safetensors", [&](const std::string& path) { save_model(path, model, metadata); }},
+         {"train_state.safetensors",
+          [&](const std::string& path) {
+            train::save_training_state(path, model, *optimizer, state, metadata);
+          }},
+         {"metrics.csv", [&](const std::string& path) { metrics.write(path); }}});
     curves.epoch_done(model.name + ", " + optimizer->name() + " lr " +
                       format("%g", schedule->at(0)) + ", seed " + std::to_string(seed) +
                       ", epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs));
-    save_model(checkpoint, model, checkpoint_metadata(setup, epoch + 1));
-    train::save_training_state(
-        state_path, model, *optimizer,
-        train::TrainingState{epoch + 1, {}, best_val, images_per_second_sum, recorded_options(o)},
-        checkpoint_metadata(setup, epoch + 1));
     if (epoch + 1 == first_epoch + warmup_epochs) after_warmup = pool_counters(setup.device);
   }
   const PoolCounters at_end = pool_counters(setup.device);
+  // A resumed run that had no epoch left and writes to a new folder: its metrics go there too.
+  if (first_epoch >= epochs && !std::filesystem::exists(out_dir + "/metrics.csv"))
+    metrics.write(out_dir + "/metrics.csv");
 
-  const train::EvalResult test = train::evaluate(model, setup.data.test, batch_size);
+  train::ProgressBar test_bar("test", batches_in(setup.data.test.size(), batch_size),
+                              !o.flag("quiet"));
+  const train::EvalResult test = train::evaluate(model, setup.data.test, batch_size, &test_bar);
+  test_bar.finish();
+  if (test.interrupted) {
+    // Training is over and its files are complete; only the test figure is missing.
+    curves.finish();
+    const int signal_number = train::interrupt_signal();
+    std::printf(
+        "interrupted during the test pass; the trained model is in %s\n"
+        "test it with: dlfs eval --checkpoint %s\n",
+        checkpoint.c_str(), checkpoint.c_str());
+    std::fflush(stdout);
+    return 128 + (signal_number > 0 ? signal_number : SIGINT);
+  }
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   std::printf("test accuracy %.4f  loss %.4f  (%lld images)\n", test.accuracy, test.loss,

@@ -3,8 +3,9 @@
 evaluates it on the Fashion-MNIST test set, and prints the accuracy beside the one dlfs reports.
 
 usage: python3 bench/check_pytorch_load.py runs/lenet5/model.safetensors [DATA_DIR]
-Needs torch and safetensors (Debian: python3-torch; pip: safetensors); when the python3 on PATH
-lacks torch, the script re-runs itself under /usr/bin/python3. Every model with a twin in
+Needs torch and numpy (Debian: python3-torch, which the README's setup installs); it reads the
+safetensors file itself, so the pip-only `safetensors` module is not needed. When the python3 on
+PATH lacks torch, the script re-runs itself under /usr/bin/python3. Every model with a twin in
 bench/pytorch_models.py works: the MLPs, the book's convnets, lenet5, alexnet (28 and 224), the
 28x28 VGGs, resnet20 (28 and 32) and resnet18/34/50 (28 and 224).
 """
@@ -21,10 +22,50 @@ except ImportError:  # Debian's python3-torch is installed for the system Python
         os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
     raise
 import numpy as np
-from safetensors.torch import load_file, safe_open
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pytorch_models  # noqa: E402
+
+
+# safetensors dtypes as little-endian numpy types (dlfs writes the first five).
+SAFETENSORS_DTYPES = {"F32": "<f4", "F64": "<f8", "U8": "u1", "I32": "<i4", "I64": "<i8",
+                      "F16": "<f2", "I8": "i1", "I16": "<i2", "BOOL": "?"}
+
+
+def read_safetensors(path):
+    """(metadata, {name: tensor}) of a safetensors file: an 8-byte little-endian header length,
+    a JSON header (dtype, shape and data_offsets per tensor, string metadata under
+    "__metadata__"), then the raw little-endian data. Read here rather than with the
+    `safetensors` module, which Debian does not package."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 8:
+        raise SystemExit(f"{path} is not a safetensors file: it has {len(data)} bytes")
+    header_size = int.from_bytes(data[:8], "little")
+    if header_size > len(data) - 8:
+        raise SystemExit(f"{path} is not a safetensors file: its header length {header_size} "
+                         f"is larger than the file ({len(data)} bytes)")
+    try:
+        header = json.loads(data[8:8 + header_size])
+    except ValueError as e:
+        raise SystemExit(f"{path} is not a safetensors file: its header is not JSON ({e})")
+    metadata = header.pop("__metadata__", None) or {}
+    start = 8 + header_size
+    tensors = {}
+    for name, entry in header.items():
+        if entry.get("dtype") not in SAFETENSORS_DTYPES:
+            raise SystemExit(f"{path}: tensor {name} has unsupported dtype {entry.get('dtype')}")
+        dtype = np.dtype(SAFETENSORS_DTYPES[entry["dtype"]])
+        begin, end = entry["data_offsets"]
+        shape = [int(d) for d in entry["shape"]]
+        if not 0 <= begin <= end <= len(data) - start or \
+                end - begin != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+            raise SystemExit(f"{path}: tensor {name} has data_offsets that disagree with its "
+                             f"shape or the file")
+        array = np.frombuffer(data[start + begin:start + end], dtype=dtype).reshape(shape)
+        # A native-order, writable copy: torch.from_numpy wants both.
+        tensors[name] = torch.from_numpy(array.astype(dtype.newbyteorder("="), copy=True))
+    return metadata, tensors
 
 
 def read_idx(path):
@@ -49,11 +90,9 @@ def main():
         raise SystemExit(__doc__)
     checkpoint = sys.argv[1]
     data_dir = sys.argv[2] if len(sys.argv) > 2 else "/usr/share/datasets/fashion-mnist"
-    with safe_open(checkpoint, "pt") as f:
-        meta = f.metadata()
+    meta, state = read_safetensors(checkpoint)
     model = pytorch_models.build(meta["dlfs_model"], int(meta["dlfs_variant"]),
                                  int(meta["dlfs_classes"]))
-    state = load_file(checkpoint)
     model.load_state_dict(state, strict=True)
     model.eval()
 

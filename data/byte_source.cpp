@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -28,10 +29,25 @@ struct ByteSource::Inflater {
   }
 };
 
+std::string path_error_phrase(const std::error_code& ec) {
+  if (ec == std::errc::too_many_symbolic_link_levels) return "is a symbolic link loop";
+  if (ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted)
+    return "cannot be reached: permission denied";
+  std::string m = ec.message();
+  if (!m.empty()) m[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(m[0])));
+  return "cannot be checked: " + m;
+}
+
+bool path_is_absent(const std::error_code& ec) {
+  return ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory;
+}
+
 ByteSource::ByteSource(const std::string& path) : path_(path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
+  if (ec && !path_is_absent(ec))
+    throw InputError("File '" + path + "' " + path_error_phrase(ec) + ".");
   if (!fs::exists(status)) throw InputError("File '" + path + "' does not exist.");
   // A FIFO or a device (/dev/zero) could block or never end: only regular files are read.
   if (!fs::is_regular_file(status)) throw InputError("File '" + path + "' is not a regular file.");

@@ -7,13 +7,24 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace dlfs::data {
 
+// What a failed check of a path (std::filesystem::status) means, as a phrase that follows the
+// quoted path: "is a symbolic link loop", "cannot be reached: permission denied", ... Absence
+// (no such file) has its own wording at each caller, so that a loop or a locked folder is never
+// reported as a missing file.
+std::string path_error_phrase(const std::error_code& ec);
+
+// True when `ec` says only that the path is not there (no such file, or a file on the way).
+bool path_is_absent(const std::error_code& ec);
+
 class ByteSource {
  public:
-  // Opens `path`; throws InputError when it is missing, not a regular file or empty.
+  // Opens `path`; throws InputError when it is missing, unreachable (a symbolic link loop,
+  // permission denied), not a regular file or empty.
   explicit ByteSource(const std::string& path);
   ~ByteSource();
   ByteSource(const ByteSource&) = delete;

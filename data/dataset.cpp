@@ -70,6 +70,15 @@ Dataset Dataset::first(std::int64_t n) const {
   return select(indices);
 }
 
+std::optional<float> uniform_pixel_value(const Dataset& dataset) {
+  if (!dataset.images.defined() || dataset.images.numel() == 0) return std::nullopt;
+  const float* x = dataset.images.data<float>();
+  const std::int64_t n = dataset.images.numel();
+  for (std::int64_t i = 1; i < n; ++i)
+    if (x[i] != x[0]) return std::nullopt;
+  return x[0];
+}
+
 Dataset dataset_from_bytes(const std::uint8_t* pixels, const std::vector<std::int64_t>& image_dims,
                            const std::uint8_t* label_bytes, int num_classes,
                            const std::string& labels_name) {

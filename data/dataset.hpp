@@ -1,6 +1,8 @@
 #pragma once
 // A labelled image set in host memory: what a data split (train, validation, test) holds.
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "runtime/tensor.hpp"
@@ -28,6 +30,10 @@ void gather_samples(const Dataset& source, const std::int64_t* indices, std::int
 
 // Throws dlfs::Error unless the dataset's tensors have the shapes, dtypes and label range above.
 void check_dataset(const Dataset& dataset, const char* what);
+
+// The value that every pixel of every image in `dataset` holds, or nothing when two differ or
+// there are no pixels. Such a set carries no information for a model to learn from.
+std::optional<float> uniform_pixel_value(const Dataset& dataset);
 
 // A dataset from 8-bit pixels ([N, H, W] or [N, C, H, W] row-major, scaled by 1/255) and 8-bit
 // labels. Throws InputError naming `labels_name` when a label is not below num_classes.

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <system_error>
 #include <vector>
 
+#include "data/byte_source.hpp"
 #include "data/idx_reader.hpp"
 #include "runtime/error.hpp"
 
@@ -11,16 +13,104 @@ namespace dlfs::data {
 
 namespace fs = std::filesystem;
 
-std::string find_mnist_file(const std::string& directory, const std::string& name) {
+namespace {
+
+// Throws InputError unless `directory` is a directory. A symbolic link loop or a folder on the way
+// that may not be searched is named as such, not as a missing directory.
+void check_directory(const std::string& directory) {
   std::error_code ec;
-  if (!fs::is_directory(directory, ec))
+  const fs::file_status status = fs::status(directory, ec);
+  if (ec && !path_is_absent(ec))
+    throw InputError("Dataset directory '" + directory + "' " + path_error_phrase(ec) + ".");
+  if (!fs::is_directory(status))
     throw InputError("Dataset directory '" + directory + "' does not exist or is not a directory.");
-  const fs::path raw = fs::path(directory) / name;
-  const fs::path gz = fs::path(directory) / (name + ".gz");
-  if (fs::exists(raw, ec)) return raw.string();
-  if (fs::exists(gz, ec)) return gz.string();
-  throw InputError("Dataset directory '" + directory + "' has neither " + name + " nor " + name +
-                   ".gz.");
+}
+
+// The path of `name` or `name`.gz in `directory`, or "" when neither is there. Throws InputError
+// for a file that cannot be checked, or a link to nothing, rather than calling it missing.
+std::string locate(const std::string& directory, const std::string& name) {
+  for (const fs::path& path : {fs::path(directory) / name, fs::path(directory) / (name + ".gz")}) {
+    std::error_code ec;
+    if (fs::exists(fs::status(path, ec))) return path.string();
+    if (ec && !path_is_absent(ec))
+      throw InputError("File '" + path.string() + "' " + path_error_phrase(ec) + ".");
+    std::error_code link_ec;
+    if (fs::is_symlink(fs::symlink_status(path, link_ec)))
+      throw InputError("File '" + path.string() + "' is a symbolic link to '" +
+                       fs::read_symlink(path, link_ec).string() + "', which does not exist.");
+  }
+  return "";
+}
+
+std::string neither_message(const std::string& directory, const std::string& name) {
+  return "Dataset directory '" + directory + "' has neither " + name + " nor " + name + ".gz.";
+}
+
+// "3", "10-199".
+std::string class_range(int first, int last) {
+  return first == last ? std::to_string(first) : std::to_string(first) + "-" + std::to_string(last);
+}
+
+}  // namespace
+
+std::string find_mnist_file(const std::string& directory, const std::string& name) {
+  check_directory(directory);
+  std::string path = locate(directory, name);
+  if (path.empty()) throw InputError(neither_message(directory, name));
+  return path;
+}
+
+void check_labels_below(const std::vector<std::uint8_t>& labels, int count,
+                        const std::string& origin, const std::string& path, const char* what) {
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] < count) continue;
+    throw InputError(std::string(what) + " '" + path + "' hold label " + std::to_string(labels[i]) +
+                     " at index " + std::to_string(i) + ", outside the " + std::to_string(count) +
+                     (count == 1 ? " class (0)" : " classes (" + class_range(0, count - 1) + ")") +
+                     " of " + origin + ".");
+  }
+}
+
+int training_class_count(const std::vector<std::uint8_t>& labels, const ClassCount& classes,
+                         const std::string& path) {
+  if (classes.count > 0) {
+    check_labels_below(labels, classes.count,
+                       classes.origin.empty() ? "the given class count" : classes.origin, path,
+                       "Training labels");
+    return classes.count;
+  }
+  // Where each label value first occurs (-1: never).
+  std::vector<std::int64_t> first_index(256, -1);
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    if (first_index[labels[i]] < 0) first_index[labels[i]] = static_cast<std::int64_t>(i);
+  int largest = 255;
+  while (largest >= 0 && first_index[largest] < 0) --largest;
+  if (largest < 0) return 0;  // no labels: the caller refuses the empty split
+
+  // The unused classes below the largest label, as ranges.
+  std::vector<std::string> gaps;
+  int unused = 0;
+  for (int c = 0; c < largest; ++c) {
+    if (first_index[c] >= 0) continue;
+    int last = c;
+    while (first_index[last + 1] < 0) ++last;  // stops at `largest`, which is used
+    gaps.push_back(class_range(c, last));
+    unused += last - c + 1;
+    c = last;
+  }
+  if (gaps.empty()) return largest + 1;
+
+  // The largest label is the one that sets the count: one damaged byte shows up there.
+  const std::size_t shown = std::min<std::size_t>(gaps.size(), 4);
+  std::string list;
+  for (std::size_t i = 0; i < shown; ++i) list += (i ? ", " : "") + gaps[i];
+  if (shown < gaps.size()) list += " and " + std::to_string(gaps.size() - shown) + " more ranges";
+  const std::string count = std::to_string(largest + 1);
+  throw InputError("Training labels '" + path + "' hold label " + std::to_string(largest) +
+                   " at index " + std::to_string(first_index[largest]) + ", which leaves " +
+                   (unused == 1 ? "class " : "classes ") + list +
+                   " without a training image (a damaged file?); if the data really has " + count +
+                   " classes, pass --classes " + count + ".");
 }
 
 namespace {
@@ -50,29 +140,20 @@ Split read_split(const std::string& directory, const char* images_name, const ch
   return s;
 }
 
-int max_label(const IdxArray& labels) {
-  return labels.values.empty() ? -1 : *std::max_element(labels.values.begin(), labels.values.end());
-}
-
 }  // namespace
 
-MnistFormatData load_mnist_format(const std::string& directory, std::int64_t limit_train) {
+MnistFormatData load_mnist_format(const std::string& directory, std::int64_t limit_train,
+                                  const ClassCount& classes) {
   if (limit_train < 0)
     throw InputError("The training-sample limit must be 0 (all) or positive, not " +
                      std::to_string(limit_train) + ".");
   // Every file must exist before any is read (reading Fashion-MNIST takes a moment), and a
   // directory lacking several says so in one message.
+  check_directory(directory);
   std::vector<std::string> missing;
-  for (const char* name : {kTrainImagesFile, kTrainLabelsFile, kTestImagesFile, kTestLabelsFile}) {
-    try {
-      find_mnist_file(directory, name);
-    } catch (const InputError&) {
-      std::error_code ec;
-      if (!fs::is_directory(directory, ec)) throw;
-      missing.push_back(name);
-    }
-  }
-  if (missing.size() == 1) find_mnist_file(directory, missing.front());  // throws, naming it
+  for (const char* name : {kTrainImagesFile, kTrainLabelsFile, kTestImagesFile, kTestLabelsFile})
+    if (locate(directory, name).empty()) missing.push_back(name);
+  if (missing.size() == 1) throw InputError(neither_message(directory, missing.front()));
   if (!missing.empty()) {
     std::string names;
     for (std::size_t i = 0; i < missing.size(); ++i) names += (i ? ", " : "") + missing[i];
@@ -88,7 +169,12 @@ MnistFormatData load_mnist_format(const std::string& directory, std::int64_t lim
                      std::to_string(test.images.dims[2]) + " but training images '" +
                      train.images_path + "' are " + std::to_string(train.images.dims[1]) + " x " +
                      std::to_string(train.images.dims[2]) + ".");
-  const int num_classes = std::max(max_label(train.labels), max_label(test.labels)) + 1;
+  // The whole training labels file decides, also under limit_train: the count describes the
+  // data, and a limited run builds the same model as a full one.
+  const int num_classes = training_class_count(train.labels.values, classes, train.labels_path);
+  std::string origin = "the training labels";
+  if (classes.count > 0) origin = classes.origin.empty() ? "the given class count" : classes.origin;
+  check_labels_below(test.labels.values, num_classes, origin, test.labels_path, "Test labels");
 
   MnistFormatData out;
   std::vector<std::int64_t> train_dims = train.images.dims;

@@ -23,9 +23,9 @@ Normalization Normalization::fit(const Dataset& train) {
     squares += d * d;
   }
   const double stddev = std::sqrt(squares / static_cast<double>(n));
-  if (!(stddev > 0.0))
-    throw InputError("Cannot normalize: every training pixel has the value " +
-                     std::to_string(mean) + ", so the standard deviation is 0.");
+  // Constant images have nothing to scale: centre them only, so that training still runs (and
+  // shows what a model learns from the labels alone); `dlfs train` warns about such data.
+  if (!(stddev > 0.0)) return {mean, 1.0};
   return {mean, stddev};
 }
 

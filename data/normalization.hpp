@@ -11,7 +11,8 @@ struct Normalization {
   double stddev = 1.0;
 
   // Mean and population standard deviation over all of `train`'s pixels (accumulated in
-  // double). Throws InputError when the images are constant (std 0) or the set is empty.
+  // double). Constant images (std 0) get std 1: they are centred, not scaled. Throws InputError
+  // when the set is empty.
   static Normalization fit(const Dataset& train);
   // Normalizes `dataset`'s images in place: copies of the Dataset share them and see it too.
   void apply(Dataset& dataset) const;

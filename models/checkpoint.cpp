@@ -1,6 +1,8 @@
 #include "models/checkpoint.hpp"
 
+#include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <set>
 #include <vector>
@@ -73,6 +75,30 @@ void load_weights(Model& model, const SafetensorsContents& contents, const std::
   for (auto& [name, tensor] : model_state(model)) tensor.copy_from(*contents.find(name));
 }
 
+void throw_bad_metadata(const std::string& path, const std::string& key, const std::string& value,
+                        const std::string& requirement) {
+  throw InputError("Checkpoint '" + path + "' has metadata " + key + " " + quoted_from_file(value) +
+                   "; it must be " + requirement + ".");
+}
+
+std::optional<double> metadata_number(const std::map<std::string, std::string>& metadata,
+                                      const std::string& path, const std::string& key,
+                                      const std::string& requirement, bool (*acceptable)(double)) {
+  const auto it = metadata.find(key);
+  if (it == metadata.end()) return std::nullopt;
+  const std::string& text = it->second;
+  // strtod alone would accept leading spaces, "nan" and "inf"; dlfs writes "%.9g" or "%a".
+  char* end = nullptr;
+  errno = 0;
+  const double v = text.empty() || std::isspace(static_cast<unsigned char>(text[0]))
+                       ? std::nan("")
+                       : std::strtod(text.c_str(), &end);
+  if (!end || *end != '\0' || errno == ERANGE || !std::isfinite(v) ||
+      (acceptable && !acceptable(v)))
+    throw_bad_metadata(path, key, text, requirement);
+  return v;
+}
+
 Model load_model(const std::string& path, std::map<std::string, std::string>* metadata) {
   SafetensorsContents contents = load_safetensors(path);
   const std::string file = "Checkpoint '" + path + "'";
@@ -86,15 +112,37 @@ Model load_model(const std::string& path, std::map<std::string, std::string>* me
   const std::string name = get(kMetaModel);
   const std::string variant = get(kMetaVariant);
   const std::string classes_text = get(kMetaClasses);
-  // Bounded so a hostile file cannot make dlfs build a layer of billions of outputs.
+
+  // The model and its input size are checked against the catalog here, so that the message
+  // names the metadata key (build_model's own would not say where the name came from).
+  const ModelInfo* info = nullptr;
+  std::string names;
+  for (const auto& m : model_catalog()) {
+    if (m.name == name) info = &m;
+    names += (names.empty() ? "" : ", ") + m.name;
+  }
+  if (!info) throw_bad_metadata(path, kMetaModel, name, "a dlfs model (" + names + ")");
+  std::string variants;
+  bool known_variant = false;
+  for (const auto& v : info->variants) {
+    known_variant = known_variant || v == variant;
+    variants += (variants.empty() ? "" : ", ") + v;
+  }
+  if (!known_variant)
+    throw_bad_metadata(path, kMetaVariant, variant,
+                       "an input size of " + name + " (" + variants + ")");
+
+  // Digits only (strtol alone takes spaces, signs and trailing text), and bounded so a hostile
+  // file cannot make dlfs build a layer of billions of outputs.
   constexpr long kMaxClasses = 100000;
-  char* end = nullptr;
-  errno = 0;
-  const long classes = std::strtol(classes_text.c_str(), &end, 10);
-  if (classes_text.empty() || *end != '\0' || errno == ERANGE || classes < 1 ||
-      classes > kMaxClasses)
-    throw InputError(file + " has metadata " + kMetaClasses + " '" + classes_text.substr(0, 40) +
-                     "', not a class count from 1 to " + std::to_string(kMaxClasses) + ".");
+  const std::string classes_requirement = "a class count from 1 to " + std::to_string(kMaxClasses);
+  if (classes_text.empty() || classes_text.size() > 6 ||
+      classes_text.find_first_not_of("0123456789") != std::string::npos)
+    throw_bad_metadata(path, kMetaClasses, classes_text, classes_requirement);
+  const long classes = std::strtol(classes_text.c_str(), nullptr, 10);
+  if (classes < 1 || classes > kMaxClasses)
+    throw_bad_metadata(path, kMetaClasses, classes_text, classes_requirement);
+
   Model model = [&] {
     try {
       return build_model(name, variant, static_cast<int>(classes));

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -54,23 +55,71 @@ constexpr std::uint64_t kMaxElements = std::uint64_t{1} << 40;
   throw InputError("Checkpoint '" + path + "' " + what + ".");
 }
 
-// A name from the file, quoted for a one-line message: control characters escaped, and long
-// names cut (a hostile file may use megabyte-long names).
-std::string quoted(const std::string& name) {
-  constexpr std::size_t kMaxShown = 80;
-  std::string out = "'";
-  for (std::size_t i = 0; i < name.size() && i < kMaxShown; ++i) {
-    const auto c = static_cast<unsigned char>(name[i]);
-    if (c < 0x20 || c == 0x7f) {
+// torch.save writes a zip archive ("PK\x03\x04"; PyTorch 1.6 and later) or, in its legacy
+// format, a pickle stream that opens with the PROTO opcode 0x80 and a protocol from 2 to 5.
+bool is_pytorch_pickle(const unsigned char* start, std::size_t size) {
+  if (size >= 4 && std::memcmp(start, "PK\x03\x04", 4) == 0) return true;
+  return size >= 2 && start[0] == 0x80 && start[1] >= 2 && start[1] <= 5;
+}
+
+// `text` as a Python string literal inside a shell double-quoted argument: the literal escapes
+// backslashes, quotes and control characters; the shell layer escapes what double quotes expand.
+std::string python_literal_in_shell(const std::string& text) {
+  std::string literal = "'";
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (ch == '\\' || ch == '\'') {
+      literal += '\\';
+      literal += ch;
+    } else if (c < 0x20 || c == 0x7f) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
+      literal += buf;
     } else {
-      out += static_cast<char>(c);
+      literal += ch;
     }
   }
-  if (name.size() > kMaxShown) out += "...";
-  return out + "'";
+  literal += "'";
+  std::string out;
+  for (const char ch : literal) {
+    if (ch == '"' || ch == '$' || ch == '`' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
+// The one-sentence answer to `dlfs eval --checkpoint model.pt`: what the file is and the command
+// that turns its state_dict into a safetensors file beside it (the safetensors module is not in
+// Debian, hence the pip hint).
+[[noreturn]] void bad_pytorch_pickle(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::string converted = fs::path(path).replace_extension(".safetensors").string();
+  if (converted == path)
+    converted = fs::path(path).replace_extension(".converted.safetensors").string();
+  bad(path,
+      "is a PyTorch pickle (torch.save), not a safetensors file; convert its state_dict "
+      "with: python3 -c \"import torch; from safetensors.torch import save_file; "
+      "save_file(torch.load(" +
+          python_literal_in_shell(path) + ", map_location='cpu'), " +
+          python_literal_in_shell(converted) +
+          ")\" (the safetensors module comes from pip install safetensors)");
+}
+
+struct NonFinite {
+  std::int64_t nan = 0, infinite = 0;
+};
+
+template <typename T>
+NonFinite count_non_finite(const Tensor& t) {
+  NonFinite n;
+  const T* x = t.data<T>();
+  for (std::int64_t i = 0, size = t.numel(); i < size; ++i) {
+    if (std::isnan(x[i]))
+      ++n.nan;
+    else if (std::isinf(x[i]))
+      ++n.infinite;
+  }
+  return n;
 }
 
 struct TensorEntry {
@@ -132,6 +181,23 @@ void sync_directory_of(const std::string& path) {
 }
 
 }  // namespace
+
+std::string quoted_from_file(const std::string& text) {
+  constexpr std::size_t kMaxShown = 80;
+  std::string out = "'";
+  for (std::size_t i = 0; i < text.size() && i < kMaxShown; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (text.size() > kMaxShown) out += "...";
+  return out + "'";
+}
 
 const Tensor* SafetensorsContents::find(const std::string& name) const {
   for (const auto& [n, t] : tensors)
@@ -221,14 +287,21 @@ SafetensorsContents load_safetensors(const std::string& path) {
   if (ec) bad(path, "cannot be read (" + ec.message() + ")");
   std::ifstream in(path, std::ios::binary);
   if (!in) bad(path, "cannot be opened (" + std::string(std::strerror(errno)) + ")");
+  // The length field and the header's first byte, which must open a JSON object.
+  unsigned char start[9] = {};
+  const auto start_size = static_cast<std::size_t>(std::min<std::uint64_t>(file_size, 9));
+  in.read(reinterpret_cast<char*>(start), static_cast<std::streamsize>(start_size));
+  if (!in) bad(path, "could not be read");
+  std::uint64_t header_size = 0;
+  for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | start[i];
+  // A safetensors file's length field may happen to begin with a pickle's bytes (80 02 is a
+  // 640-byte header): only a file that cannot be safetensors is called a pickle.
+  const bool could_be_safetensors =
+      file_size >= 9 && header_size <= file_size - 8 && start[8] == '{';
+  if (!could_be_safetensors && is_pytorch_pickle(start, start_size)) bad_pytorch_pickle(path);
   if (file_size < 8)
     bad(path, "is not a safetensors file: it has " + std::to_string(file_size) +
                   " bytes, fewer than the 8-byte header length");
-  unsigned char length[8];
-  in.read(reinterpret_cast<char*>(length), 8);
-  if (!in) bad(path, "could not be read");
-  std::uint64_t header_size = 0;
-  for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | length[i];
   if (header_size > file_size - 8)
     bad(path, "is not a safetensors file: its header length " + std::to_string(header_size) +
                   " is larger than the file (" + std::to_string(file_size) + " bytes)");
@@ -236,6 +309,7 @@ SafetensorsContents load_safetensors(const std::string& path) {
     bad(path, "has a " + std::to_string(header_size) + "-byte header, more than the " +
                   std::to_string(kMaxHeaderBytes) + " bytes safetensors allows");
   std::string header(static_cast<std::size_t>(header_size), '\0');
+  in.seekg(8);
   in.read(&header[0], static_cast<std::streamsize>(header_size));
   if (!in) bad(path, "could not be read: its header is cut short");
 
@@ -259,12 +333,13 @@ SafetensorsContents load_safetensors(const std::string& path) {
       seen_metadata = true;
       if (!entry.is_object()) bad(path, "has a __metadata__ entry that is not a JSON object");
       for (const auto& [k, v] : entry.object) {
-        if (!v.is_string()) bad(path, "has metadata " + quoted(k) + " that is not a string");
+        if (!v.is_string())
+          bad(path, "has metadata " + quoted_from_file(k) + " that is not a string");
         out.metadata[k] = v.string;
       }
       continue;
     }
-    const std::string tensor = "tensor " + quoted(name);
+    const std::string tensor = "tensor " + quoted_from_file(name);
     if (!seen.insert(name).second) bad(path, "has " + tensor + " twice");
     const JsonValue* dtype = entry.find("dtype");
     const JsonValue* shape = entry.find("shape");
@@ -275,7 +350,7 @@ SafetensorsContents load_safetensors(const std::string& path) {
     TensorEntry e;
     e.name = name;
     if (!parse_dtype(dtype->string, &e.dtype))
-      bad(path, "has " + tensor + " of unsupported dtype " + quoted(dtype->string) +
+      bad(path, "has " + tensor + " of unsupported dtype " + quoted_from_file(dtype->string) +
                     " (dlfs reads F32, F64, U8, I32 and I64)");
     std::uint64_t count = 1;
     for (const auto& d : shape->array) {
@@ -312,14 +387,21 @@ SafetensorsContents load_safetensors(const std::string& path) {
   });
   for (std::size_t i = 1; i < by_offset.size(); ++i)
     if (by_offset[i]->begin < by_offset[i - 1]->end)
-      bad(path, "has tensors " + quoted(by_offset[i - 1]->name) + " and " +
-                    quoted(by_offset[i]->name) + " whose data_offsets overlap");
+      bad(path, "has tensors " + quoted_from_file(by_offset[i - 1]->name) + " and " +
+                    quoted_from_file(by_offset[i]->name) + " whose data_offsets overlap");
 
   for (const auto& e : entries) {
     Tensor tensor = Tensor::empty(Shape(e.dims), e.dtype, Device::cpu());
     in.seekg(static_cast<std::streamoff>(8 + header_size + e.begin));
     in.read(static_cast<char*>(tensor.raw_data()), static_cast<std::streamsize>(e.end - e.begin));
-    if (!in) bad(path, "could not be read: tensor " + quoted(e.name) + " is cut short");
+    if (!in) bad(path, "could not be read: tensor " + quoted_from_file(e.name) + " is cut short");
+    const NonFinite n = e.dtype == DType::Float32   ? count_non_finite<float>(tensor)
+                        : e.dtype == DType::Float64 ? count_non_finite<double>(tensor)
+                                                    : NonFinite{};
+    if (n.nan > 0 || n.infinite > 0)
+      bad(path, "has tensor " + quoted_from_file(e.name) + " with " + std::to_string(n.nan) +
+                    " NaN and " + std::to_string(n.infinite) + " infinite values of " +
+                    std::to_string(tensor.numel()) + "; the checkpoint is damaged");
     out.tensors.emplace_back(e.name, std::move(tensor));
   }
   return out;

@@ -27,7 +27,16 @@ void save_safetensors(const std::string& path,
 
 // Reads and validates a whole file. Every defect (not a safetensors file, header not JSON or
 // larger than the file, unknown dtype, offsets out of range or overlapping, sizes that disagree
-// with shapes) is an InputError naming the file and, where it applies, the tensor.
+// with shapes) is an InputError naming the file and, where it applies, the tensor. A PyTorch
+// pickle (torch.save's zip or legacy format) is recognised and the message says how to convert
+// it. A floating tensor holding NaN or infinite values is refused too: every file dlfs reads is
+// a checkpoint or a training state, and such values would silently poison the model they load
+// into (the refusal comes before any model is built or changed).
 SafetensorsContents load_safetensors(const std::string& path);
+
+// Text taken from a file (a tensor name, a metadata value) quoted for a one-line message: in
+// single quotes, control characters escaped as \xNN, and cut after 80 characters, since a
+// hostile file may hold megabyte-long or multi-line strings.
+std::string quoted_from_file(const std::string& text);
 
 }  // namespace dlfs

@@ -1,13 +1,14 @@
 #pragma once
-// metrics.csv of a training run: one row per finished epoch, appended and flushed as the epoch
-// ends, so the file is current whenever a run stops. Columns:
+// metrics.csv of a training run: one row per finished epoch. The whole file is written again at
+// each epoch's end, as part of that epoch's set of files (epoch_commit.hpp), so it always agrees
+// with the model and the training state beside it. Columns:
 //   epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,images_per_second,seconds
 // A run without a validation split writes "n/a" for the two validation columns: nothing was
 // measured, and zeros would look as if something had been.
 #include <cstdint>
-#include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dlfs::train {
 
@@ -23,15 +24,17 @@ struct EpochRow {
 
 class MetricsLog {
  public:
-  // Opens `path` for writing. A resumed run keeps the header and the rows of the epochs it had
-  // completed (`epochs_done`; later rows belong to work it is about to redo); a new run starts
-  // afresh. Throws InputError naming the file when it cannot be written.
+  // A new run starts with no rows. A resumed run (`resuming`) keeps the rows of `path` for the
+  // epochs it had completed (`epochs_done`; later rows belong to work it is about to redo).
   MetricsLog(const std::string& path, bool resuming, std::int64_t epochs_done);
   void append(const EpochRow& row);
+  // Writes the header and every row to `path`, synced to disk; throws InputError naming the file
+  // when it cannot.
+  void write(const std::string& path) const;
+  std::size_t rows() const { return rows_.size(); }
 
  private:
-  std::string path_;
-  std::ofstream out_;
+  std::vector<std::string> rows_;  // as written, without the newline
 };
 
 }  // namespace dlfs::train

@@ -1,6 +1,7 @@
 #pragma once
 // A one-line progress bar on stderr: batches done, running loss, images/s and ETA. On a
-// terminal it redraws in place; otherwise (logs, CI) it prints a line every tenth of the work.
+// terminal it redraws in place, fitted to the terminal's width (read again at every redraw, so a
+// resized window is followed); otherwise (logs, CI) it prints a line every tenth of the work.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -13,12 +14,16 @@ class ProgressBar {
   void update(std::int64_t done, double loss, double images_per_second);
   // Clears the line on a terminal so the caller's summary line replaces it.
   void finish();
+  // The terminal line for `done` batches on a terminal `columns` wide: shorter than `columns`.
+  std::string line(std::int64_t done, double loss, double images_per_second, double eta,
+                   int columns) const;
 
  private:
   std::string label_;
   std::int64_t total_;
   bool enabled_, tty_;
   int last_decile_ = -1;
+  int drawn_ = 0;  // characters of the line on the terminal now
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

@@ -59,20 +59,32 @@ EpochResult Trainer::train_epoch(data::BatchIterator& batches, std::int64_t epoc
   return result;
 }
 
-EvalResult evaluate(Model& model, const data::Dataset& dataset, std::int64_t batch_size) {
+EvalResult evaluate(Model& model, const data::Dataset& dataset, std::int64_t batch_size,
+                    ProgressBar* progress) {
   EvalResult result;
   data::BatchIterator batches(dataset, batch_size, /*shuffle=*/false);
   batches.start_epoch(0);
   data::Batch batch;
   double loss_sum = 0.0;
-  std::int64_t correct = 0;
+  std::int64_t correct = 0, done = 0;
+  const auto start = std::chrono::steady_clock::now();
   while (batches.next(batch)) {
+    if (interrupt_requested()) {
+      result.interrupted = true;
+      break;
+    }
     Tensor logits =
         model.graph.run({{Model::kInput, batch.images}}, model.logits_node, Mode::Inference);
     const BatchMetrics m = batch_metrics(logits, batch.labels);
     loss_sum += m.loss_sum;
     correct += m.correct;
     result.samples += batch.size();
+    if (progress) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      progress->update(++done, loss_sum / static_cast<double>(result.samples),
+                       seconds > 0 ? static_cast<double>(result.samples) / seconds : 0.0);
+    }
   }
   if (result.samples > 0) {
     result.loss = loss_sum / static_cast<double>(result.samples);

@@ -15,6 +15,7 @@ struct EvalResult {
   double loss = 0.0;      // mean cross-entropy per sample
   double accuracy = 0.0;  // fraction of argmax predictions equal to the label
   std::int64_t samples = 0;
+  bool interrupted = false;  // stopped early by an interrupt request; the figures are partial
 };
 
 // How far an epoch has got: what a resumed run needs to finish it with the same metrics.
@@ -58,7 +59,10 @@ class Trainer {
   optim::Optimizer& optimizer_;
 };
 
-// Loss and accuracy of the model over `dataset` in inference mode, batch by batch.
-EvalResult evaluate(Model& model, const data::Dataset& dataset, std::int64_t batch_size);
+// Loss and accuracy of the model over `dataset` in inference mode, batch by batch; `progress`
+// (may be null) is updated after each batch. Stops early, with `interrupted`, when an interrupt
+// was requested (train/interrupt.hpp).
+EvalResult evaluate(Model& model, const data::Dataset& dataset, std::int64_t batch_size,
+                    ProgressBar* progress = nullptr);
 
 }  // namespace dlfs::train

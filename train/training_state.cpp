@@ -1,6 +1,7 @@
 #include "train/training_state.hpp"
 
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -71,12 +72,11 @@ class MetadataReader {
     const std::string& t = text(key);
     char* end = nullptr;
     const double v = std::strtod(t.c_str(), &end);
-    if (t.empty() || *end != '\0') fail(key, t);
+    if (t.empty() || *end != '\0' || !std::isfinite(v)) fail(key, t);
     return v;
   }
   [[noreturn]] void fail(const std::string& key, const std::string& value) const {
-    throw InputError("training state " + path_ + ": metadata '" + key + "' is malformed ('" +
-                     value + "')");
+    throw_bad_metadata(path_, key, value, "what dlfs train writes there");
   }
 
  private:

@@ -33,7 +33,9 @@ struct Context {
 
 struct Experiment {
   const char* name;
-  const char* summary;                        // one line, for --list
+  // One line, for --list and the run's heading. It names no count an option or --quick
+  // changes (iterations, images, ...): the run prints the ones it really uses.
+  const char* summary;
   void (*declare_options)(Options& options);  // the experiment's own options; may be null
   int (*run)(Context& context);               // returns the exit status
 };

@@ -112,7 +112,7 @@ int run_misclassified(Context& c) {
     const std::string path = c.options->text("checkpoint");
     std::map<std::string, std::string> metadata;
     model = load_model(path, &metadata);
-    normalization = normalization_from(metadata);
+    normalization = normalization_from(metadata, path);
     model.graph.to(c.device);
     data.test = data::load_mnist_format(c.data_dir, 1).test;
     model_label = model.name + " from " + path;
@@ -196,7 +196,7 @@ Experiment filters_experiment() {
 
 Experiment misclassified_experiment() {
   return {"misclassified",
-          "the first 20 misclassified test images of a trained SimpleConvNet, true vs predicted",
+          "the first misclassified test images of a trained SimpleConvNet, true vs predicted",
           declare_misclassified, run_misclassified};
 }
 

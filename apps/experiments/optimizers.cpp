@@ -132,9 +132,9 @@ int run_compare(Context& c) {
       losses.push_back(train_step(model, batches.next(), optimizers));
     const double test_accuracy = accuracy(model, test);
     std::printf(
-        "%-9s lr %-6g loss: first %.4f, mean of last 100 %.4f; test accuracy %.4f  (%.1f s)\n",
-        o.label, optimizers.front()->learning_rate(), losses.front(), tail_mean(losses, 100),
-        test_accuracy, now_seconds() - start);
+        "%-9s lr %-6g loss: first %.4f, mean of last %zu %.4f; test accuracy %.4f  (%.1f s)\n",
+        o.label, optimizers.front()->learning_rate(), losses.front(), tail_length(losses, 100),
+        tail_mean(losses, 100), test_accuracy, now_seconds() - start);
     std::fflush(stdout);
     json.begin_object()
         .field("name", o.label)
@@ -160,8 +160,7 @@ Experiment optimizer_paths_experiment() {
 }
 
 Experiment optimizer_compare_experiment() {
-  return {"optimizer-compare",
-          "the four optimizers training a 5-layer ReLU MLP (2000 iterations): loss curves",
+  return {"optimizer-compare", "the four optimizers training a 5-layer ReLU MLP: loss curves",
           declare_compare, run_compare};
 }
 

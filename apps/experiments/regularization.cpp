@@ -185,15 +185,15 @@ int run_overfit(Context& c) {
 
 Experiment batch_norm_experiment() {
   return {"batch-norm",
-          "training with and without BatchNorm across 16 weight scales (1 to 1e-4), 1000 "
-          "images: accuracy grid",
+          "training with and without BatchNorm across weight scales from 1 to 1e-4: accuracy "
+          "grid",
           declare_batch_norm, run_batch_norm};
 }
 
 Experiment overfit_experiment() {
   return {"overfit",
-          "300 images, 6 hidden layers: train vs test accuracy plain, with weight decay 0.1, "
-          "with dropout 0.2",
+          "few training images, 6 hidden layers: train vs test accuracy plain, with weight "
+          "decay, with dropout",
           declare_overfit, run_overfit};
 }
 

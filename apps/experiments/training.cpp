@@ -128,6 +128,10 @@ double accuracy(Model& model, const data::Dataset& dataset, std::int64_t batch_s
   return train::evaluate(model, dataset, batch_size).accuracy;
 }
 
+std::size_t tail_length(const std::vector<double>& values, std::size_t count) {
+  return std::min(count, values.size());
+}
+
 double tail_mean(const std::vector<double>& values, std::size_t count) {
   if (values.empty()) return 0.0;
   const std::size_t n = std::min(count, values.size());

@@ -80,5 +80,7 @@ double accuracy(Model& model, const data::Dataset& dataset, std::int64_t batch_s
 
 // Mean of the last `count` values (all when fewer).
 double tail_mean(const std::vector<double>& values, std::size_t count);
+// How many values tail_mean(values, count) averages, for printing it truthfully.
+std::size_t tail_length(const std::vector<double>& values, std::size_t count);
 
 }  // namespace dlfs::app::experiment

@@ -143,8 +143,9 @@ void loss_curves(Context& c, JsonWriter& json) {
     std::vector<double> losses;
     for (std::int64_t i = 0; i < iterations; ++i)
       losses.push_back(train_step(model, batches.next(), optimizers));
-    std::printf("  %-9s loss: first %.4f, mean of last 100 %.4f  (%.1f s)\n", init.label().c_str(),
-                losses.front(), tail_mean(losses, 100), now_seconds() - start);
+    std::printf("  %-9s loss: first %.4f, mean of last %zu %.4f  (%.1f s)\n", init.label().c_str(),
+                losses.front(), tail_length(losses, 100), tail_mean(losses, 100),
+                now_seconds() - start);
     std::fflush(stdout);
     json.begin_object()
         .field("init", init.label())

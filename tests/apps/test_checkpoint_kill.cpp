@@ -2,6 +2,7 @@
 // whole checkpoint (the old one or the new one), never a broken file.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
@@ -9,6 +10,7 @@
 #include "models/safetensors.hpp"
 #include "support/app_testing.hpp"
 #include "support/process.hpp"
+#include "train/epoch_commit.hpp"
 
 namespace dlfs {
 namespace {
@@ -29,9 +31,9 @@ TEST(CheckpointKill, KillNineAtRandomMomentsLeavesOnlyWholeCheckpoints) {
   // the kills land inside writes as well as between them. One OpenMP thread: the test runs
   // beside others on small machines.
   const std::vector<std::string> train = {
-      dlfs_binary(), "train",         "--model", "two-layer-net", "--data", "synthetic", "--epochs",
-      "1000000",     "--limit-train", "200",     "--batch-size",  "50",     "--device",  "cpu",
-      "--quiet",     "--out",         dir};
+      dlfs_binary(), "train",   "--model",       "two-layer-net", "--data",       "synthetic",
+      "--epochs",    "1000000", "--limit-train", "200",           "--batch-size", "50",
+      "--device",    "cpu",     "--quiet",       "--overwrite",   "--out",        dir};
   ::setenv("OMP_NUM_THREADS", "1", 0);
   std::mt19937 rng(20240607);  // fixed: the same kill times on every run
   // Each kill comes at a random moment after the run has saved its first epoch (its stdout says
@@ -71,6 +73,17 @@ TEST(CheckpointKill, KillNineAtRandomMomentsLeavesOnlyWholeCheckpoints) {
       ++checkpoints_loaded;
     }
     rounds_with_checkpoint += found_model;
+    // The epoch's files are one set: after the next reader completes (or discards) a commit the
+    // kill cut short, metrics.csv, the model and the training state all speak of one epoch.
+    train::recover_epoch_commit(dir);
+    if (found_model) {
+      const std::string metrics = testing::read_text_file(dir + "/metrics.csv");
+      const auto rows = std::count(metrics.begin(), metrics.end(), '\n') - 1;
+      EXPECT_EQ(std::to_string(rows),
+                load_safetensors(dir + "/model.safetensors").metadata.at("dlfs_epoch"));
+      EXPECT_EQ(std::to_string(rows),
+                load_safetensors(dir + "/train_state.safetensors").metadata.at("dlfs_state_epoch"));
+    }
     // A killed save leaves at most its own temporary; the next run's first save removes it.
     int temporaries = 0;
     for (const auto& entry : fs::directory_iterator(dir))

@@ -201,9 +201,11 @@ TEST(TrainResume, RefusesToChangeTheRunsSettings) {
   EXPECT_NE(message.find("--batch-size 16 differs from the run in " + state + " (8)"),
             std::string::npos)
       << message;
-  EXPECT_NE(input_error({"dlfs", "train", "--resume", state, "--optimizer", "sgd"})
-                .find("--optimizer was not set in the run"),
-            std::string::npos);
+  // The run did not give --optimizer: it used the declared default, and the message says so.
+  EXPECT_NE(
+      input_error({"dlfs", "train", "--resume", state, "--optimizer", "sgd"})
+          .find("--optimizer sgd differs from the run in " + state + " (adam, the default then)"),
+      std::string::npos);
   EXPECT_NE(input_error({"dlfs", "train", "--resume", state, "--init-from", state})
                 .find("--init-from and --resume exclude each other"),
             std::string::npos);
@@ -224,10 +226,66 @@ TEST(TrainResume, AFinishedRunIsOnlyTestedAgain) {
   const std::string out = ::testing::internal::GetCapturedStdout();
   EXPECT_NE(out.find("has finished its 3 epochs; testing it"), std::string::npos) << out;
   EXPECT_EQ(out.find("epoch 1/3"), std::string::npos) << out;
-  // A new --out gets the metrics header and no rows: no epoch ran there.
-  EXPECT_EQ(read_text_file(dir + "_again/metrics.csv"),
-            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,"
-            "images_per_second,seconds\n");
+  // A new --out gets the run's metrics, as they were: no epoch ran again.
+  EXPECT_EQ(read_text_file(dir + "_again/metrics.csv"), read_text_file(dir + "/metrics.csv"));
+}
+
+// Ctrl-C while a pass with no training runs (validation, the final test) is acknowledged too:
+// the run stops at the next batch, says where, and leaves what continues it.
+TEST(TrainResume, CtrlCDuringValidationSavesTheEpochAndResumesThere) {
+  const std::string dir = temp_dir("interrupt_validation");
+  const std::string log = dir + ".log";
+  // ResNet-50 makes each validation batch slow enough to be interrupted part-way: one training
+  // batch of 32 images, then four validation batches.
+  const std::vector<std::string> args = {"train",     "--model",       "resnet50", "--data",
+                                         "synthetic", "--limit-train", "160",      "--val-split",
+                                         "0.8",       "--batch-size",  "32",       "--epochs",
+                                         "1",         "--device",      "cpu",      "--plot",
+                                         "off",       "--overwrite",   "--out",    dir};
+  const pid_t pid = spawn_dlfs(args, log);
+  ASSERT_TRUE(wait_until(pid, [&] {
+    return read_text_file(log + ".stderr").find("validation ") != std::string::npos;
+  })) << output(log);
+  ::kill(pid, SIGINT);
+  ASSERT_EQ(wait_for(pid), 128 + SIGINT) << output(log);
+  EXPECT_NE(
+      read_text_file(log).find("interrupted at epoch 1, batch 1 of 1, during validation; saved " +
+                               dir + "/train_state.safetensors"),
+      std::string::npos)
+      << output(log);
+  // The resumed run trains no batch again: it validates and tests.
+  ASSERT_EQ(run_dlfs({"train", "--resume", dir + "/train_state.safetensors", "--quiet"}, log), 0)
+      << output(log);
+  EXPECT_NE(
+      read_text_file(log).find("resuming " + dir + "/train_state.safetensors at epoch 1, batch 1"),
+      std::string::npos)
+      << output(log);
+  EXPECT_NE(read_text_file(log).find("val loss"), std::string::npos) << output(log);
+}
+
+TEST(TrainResume, CtrlCDuringTheTestPassSaysWhereTheModelIs) {
+  const std::string dir = temp_dir("interrupt_test");
+  const std::string log = dir + ".log";
+  const std::vector<std::string> args = {"train",     "--model",       "resnet50", "--data",
+                                         "synthetic", "--limit-train", "32",       "--val-split",
+                                         "0",         "--batch-size",  "32",       "--epochs",
+                                         "1",         "--device",      "cpu",      "--plot",
+                                         "off",       "--overwrite",   "--out",    dir};
+  const pid_t pid = spawn_dlfs(args, log);
+  ASSERT_TRUE(wait_until(pid, [&] {
+    return read_text_file(log + ".stderr").find("test ") != std::string::npos;
+  })) << output(log);
+  ::kill(pid, SIGINT);
+  ASSERT_EQ(wait_for(pid), 128 + SIGINT) << output(log);
+  EXPECT_NE(
+      read_text_file(log).find("interrupted during the test pass; the trained model is in " + dir +
+                               "/model.safetensors\ntest it with: dlfs eval "
+                               "--checkpoint " +
+                               dir + "/model.safetensors"),
+      std::string::npos)
+      << output(log);
+  EXPECT_TRUE(exists(dir + "/model.safetensors"));
+  EXPECT_FALSE(exists(dir + "/summary.json"));  // no test figure was measured
 }
 
 }  // namespace

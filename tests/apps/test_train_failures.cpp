@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -24,7 +25,10 @@ std::string temp_dir(const std::string& name) {
 }
 
 int train(std::vector<std::string> args) {
-  args.insert(args.begin(), {"dlfs", "train", "--quiet", "--device", "cpu"});
+  // The CPU unless the test names a device itself: an option given twice is refused.
+  if (std::find(args.begin(), args.end(), "--device") == args.end())
+    args.insert(args.begin(), {"--device", "cpu"});
+  args.insert(args.begin(), {"dlfs", "train", "--quiet"});
   return testing::call_command(train_command, std::move(args));
 }
 

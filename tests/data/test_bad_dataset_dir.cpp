@@ -20,7 +20,7 @@ void write_valid(const TempDir& dir) {
   write_raw(dir.file(kTrainImagesFile), idx_bytes({4, 2, 3}, ramp(24)));
   write_raw(dir.file(kTrainLabelsFile), idx_bytes({4}, {0, 2, 1, 2}));
   write_gzip(dir.file(std::string(kTestImagesFile) + ".gz"), idx_bytes({2, 2, 3}, ramp(12)));
-  write_gzip(dir.file(std::string(kTestLabelsFile) + ".gz"), idx_bytes({2}, {3, 0}));
+  write_gzip(dir.file(std::string(kTestLabelsFile) + ".gz"), idx_bytes({2}, {2, 0}));
 }
 
 TEST(BadDatasetDir, TheValidDirectoryLoads) {
@@ -85,7 +85,7 @@ TEST(BadDatasetDir, TestCountsDisagree) {
   TempDir dir;
   write_valid(dir);
   const std::string labels = dir.file(std::string(kTestLabelsFile) + ".gz");
-  write_gzip(labels, idx_bytes({5}, {0, 1, 2, 3, 0}));
+  write_gzip(labels, idx_bytes({5}, {0, 1, 2, 1, 0}));
   expect_one_sentence_input_error([&] { load_mnist_format(dir.str()); },
                                   labels + "' holds 5 labels", {"holds 2 images"});
 }

@@ -77,9 +77,14 @@ TEST(Normalization, FitsMeanAndStdOnTrainAndAppliesThemElsewhere) {
   EXPECT_NEAR(after.stddev, 1.0, 1e-6);
 }
 
-TEST(Normalization, ConstantImagesAreRefused) {
+TEST(Normalization, ConstantImagesAreCentredNotScaled) {
+  // Training on blank images goes on (dlfs train warns): nothing to scale, so std 1.
   Dataset d = indexed_dataset(1);
-  EXPECT_THROW(Normalization::fit(d), InputError);
+  const Normalization n = Normalization::fit(d);
+  EXPECT_DOUBLE_EQ(n.mean, 0.0);
+  EXPECT_DOUBLE_EQ(n.stddev, 1.0);
+  Dataset empty = indexed_dataset(0);
+  EXPECT_THROW(Normalization::fit(empty), InputError);
 }
 
 TEST(Shuffle, IsAPermutationFixedBySeed) {

@@ -319,17 +319,19 @@ TEST_F(BadCheckpointForModel, NoDlfsMetadata) {
 
 TEST_F(BadCheckpointForModel, UnknownModelInMetadata) {
   save_safetensors(path, state, {{kMetaModel, "gpt5"}, {kMetaVariant, "28"}, {kMetaClasses, "10"}});
-  expect_one_sentence_input_error([&] { load_model(path); }, "'" + path + "'",
-                                  {"names a model dlfs cannot build", "unknown model 'gpt5'"});
+  expect_one_sentence_input_error(
+      [&] { load_model(path); }, "'" + path + "'",
+      {"has metadata dlfs_model 'gpt5'; it must be a dlfs model (", "lenet5"});
 }
 
 TEST_F(BadCheckpointForModel, ImplausibleClassCountInMetadata) {
-  for (const char* bad : {"ten", "0", "-3", "99999999999999999999", "2000000000", "10x"}) {
+  for (const char* bad :
+       {"ten", "0", "-3", "99999999999999999999", "2000000000", "10x", " 10", "+10", "100001"}) {
     save_safetensors(path, state,
                      {{kMetaModel, "two-layer-net"}, {kMetaVariant, "28"}, {kMetaClasses, bad}});
     expect_one_sentence_input_error(
         [&] { load_model(path); }, "'" + path + "'",
-        {"dlfs_classes '" + std::string(bad) + "'", "not a class count from 1 to 100000"});
+        {"dlfs_classes '" + std::string(bad) + "'", "it must be a class count from 1 to 100000"});
   }
 }
 

@@ -1,0 +1,32 @@
+// train/progress.hpp: the terminal line never reaches the terminal's last column (a wrapped line
+// leaves a trail of copies at every redraw).
+#include <gtest/gtest.h>
+
+#include "train/progress.hpp"
+
+namespace dlfs::train {
+namespace {
+
+TEST(ProgressBar, TheLineFitsEveryTerminalWidth) {
+  const ProgressBar bar("epoch 12/100", 1000, true);
+  for (int columns : {200, 100, 80, 50, 40, 20, 5, 1}) {
+    const std::string line = bar.line(500, 0.123456, 12345.6, 42.0, columns);
+    EXPECT_LT(static_cast<int>(line.size()), std::max(columns, 1)) << columns << ": " << line;
+  }
+}
+
+TEST(ProgressBar, TheBarShrinksBeforeTheNumbersGo) {
+  const ProgressBar bar("epoch 1/5", 100, true);
+  const std::string wide = bar.line(50, 0.5, 1000, 10, 120);
+  EXPECT_NE(wide.find("[############............]"), std::string::npos) << wide;
+  EXPECT_NE(wide.find("50/100 loss 0.5000 1000 img/s ETA 10s"), std::string::npos) << wide;
+  // At 60 columns the numbers still fit whole, with a shorter bar.
+  const std::string narrow = bar.line(50, 0.5, 1000, 10, 60);
+  EXPECT_NE(narrow.find("50/100 loss 0.5000 1000 img/s ETA 10s"), std::string::npos) << narrow;
+  EXPECT_EQ(narrow.find("[############............]"), std::string::npos) << narrow;
+  // At 50 there is no room for a bar: none is drawn.
+  EXPECT_EQ(bar.line(50, 0.5, 1000, 10, 50).find('['), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dlfs::train
