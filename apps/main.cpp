@@ -13,6 +13,7 @@ const char* kHelp =
     "dlfs: the book \"Deep Learning from Scratch\" as a C++/CUDA runtime\n"
     "\n"
     "usage: dlfs COMMAND [options]     (dlfs COMMAND --help for its options)\n"
+    "       dlfs --version\n"
     "\n"
     "commands:\n"
     "  train    train a model on Fashion-MNIST (or any MNIST-format directory)\n"
@@ -38,6 +39,10 @@ int main(int argc, char** argv) {
       !std::strcmp(argv[1], "help")) {
     std::fputs(kHelp, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version")) {
+    std::printf("dlfs %s\n", DLFS_VERSION);
+    return 0;
   }
   const std::string command = argv[1];
   try {
