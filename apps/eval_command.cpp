@@ -14,9 +14,14 @@ namespace dlfs::app {
 
 int eval_command(int argc, char** argv) {
   Options o("eval",
-            "Evaluates a dlfs checkpoint (model.safetensors from dlfs train) on the test "
-            "set of an MNIST-format directory.");
+            "Evaluates a dlfs checkpoint (model.safetensors from dlfs train), or with --model a "
+            "PyTorch state_dict saved with safetensors, on the test set of an MNIST-format "
+            "directory.");
   o.add("checkpoint", "FILE", "the checkpoint to evaluate (required)");
+  o.add("model", "NAME",
+        "the model a file without dlfs metadata holds (a PyTorch state_dict saved with "
+        "safetensors: tensors checked by name and shape, pixels in [0, 1]); the data's image "
+        "size picks its input size, the output layer's tensor its class count");
   o.add("data", "DIR", "directory with the four MNIST-format files, or 'synthetic'",
         data::kDefaultMnistDirectory);
   o.add("device", "NAME", "auto, cpu, cuda or cuda:N", "auto");
@@ -26,18 +31,40 @@ int eval_command(int argc, char** argv) {
   if (!o.parse(argc, argv, 2)) return 0;
   if (!o.given("checkpoint")) throw InputError("option --checkpoint FILE is required");
 
-  std::map<std::string, std::string> metadata;
+  const std::string path = o.text("checkpoint");
   // A run folder whose last epoch commit was cut short is completed first (train/epoch_commit.hpp).
-  const std::string folder = std::filesystem::path(o.text("checkpoint")).parent_path().string();
+  const std::string folder = std::filesystem::path(path).parent_path().string();
   train::recover_epoch_commit(folder.empty() ? "." : folder);
-  Model model = load_model(o.text("checkpoint"), &metadata);
-  RunSetup setup = make_run_setup(o, model.classes);
-  const data::Normalization n = normalization_from(metadata, o.text("checkpoint"));
+  const SafetensorsContents contents = load_safetensors(path);
+  const bool dlfs_file = contents.metadata.count(kMetaModel) > 0;
+  if (o.given("model")) {
+    check_checkpoint_model(contents.metadata, path, o.text("model"));
+  } else if (!dlfs_file) {
+    throw InputError("Checkpoint '" + path + "' has no '" + kMetaModel +
+                     "' metadata, so it does not say which model it holds; pass --model NAME to "
+                     "load it as that model's PyTorch state_dict (dlfs models lists them).");
+  }
+  std::map<std::string, std::string> metadata = contents.metadata;
+  Model model;
+  RunSetup setup;
+  if (dlfs_file) {
+    // The metadata names the model, its input size and class count; --model, when given, agreed.
+    model = load_model(contents, path, &metadata);
+    setup = make_run_setup(o, model.classes);
+  } else {
+    // A PyTorch state_dict: the class count from the weights (the data must fit it), the input
+    // size from the data, then every tensor checked by name and shape as for any checkpoint.
+    setup = make_run_setup(o, weights_class_count(o.text("model"), contents, path));
+    model = build_model_for(setup);
+    load_weights(model, contents, path);
+  }
+  // Without dlfs metadata there is no normalization: the pixels go in as they are, in [0, 1].
+  const data::Normalization n = normalization_from(metadata, path);
   if (n.mean != 0.0 || n.stddev != 1.0) n.apply(setup.data.test);
   const Tensor& images = setup.data.test.images;
   const Shape image({images.dim(1), images.dim(2), images.dim(3)});
   if (image != model.input_shape)
-    throw InputError("checkpoint " + o.text("checkpoint") + " holds " + model.name + " for " +
+    throw InputError("checkpoint " + path + " holds " + model.name + " for " +
                      model.input_shape.str() + " images but " + setup.data_dir + " has " +
                      image.str());
   model.graph.to(setup.device);
@@ -46,13 +73,13 @@ int eval_command(int argc, char** argv) {
     std::printf(
         "{\"checkpoint\": %s, \"model\": %s, \"device\": %s, \"test_accuracy\": %.6f, "
         "\"test_loss\": %.6f, \"images\": %lld}\n",
-        json_quote(o.text("checkpoint")).c_str(), json_quote(model.name).c_str(),
+        json_quote(path).c_str(), json_quote(model.name).c_str(),
         json_quote(setup.device.str()).c_str(), r.accuracy, r.loss,
         static_cast<long long>(r.samples));
   } else {
-    std::printf("%s (%s) on %s: test accuracy %.4f  loss %.4f  (%lld images)\n",
-                o.text("checkpoint").c_str(), model.name.c_str(), setup.device.str().c_str(),
-                r.accuracy, r.loss, static_cast<long long>(r.samples));
+    std::printf("%s (%s) on %s: test accuracy %.4f  loss %.4f  (%lld images)\n", path.c_str(),
+                model.name.c_str(), setup.device.str().c_str(), r.accuracy, r.loss,
+                static_cast<long long>(r.samples));
   }
   return 0;
 }

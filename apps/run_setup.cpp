@@ -105,6 +105,14 @@ data::Normalization normalization_from(const std::map<std::string, std::string>&
   return n;
 }
 
+void check_checkpoint_model(const std::map<std::string, std::string>& metadata,
+                            const std::string& path, const std::string& model_name) {
+  const auto it = metadata.find(kMetaModel);
+  if (it != metadata.end() && it->second != model_name)
+    throw InputError("Checkpoint '" + path + "' holds model " + quoted_from_file(it->second) +
+                     " (its " + kMetaModel + " metadata) but --model is '" + model_name + "'.");
+}
+
 PoolCounters pool_counters(const Device& device) {
   PoolCounters c;
   c.host_raw = memory_pool(Device::cpu()).stats().raw_allocations;

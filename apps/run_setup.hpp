@@ -42,6 +42,13 @@ std::map<std::string, std::string> checkpoint_metadata(const RunSetup& setup, st
 data::Normalization normalization_from(const std::map<std::string, std::string>& metadata,
                                        const std::string& path);
 
+// For a checkpoint loaded as the model that --model names (dlfs eval --model, dlfs train
+// --init-from): a file whose dlfs_model metadata names another model is refused, naming both; a
+// file without that metadata (a PyTorch state_dict saved with safetensors) passes, and
+// load_weights then checks its tensors against the model.
+void check_checkpoint_model(const std::map<std::string, std::string>& metadata,
+                            const std::string& path, const std::string& model_name);
+
 struct PoolCounters {
   std::uint64_t host_raw = 0;
   std::uint64_t device_raw = 0;

@@ -58,7 +58,9 @@ void declare_options(Options& o) {
         "number of classes (default: the training labels' largest value + 1, every class used)");
   o.add("shuffle", "on|off", "shuffle the training split each epoch", "on");
   o.add("normalize", "on|off", "standardise pixels with the training split's mean and std", "on");
-  o.add("init-from", "FILE", "start from the weights in a dlfs checkpoint (fine-tuning)");
+  o.add("init-from", "FILE",
+        "start from the weights in FILE (fine-tuning): a dlfs checkpoint of --model, or its "
+        "PyTorch state_dict saved with safetensors (tensors checked by name and shape)");
   o.add("resume", "FILE",
         "continue the run saved in FILE (DIR/train_state.safetensors, written at every epoch's "
         "end and on Ctrl-C) with its settings; --out, --epochs, --lr, --data, --device may "
@@ -215,7 +217,11 @@ int train_command(int argc, char** argv) {
   initialize(model, init, init_gen);
   if (o.given("init-from")) {
     const std::string path = o.text("init-from");
-    load_weights(model, load_safetensors(path), path);
+    const SafetensorsContents contents = load_safetensors(path);
+    // No dlfs metadata is needed (--model names the model); a dlfs checkpoint of another model
+    // is refused by its name rather than by its first tensor that differs.
+    check_checkpoint_model(contents.metadata, path, model.name);
+    load_weights(model, contents, path);
   }
   seed_dropout(model, seed);
   model.graph.to(setup.device);

@@ -43,6 +43,10 @@ std::string tensors_word(std::size_t n) {
   return n == 1 ? "tensor" : "tensors";
 }
 
+// The largest class count a checkpoint may give a model, so that a hostile file cannot make dlfs
+// build a layer of billions of outputs.
+constexpr long kMaxClasses = 100000;
+
 }  // namespace
 
 void load_weights(Model& model, const SafetensorsContents& contents, const std::string& path) {
@@ -100,7 +104,11 @@ std::optional<double> metadata_number(const std::map<std::string, std::string>& 
 }
 
 Model load_model(const std::string& path, std::map<std::string, std::string>* metadata) {
-  SafetensorsContents contents = load_safetensors(path);
+  return load_model(load_safetensors(path), path, metadata);
+}
+
+Model load_model(const SafetensorsContents& contents, const std::string& path,
+                 std::map<std::string, std::string>* metadata) {
   const std::string file = "Checkpoint '" + path + "'";
   auto get = [&](const char* key) {
     auto it = contents.metadata.find(key);
@@ -132,9 +140,7 @@ Model load_model(const std::string& path, std::map<std::string, std::string>* me
     throw_bad_metadata(path, kMetaVariant, variant,
                        "an input size of " + name + " (" + variants + ")");
 
-  // Digits only (strtol alone takes spaces, signs and trailing text), and bounded so a hostile
-  // file cannot make dlfs build a layer of billions of outputs.
-  constexpr long kMaxClasses = 100000;
+  // Digits only (strtol alone takes spaces, signs and trailing text), and bounded (kMaxClasses).
   const std::string classes_requirement = "a class count from 1 to " + std::to_string(kMaxClasses);
   if (classes_text.empty() || classes_text.size() > 6 ||
       classes_text.find_first_not_of("0123456789") != std::string::npos)
@@ -155,6 +161,34 @@ Model load_model(const std::string& path, std::map<std::string, std::string>* me
   load_weights(model, contents, path);
   if (metadata) *metadata = contents.metadata;
   return model;
+}
+
+int weights_class_count(const std::string& name, const SafetensorsContents& contents,
+                        const std::string& path) {
+  // The tensors that carry the class count, and along which axis, are found by building the
+  // model's default input size (28 or 32: small) with two class counts and comparing shapes, so
+  // no per-family table has to follow the builders (deep-convnet's logits node is a Dropout,
+  // ResNet's output layer is fc, VGG's classifier.6). Names do not depend on the input size.
+  Model ten = build_model(name, "", 10);
+  Model eleven = build_model(name, "", 11);
+  const auto a = model_state(ten);
+  const auto b = model_state(eleven);
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    const Shape& shape = a[i].second.shape();
+    if (shape == b[i].second.shape()) continue;
+    const Tensor* stored = contents.find(a[i].first);
+    if (!stored || stored->shape().ndim() != shape.ndim()) break;
+    int axis = 0;
+    while (axis < shape.ndim() && shape[axis] == b[i].second.shape()[axis]) ++axis;
+    const std::int64_t classes = stored->shape()[axis];
+    if (classes < 1 || classes > kMaxClasses)
+      throw InputError("Checkpoint '" + path + "' holds tensor '" + a[i].first + "' as " +
+                       stored->shape().str() + ", which would give model " + name + " " +
+                       std::to_string(classes) + " classes; it must be from 1 to " +
+                       std::to_string(kMaxClasses) + ".");
+    return static_cast<int>(classes);
+  }
+  return ten.classes;
 }
 
 }  // namespace dlfs

@@ -19,7 +19,6 @@
 // own float32 error where that is larger (ResNet-50's train mode); running statistics within
 // 1e-5 of the largest value.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -33,31 +32,13 @@
 #include "models/checkpoint.hpp"
 #include "models/init.hpp"
 #include "runtime/generator.hpp"
+#include "support/python_torch.hpp"
 
 namespace dlfs {
 namespace {
 
-// Runs `command` through the shell; returns its exit status and, in `output`, stdout and stderr.
-int shell(const std::string& command, std::string* output) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return -1;
-  char buf[4096];
-  std::string out;
-  while (std::size_t got = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, got);
-  const int status = ::pclose(pipe);
-  if (output) *output = out;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// Pythons to try: $DLFS_PYTHON alone when set, else python3 on PATH, then Debian's
-// /usr/bin/python3 (python3-torch installs for the system Python only). The script exits with
-// kNoTorch when it cannot import torch, so no separate probe (an import of torch takes seconds) is
-// needed.
-constexpr int kNoTorch = 77;
-std::vector<std::string> pythons() {
-  if (const char* env = std::getenv("DLFS_PYTHON"); env && *env) return {env};
-  return {"python3", "/usr/bin/python3"};
-}
+using dlfs::testing::run_torch_script;
+using dlfs::testing::shell;
 
 // Random but reproducible state in which no parameter or buffer has its default value.
 void randomize(Model& m, std::uint64_t seed) {
@@ -124,19 +105,16 @@ void compare_with_pytorch(const std::vector<std::pair<std::string, std::string>>
     dirs += " '" + dir + "'";
   }
   const auto written = std::chrono::steady_clock::now();
-  std::string output, tried;
-  int rc = kNoTorch;
-  for (const std::string& python : pythons()) {
-    rc = shell(python + " " + DLFS_SOURCE_DIR + "/tests/models/pytorch_forward.py" + dirs, &output);
-    if (rc != kNoTorch && rc != 127) break;  // 127: no such interpreter
-    tried += output;
-  }
-  if (rc == kNoTorch || rc == 127) {
+  const auto script =
+      run_torch_script(std::string(DLFS_SOURCE_DIR) + "/tests/models/pytorch_forward.py" + dirs);
+  if (!script.has_torch) {
     shell("rm -rf '" + root + "'", nullptr);
     GTEST_SKIP() << "PyTorch is not installed (Debian: apt-get install -y python3-torch); the "
                     "forward passes were NOT compared with the PyTorch twins:\n"
-                 << tried;
+                 << script.output;
   }
+  const int rc = script.exit_code;
+  const std::string& output = script.output;
   EXPECT_EQ(rc, 0) << output;
   // One "OK <model>-<size> ..." line per case.
   for (const auto& [name, size] : models)
