@@ -21,14 +21,14 @@
 #include <cudnn.h>
 #endif
 
-#include "apps/commands.hpp"
-#include "apps/options.hpp"
-#include "apps/run_setup.hpp"
-#include "models/catalog.hpp"
-#include "models/init.hpp"
-#include "optim/make_optimizer.hpp"
-#include "runtime/device_pools.hpp"
-#include "runtime/json.hpp"
+#include "dlfs/apps/commands.hpp"
+#include "dlfs/apps/options.hpp"
+#include "dlfs/apps/run_setup.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/init.hpp"
+#include "dlfs/optim/make_optimizer.hpp"
+#include "dlfs/runtime/device_pools.hpp"
+#include "dlfs/runtime/json.hpp"
 
 namespace dlfs::app {
 

@@ -2,13 +2,13 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "apps/commands.hpp"
-#include "apps/options.hpp"
-#include "apps/run_setup.hpp"
-#include "models/checkpoint.hpp"
-#include "runtime/json.hpp"
-#include "train/epoch_commit.hpp"
-#include "train/trainer.hpp"
+#include "dlfs/apps/commands.hpp"
+#include "dlfs/apps/options.hpp"
+#include "dlfs/apps/run_setup.hpp"
+#include "dlfs/models/checkpoint.hpp"
+#include "dlfs/runtime/json.hpp"
+#include "dlfs/train/epoch_commit.hpp"
+#include "dlfs/train/trainer.hpp"
 
 namespace dlfs::app {
 

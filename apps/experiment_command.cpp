@@ -6,11 +6,11 @@
 #include <cstdio>
 #include <cstring>
 
-#include "apps/commands.hpp"
-#include "apps/experiments/common.hpp"
-#include "apps/experiments/registry.hpp"
-#include "runtime/error.hpp"
-#include "train/run_folder.hpp"
+#include "dlfs/apps/commands.hpp"
+#include "dlfs/apps/experiments/common.hpp"
+#include "dlfs/apps/experiments/registry.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/train/run_folder.hpp"
 
 namespace dlfs::app {
 

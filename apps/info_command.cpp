@@ -1,9 +1,9 @@
 // dlfs info: how this dlfs was built and which devices it sees.
 #include <cstdio>
 
-#include "apps/commands.hpp"
-#include "apps/options.hpp"
-#include "runtime/device.hpp"
+#include "dlfs/apps/commands.hpp"
+#include "dlfs/apps/options.hpp"
+#include "dlfs/runtime/device.hpp"
 
 namespace dlfs::app {
 

@@ -4,8 +4,8 @@
 #include <exception>
 #include <string>
 
-#include "apps/commands.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/apps/commands.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace {
 

@@ -1,10 +1,10 @@
 // dlfs models: every model with its parameter count at each input size.
 #include <cstdio>
 
-#include "apps/commands.hpp"
-#include "apps/options.hpp"
-#include "models/catalog.hpp"
-#include "runtime/json.hpp"
+#include "dlfs/apps/commands.hpp"
+#include "dlfs/apps/options.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/runtime/json.hpp"
 
 namespace dlfs::app {
 

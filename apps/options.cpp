@@ -1,11 +1,11 @@
-#include "apps/options.hpp"
+#include "dlfs/apps/options.hpp"
 
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::app {
 

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "apps/commands.hpp"
-#include "apps/options.hpp"
-#include "apps/python_scripts.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/apps/commands.hpp"
+#include "dlfs/apps/options.hpp"
+#include "dlfs/apps/python_scripts.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::app {
 

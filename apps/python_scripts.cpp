@@ -1,4 +1,4 @@
-#include "apps/python_scripts.hpp"
+#include "dlfs/apps/python_scripts.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>

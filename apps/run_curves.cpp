@@ -1,11 +1,11 @@
-#include "apps/run_curves.hpp"
+#include "dlfs/apps/run_curves.hpp"
 
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <vector>
 
-#include "apps/python_scripts.hpp"
+#include "dlfs/apps/python_scripts.hpp"
 
 namespace dlfs::app {
 

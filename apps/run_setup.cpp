@@ -1,14 +1,14 @@
-#include "apps/run_setup.hpp"
+#include "dlfs/apps/run_setup.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <optional>
 #include <string>
 
-#include "data/synthetic.hpp"
-#include "models/catalog.hpp"
-#include "models/checkpoint.hpp"
-#include "runtime/device_pools.hpp"
+#include "dlfs/data/synthetic.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/checkpoint.hpp"
+#include "dlfs/runtime/device_pools.hpp"
 
 namespace dlfs::app {
 

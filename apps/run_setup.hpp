@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "apps/options.hpp"
-#include "data/mnist_format.hpp"
-#include "data/normalization.hpp"
-#include "models/model.hpp"
+#include "dlfs/apps/options.hpp"
+#include "dlfs/data/mnist_format.hpp"
+#include "dlfs/data/normalization.hpp"
+#include "dlfs/models/model.hpp"
 
 namespace dlfs::app {
 

@@ -18,7 +18,7 @@ endif()
 
 file(GLOB _dlfs_emulation_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/emulation/*.cpp)
 add_library(dlfs_cuda_emulation STATIC ${_dlfs_emulation_sources})
-target_include_directories(dlfs_cuda_emulation PUBLIC ${PROJECT_SOURCE_DIR})
+target_include_directories(dlfs_cuda_emulation PUBLIC ${DLFS_INCLUDE_ROOT})
 target_include_directories(dlfs_cuda_emulation SYSTEM PUBLIC ${DLFS_CCCL_INCLUDE_DIR}
                                                              ${DLFS_CUDA_INCLUDE_DIR})
 target_compile_definitions(dlfs_cuda_emulation

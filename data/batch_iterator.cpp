@@ -1,11 +1,11 @@
-#include "data/batch_iterator.hpp"
+#include "dlfs/data/batch_iterator.hpp"
 
 #include <algorithm>
 #include <string>
 
-#include "data/shuffle.hpp"
-#include "runtime/counter_rng.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/data/shuffle.hpp"
+#include "dlfs/runtime/counter_rng.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::data {
 

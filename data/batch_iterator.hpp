@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "data/dataset.hpp"
+#include "dlfs/data/dataset.hpp"
 
 namespace dlfs::data {
 

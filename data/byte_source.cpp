@@ -1,4 +1,4 @@
-#include "data/byte_source.hpp"
+#include "dlfs/data/byte_source.hpp"
 
 #include <zlib.h>
 
@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::data {
 

@@ -1,10 +1,10 @@
-#include "data/dataset.hpp"
+#include "dlfs/data/dataset.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <string>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::data {
 

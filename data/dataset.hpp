@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::data {
 

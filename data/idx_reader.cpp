@@ -1,11 +1,11 @@
-#include "data/idx_reader.hpp"
+#include "dlfs/data/idx_reader.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <limits>
 
-#include "data/byte_source.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/data/byte_source.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::data {
 

@@ -1,13 +1,13 @@
-#include "data/mnist_format.hpp"
+#include "dlfs/data/mnist_format.hpp"
 
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
 #include <vector>
 
-#include "data/byte_source.hpp"
-#include "data/idx_reader.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/data/byte_source.hpp"
+#include "dlfs/data/idx_reader.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::data {
 

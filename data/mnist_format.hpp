@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "data/dataset.hpp"
+#include "dlfs/data/dataset.hpp"
 
 namespace dlfs::data {
 

@@ -1,9 +1,9 @@
-#include "data/normalization.hpp"
+#include "dlfs/data/normalization.hpp"
 
 #include <cmath>
 #include <string>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::data {
 

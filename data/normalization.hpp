@@ -2,7 +2,7 @@
 // Per-dataset normalization x' = (x - mean) / std, with one mean and one std over every pixel of
 // the training split (as the usual Fashion-MNIST transforms: mean 0.2860, std 0.3530), then
 // applied unchanged to validation and test so no statistics leak from them.
-#include "data/dataset.hpp"
+#include "dlfs/data/dataset.hpp"
 
 namespace dlfs::data {
 

@@ -1,4 +1,4 @@
-#include "data/shuffle.hpp"
+#include "dlfs/data/shuffle.hpp"
 
 #include <utility>
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "runtime/generator.hpp"
+#include "dlfs/runtime/generator.hpp"
 
 namespace dlfs::data {
 

@@ -1,10 +1,10 @@
-#include "data/synthetic.hpp"
+#include "dlfs/data/synthetic.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::data {
 

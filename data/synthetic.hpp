@@ -4,7 +4,7 @@
 // and pixel noise. A small MLP or CNN separates the classes well above chance within an epoch.
 #include <cstdint>
 
-#include "data/dataset.hpp"
+#include "dlfs/data/dataset.hpp"
 
 namespace dlfs::data {
 

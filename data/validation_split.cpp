@@ -1,11 +1,11 @@
-#include "data/validation_split.hpp"
+#include "dlfs/data/validation_split.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-#include "data/shuffle.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/data/shuffle.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::data {
 

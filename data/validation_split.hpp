@@ -4,7 +4,7 @@
 // training. Both keep the samples' original order, so `--shuffle off` still means file order.
 #include <cstdint>
 
-#include "data/dataset.hpp"
+#include "dlfs/data/dataset.hpp"
 
 namespace dlfs::data {
 

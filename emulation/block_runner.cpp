@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "emulation/device_memory.hpp"
-#include "emulation/kernel_api.hpp"
-#include "emulation/runtime_state.hpp"
+#include "dlfs/emulation/device_memory.hpp"
+#include "dlfs/emulation/kernel_api.hpp"
+#include "dlfs/emulation/runtime_state.hpp"
 
 thread_local uint3 threadIdx;
 thread_local uint3 blockIdx;

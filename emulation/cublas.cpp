@@ -1,8 +1,8 @@
 #include <string>
 
 #include <cublas_v2.h>
-#include "emulation/device_memory.hpp"
-#include "emulation/runtime_state.hpp"
+#include "dlfs/emulation/device_memory.hpp"
+#include "dlfs/emulation/runtime_state.hpp"
 
 struct cublasContext {
   int device;

@@ -1,4 +1,4 @@
-#include "emulation/device_memory.hpp"
+#include "dlfs/emulation/device_memory.hpp"
 
 #include <signal.h>
 #include <sys/mman.h>

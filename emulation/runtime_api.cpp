@@ -10,8 +10,8 @@
 #include <mutex>
 #include <string>
 
-#include "emulation/device_memory.hpp"
-#include "emulation/runtime_state.hpp"
+#include "dlfs/emulation/device_memory.hpp"
+#include "dlfs/emulation/runtime_state.hpp"
 
 struct CUstream_st {
   int device;

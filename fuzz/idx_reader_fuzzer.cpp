@@ -3,9 +3,9 @@
 // report, a huge allocation) is a finding.
 #include <cstdint>
 
-#include "data/idx_reader.hpp"
+#include "dlfs/data/idx_reader.hpp"
+#include "dlfs/runtime/error.hpp"
 #include "fuzz_input_file.hpp"
-#include "runtime/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string& path = dlfs::fuzz::write_input_file(data, size, ".idx");

@@ -3,9 +3,9 @@
 // beyond the file's size) is a finding.
 #include <cstdint>
 
+#include "dlfs/models/safetensors.hpp"
+#include "dlfs/runtime/error.hpp"
 #include "fuzz_input_file.hpp"
-#include "models/safetensors.hpp"
-#include "runtime/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string& path = dlfs::fuzz::write_input_file(data, size, ".safetensors");

@@ -1,6 +1,6 @@
-#include "kernels/add.hpp"
+#include "dlfs/kernels/add.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

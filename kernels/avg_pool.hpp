@@ -4,9 +4,9 @@
 // kernel_h * kernel_w, also at the borders. Backward gives each pixel of a window dy / (kh * kw).
 #include <cstdint>
 
-#include "kernels/pooling.hpp"
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/kernels/pooling.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

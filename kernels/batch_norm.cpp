@@ -1,6 +1,6 @@
-#include "kernels/batch_norm.hpp"
+#include "dlfs/kernels/batch_norm.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

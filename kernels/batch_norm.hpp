@@ -12,9 +12,9 @@
 //   dx = gamma * invstd * (dy - dbeta / M - x_hat * dgamma / M).
 #include <cstdint>
 
-#include "kernels/channel_split.hpp"
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/kernels/channel_split.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

@@ -1,6 +1,6 @@
-#include "kernels/bias.hpp"
+#include "dlfs/kernels/bias.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

@@ -3,9 +3,9 @@
 // convolutions): forward adds b[c] in place, backward sums dy over batch and space.
 #include <cstdint>
 
-#include "kernels/channel_split.hpp"
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/kernels/channel_split.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

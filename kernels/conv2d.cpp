@@ -1,10 +1,10 @@
-#include "kernels/conv2d.hpp"
+#include "dlfs/kernels/conv2d.hpp"
 
-#include "kernels/dispatch.hpp"
-#include "kernels/gemm.hpp"
-#include "kernels/swap_axes.hpp"
+#include "dlfs/kernels/dispatch.hpp"
+#include "dlfs/kernels/gemm.hpp"
+#include "dlfs/kernels/swap_axes.hpp"
 #if DLFS_HAVE_CUDNN
-#include "kernels/cuda/cudnn_conv2d.hpp"
+#include "dlfs/kernels/cuda/cudnn_conv2d.hpp"
 #endif
 
 namespace dlfs::kernels {

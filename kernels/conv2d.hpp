@@ -19,9 +19,9 @@
 #include <cstdint>
 #include <memory>
 
-#include "kernels/conv_algorithm.hpp"
-#include "kernels/im2col.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/kernels/conv_algorithm.hpp"
+#include "dlfs/kernels/im2col.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

@@ -1,10 +1,10 @@
-#include "kernels/conv_algorithm.hpp"
+#include "dlfs/kernels/conv_algorithm.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::kernels {
 

@@ -6,8 +6,8 @@
 // (the op checks first); the CUDA kernels check and report through `status`.
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

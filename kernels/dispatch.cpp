@@ -1,4 +1,4 @@
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

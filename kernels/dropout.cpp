@@ -1,6 +1,6 @@
-#include "kernels/dropout.hpp"
+#include "dlfs/kernels/dropout.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

@@ -15,8 +15,8 @@
 // masks, and a caller reproduces a mask by reusing (seed, offset).
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

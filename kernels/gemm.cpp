@@ -1,6 +1,6 @@
-#include "kernels/gemm.hpp"
+#include "dlfs/kernels/gemm.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

@@ -5,8 +5,8 @@
 // column-major C^T = op(B)^T op(A)^T, so A and B swap places and nothing is transposed in memory.
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

@@ -3,8 +3,8 @@
 // (ResNet's head). Backward spreads dy / (H * W) over the plane.
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

@@ -1,6 +1,6 @@
-#include "kernels/im2col.hpp"
+#include "dlfs/kernels/im2col.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

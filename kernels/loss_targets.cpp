@@ -1,11 +1,11 @@
-#include "kernels/loss_targets.hpp"
+#include "dlfs/kernels/loss_targets.hpp"
 
 #include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

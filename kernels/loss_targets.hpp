@@ -11,7 +11,7 @@
 // trainer and evaluation, right after reading the loss).
 #include <cstdint>
 
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

@@ -1,6 +1,6 @@
-#include "kernels/lrn.hpp"
+#include "dlfs/kernels/lrn.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

@@ -10,8 +10,8 @@
 //   scale_c.
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

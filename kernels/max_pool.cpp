@@ -1,6 +1,6 @@
-#include "kernels/max_pool.hpp"
+#include "dlfs/kernels/max_pool.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

@@ -6,9 +6,9 @@
 // Ties go to the first maximum in row-major window order; a NaN in a window wins (as PyTorch).
 #include <cstdint>
 
-#include "kernels/pooling.hpp"
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/kernels/pooling.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

@@ -18,8 +18,8 @@
 //              PyTorch: step_size = lr / (1 - b1^t), sqrt_bias_correction2 = sqrt(1 - b2^t)).
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

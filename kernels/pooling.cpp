@@ -1,9 +1,9 @@
-#include "kernels/pooling.hpp"
+#include "dlfs/kernels/pooling.hpp"
 
 #include <limits>
 #include <string>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::kernels {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "runtime/shape.hpp"
+#include "dlfs/runtime/shape.hpp"
 
 namespace dlfs::kernels {
 

@@ -1,6 +1,6 @@
-#include "kernels/reduce.hpp"
+#include "dlfs/kernels/reduce.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

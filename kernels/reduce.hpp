@@ -5,8 +5,8 @@
 // the dlfs pool (kernels/cuda/thrust_allocator.cuh); float sums accumulate in double everywhere.
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

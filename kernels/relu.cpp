@@ -1,6 +1,6 @@
-#include "kernels/relu.hpp"
+#include "dlfs/kernels/relu.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

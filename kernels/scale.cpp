@@ -1,6 +1,6 @@
-#include "kernels/scale.hpp"
+#include "dlfs/kernels/scale.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

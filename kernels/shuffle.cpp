@@ -1,6 +1,6 @@
-#include "kernels/shuffle.hpp"
+#include "dlfs/kernels/shuffle.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

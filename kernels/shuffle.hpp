@@ -6,8 +6,8 @@
 // On CUDA the sort is Thrust's stable radix sort, its temporaries drawn from the dlfs pool.
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

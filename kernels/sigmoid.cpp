@@ -1,6 +1,6 @@
-#include "kernels/sigmoid.hpp"
+#include "dlfs/kernels/sigmoid.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

@@ -4,8 +4,8 @@
 // 1 / (1 + exp(-x)); for x < 0, exp(x) / (1 + exp(x)), so exp only ever sees arguments <= 0.
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

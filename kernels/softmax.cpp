@@ -1,6 +1,6 @@
-#include "kernels/softmax.hpp"
+#include "dlfs/kernels/softmax.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

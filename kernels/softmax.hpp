@@ -5,8 +5,8 @@
 // ones get probability 0. A row that is -inf everywhere gives NaN, as in NumPy and PyTorch.
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

@@ -1,9 +1,9 @@
-#include "kernels/softmax_with_loss.hpp"
+#include "dlfs/kernels/softmax_with_loss.hpp"
 
-#include "kernels/cross_entropy.hpp"
-#include "kernels/cuda/loss_mean.hpp"
-#include "kernels/dispatch.hpp"
-#include "kernels/loss_targets.hpp"
+#include "dlfs/kernels/cross_entropy.hpp"
+#include "dlfs/kernels/cuda/loss_mean.hpp"
+#include "dlfs/kernels/dispatch.hpp"
+#include "dlfs/kernels/loss_targets.hpp"
 
 namespace dlfs::kernels {
 

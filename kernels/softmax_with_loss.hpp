@@ -8,8 +8,8 @@
 // Targets are Int32 labels or [N, C] distributions (kernels/loss_targets.hpp).
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

@@ -1,6 +1,6 @@
-#include "kernels/swap_axes.hpp"
+#include "dlfs/kernels/swap_axes.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

@@ -4,8 +4,8 @@
 // [C, N, H*W] matrices that whole-batch GEMMs produce and consume (see im2col.hpp).
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

@@ -1,6 +1,6 @@
-#include "kernels/tanh.hpp"
+#include "dlfs/kernels/tanh.hpp"
 
-#include "kernels/dispatch.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs::kernels {
 

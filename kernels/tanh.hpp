@@ -2,8 +2,8 @@
 // Hyperbolic tangent: forward y = tanh(x), backward from the stored output, dx = dy * (1 - y^2).
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels {
 

@@ -1,6 +1,6 @@
-#include "layers/add.hpp"
+#include "dlfs/layers/add.hpp"
 
-#include "kernels/add.hpp"
+#include "dlfs/kernels/add.hpp"
 
 namespace dlfs {
 

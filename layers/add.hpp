@@ -1,7 +1,7 @@
 #pragma once
 // Add: the sum of two or more inputs of one shape (ResNet's residual connection,
 // y = F(x) + x). The gradient of a sum with respect to each term is the output gradient itself.
-#include "layers/layer.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

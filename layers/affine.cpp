@@ -1,7 +1,7 @@
-#include "layers/affine.hpp"
+#include "dlfs/layers/affine.hpp"
 
-#include "kernels/bias.hpp"
-#include "kernels/gemm.hpp"
+#include "dlfs/kernels/bias.hpp"
+#include "dlfs/kernels/gemm.hpp"
 
 namespace dlfs {
 

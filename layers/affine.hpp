@@ -5,7 +5,7 @@
 // them). Backward: dx = dy W (in the input's shape), dW = dy^T x, db = sum of dy over the batch.
 #include <cstdint>
 
-#include "layers/layer.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

@@ -1,6 +1,6 @@
-#include "layers/avg_pool.hpp"
+#include "dlfs/layers/avg_pool.hpp"
 
-#include "kernels/avg_pool.hpp"
+#include "dlfs/kernels/avg_pool.hpp"
 
 namespace dlfs {
 

@@ -1,8 +1,8 @@
 #pragma once
 // Average pooling: the mean of each window. Padding counts as zeros and every window divides by
 // kernel_h * kernel_w (PyTorch's default count_include_pad=True); floor-mode output size.
-#include "kernels/pooling.hpp"
-#include "layers/layer.hpp"
+#include "dlfs/kernels/pooling.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

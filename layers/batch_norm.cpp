@@ -1,4 +1,4 @@
-#include "layers/batch_norm.hpp"
+#include "dlfs/layers/batch_norm.hpp"
 
 #include <sstream>
 

@@ -10,8 +10,8 @@
 // supported.
 #include <cstdint>
 
-#include "kernels/batch_norm.hpp"
-#include "layers/layer.hpp"
+#include "dlfs/kernels/batch_norm.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

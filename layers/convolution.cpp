@@ -1,8 +1,8 @@
-#include "layers/convolution.hpp"
+#include "dlfs/layers/convolution.hpp"
 
 #include <algorithm>
 
-#include "kernels/bias.hpp"
+#include "dlfs/kernels/bias.hpp"
 
 namespace dlfs {
 

@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "kernels/conv2d.hpp"
-#include "layers/layer.hpp"
+#include "dlfs/kernels/conv2d.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

@@ -1,8 +1,8 @@
-#include "layers/dropout.hpp"
+#include "dlfs/layers/dropout.hpp"
 
 #include <sstream>
 
-#include "kernels/dropout.hpp"
+#include "dlfs/kernels/dropout.hpp"
 
 namespace dlfs {
 

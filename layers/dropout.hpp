@@ -9,7 +9,7 @@
 // calls it before every forward so that all forwards share one mask).
 #include <cstdint>
 
-#include "layers/layer.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

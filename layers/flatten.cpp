@@ -1,4 +1,4 @@
-#include "layers/flatten.hpp"
+#include "dlfs/layers/flatten.hpp"
 
 namespace dlfs {
 

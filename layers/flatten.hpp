@@ -1,7 +1,7 @@
 #pragma once
 // Flatten: [N, d1, d2, ...] -> [N, d1 * d2 * ...], the reshape between convolutional and
 // fully connected layers. No data moves: the output shares the input's storage.
-#include "layers/layer.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

@@ -1,6 +1,6 @@
-#include "layers/global_avg_pool.hpp"
+#include "dlfs/layers/global_avg_pool.hpp"
 
-#include "kernels/global_avg_pool.hpp"
+#include "dlfs/kernels/global_avg_pool.hpp"
 
 namespace dlfs {
 

@@ -1,6 +1,6 @@
 #pragma once
 // Global average pooling: [N, C, H, W] -> [N, C, 1, 1], the mean of each channel plane.
-#include "layers/layer.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/parameter.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/parameter.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs {
 

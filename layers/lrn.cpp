@@ -1,4 +1,4 @@
-#include "layers/lrn.hpp"
+#include "dlfs/layers/lrn.hpp"
 
 #include <sstream>
 

@@ -2,8 +2,8 @@
 // Local response normalization across channels (AlexNet), as PyTorch's LocalResponseNorm:
 // y_c = x_c / (k + alpha / size * sum of x_j^2 over `size` neighbouring channels)^beta.
 // AlexNet's paper constants are LRN(5, 5e-4, 0.75, 2) in this convention (see kernels/lrn.hpp).
-#include "kernels/lrn.hpp"
-#include "layers/layer.hpp"
+#include "dlfs/kernels/lrn.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

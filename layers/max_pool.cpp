@@ -1,6 +1,6 @@
-#include "layers/max_pool.hpp"
+#include "dlfs/layers/max_pool.hpp"
 
-#include "kernels/max_pool.hpp"
+#include "dlfs/kernels/max_pool.hpp"
 
 namespace dlfs {
 

@@ -1,8 +1,8 @@
 #pragma once
 // Max pooling (the book's Pooling layer): the maximum of each window, with the argmax kept for
 // backward. Padding counts as -inf; output size floor((H + 2p - k) / s) + 1, as in PyTorch.
-#include "kernels/pooling.hpp"
-#include "layers/layer.hpp"
+#include "dlfs/kernels/pooling.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

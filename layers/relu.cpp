@@ -1,6 +1,6 @@
-#include "layers/relu.hpp"
+#include "dlfs/layers/relu.hpp"
 
-#include "kernels/relu.hpp"
+#include "dlfs/kernels/relu.hpp"
 
 namespace dlfs {
 

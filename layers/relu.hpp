@@ -1,6 +1,6 @@
 #pragma once
 // ReLU: y = max(x, 0), with the book's mask kept for backward.
-#include "layers/layer.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

@@ -1,6 +1,6 @@
-#include "layers/sigmoid.hpp"
+#include "dlfs/layers/sigmoid.hpp"
 
-#include "kernels/sigmoid.hpp"
+#include "dlfs/kernels/sigmoid.hpp"
 
 namespace dlfs {
 

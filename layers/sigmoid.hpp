@@ -1,6 +1,6 @@
 #pragma once
 // Sigmoid: y = 1 / (1 + exp(-x)); keeps y for backward, as the book's Sigmoid class keeps out.
-#include "layers/layer.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

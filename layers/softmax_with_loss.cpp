@@ -1,6 +1,6 @@
-#include "layers/softmax_with_loss.hpp"
+#include "dlfs/layers/softmax_with_loss.hpp"
 
-#include "kernels/softmax_with_loss.hpp"
+#include "dlfs/kernels/softmax_with_loss.hpp"
 
 namespace dlfs {
 

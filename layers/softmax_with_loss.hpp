@@ -3,7 +3,7 @@
 // [N, C] and the targets (Int32 labels [N] or a float [N, C] distribution, one-hot or soft);
 // the output is the mean cross-entropy loss as a [1] tensor on the logits' device.
 // backward(dloss) returns {(softmax(logits) - t) / N * dloss, undefined for the targets}.
-#include "layers/layer.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

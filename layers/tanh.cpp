@@ -1,6 +1,6 @@
-#include "layers/tanh.hpp"
+#include "dlfs/layers/tanh.hpp"
 
-#include "kernels/tanh.hpp"
+#include "dlfs/kernels/tanh.hpp"
 
 namespace dlfs {
 

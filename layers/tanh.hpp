@@ -1,6 +1,6 @@
 #pragma once
 // Tanh: y = tanh(x); keeps y for backward (dx = dy * (1 - y^2)).
-#include "layers/layer.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

@@ -1,8 +1,8 @@
 // AlexNet as torchvision defines it (features / classifier; its adaptive 6x6 average pool is
 // the identity at 224x224 and is omitted). The 28 variant keeps the five convolutions with 3x3
 // kernels and 2x2 pools and a 1024-wide classifier.
-#include "models/catalog.hpp"
-#include "models/layer_factory.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/layer_factory.hpp"
 
 namespace dlfs {
 

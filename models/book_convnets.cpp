@@ -1,6 +1,6 @@
 // The book's convolutional nets: SimpleConvNet (chapter 7) and DeepConvNet (chapter 8).
-#include "models/catalog.hpp"
-#include "models/layer_factory.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/layer_factory.hpp"
 
 namespace dlfs {
 

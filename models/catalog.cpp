@@ -1,4 +1,4 @@
-#include "models/catalog.hpp"
+#include "dlfs/models/catalog.hpp"
 
 namespace dlfs {
 

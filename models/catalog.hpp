@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "models/model.hpp"
+#include "dlfs/models/model.hpp"
 
 namespace dlfs {
 

@@ -1,4 +1,4 @@
-#include "models/checkpoint.hpp"
+#include "dlfs/models/checkpoint.hpp"
 
 #include <cctype>
 #include <cerrno>
@@ -7,7 +7,7 @@
 #include <set>
 #include <vector>
 
-#include "models/catalog.hpp"
+#include "dlfs/models/catalog.hpp"
 
 namespace dlfs {
 

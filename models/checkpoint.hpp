@@ -23,8 +23,8 @@
 #include <optional>
 #include <string>
 
-#include "models/model.hpp"
-#include "models/safetensors.hpp"
+#include "dlfs/models/model.hpp"
+#include "dlfs/models/safetensors.hpp"
 
 namespace dlfs {
 

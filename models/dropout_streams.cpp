@@ -1,6 +1,6 @@
-#include "models/dropout_streams.hpp"
+#include "dlfs/models/dropout_streams.hpp"
 
-#include "runtime/counter_rng.hpp"
+#include "dlfs/runtime/counter_rng.hpp"
 
 namespace dlfs {
 

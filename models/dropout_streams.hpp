@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "layers/dropout.hpp"
-#include "models/model.hpp"
+#include "dlfs/layers/dropout.hpp"
+#include "dlfs/models/model.hpp"
 
 namespace dlfs {
 

@@ -1,10 +1,10 @@
-#include "models/graph.hpp"
+#include "dlfs/models/graph.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <set>
 
-#include "kernels/add.hpp"
+#include "dlfs/kernels/add.hpp"
 
 namespace dlfs {
 

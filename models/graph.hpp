@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "layers/layer.hpp"
+#include "dlfs/layers/layer.hpp"
 
 namespace dlfs {
 

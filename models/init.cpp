@@ -1,4 +1,4 @@
-#include "models/init.hpp"
+#include "dlfs/models/init.hpp"
 
 #include <cmath>
 

@@ -4,8 +4,8 @@
 // Biases start at zero; BatchNorm keeps gamma = 1, beta = 0.
 #include <string>
 
-#include "models/model.hpp"
-#include "runtime/generator.hpp"
+#include "dlfs/models/model.hpp"
+#include "dlfs/runtime/generator.hpp"
 
 namespace dlfs {
 

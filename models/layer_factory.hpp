@@ -2,15 +2,15 @@
 // Short constructors for the layers model builders use, so each builder reads like its paper.
 #include <memory>
 
-#include "layers/affine.hpp"
-#include "layers/avg_pool.hpp"
-#include "layers/batch_norm.hpp"
-#include "layers/convolution.hpp"
-#include "layers/dropout.hpp"
-#include "layers/flatten.hpp"
-#include "layers/global_avg_pool.hpp"
-#include "layers/max_pool.hpp"
-#include "layers/relu.hpp"
+#include "dlfs/layers/affine.hpp"
+#include "dlfs/layers/avg_pool.hpp"
+#include "dlfs/layers/batch_norm.hpp"
+#include "dlfs/layers/convolution.hpp"
+#include "dlfs/layers/dropout.hpp"
+#include "dlfs/layers/flatten.hpp"
+#include "dlfs/layers/global_avg_pool.hpp"
+#include "dlfs/layers/max_pool.hpp"
+#include "dlfs/layers/relu.hpp"
 
 namespace dlfs::make {
 

@@ -1,7 +1,7 @@
 // LeNet-5 (LeCun et al. 1998) with ReLU and max-pooling, as it is usually trained today.
 // At 32x32 it is the original geometry; at 28x28 the first convolution pads by 2.
-#include "models/catalog.hpp"
-#include "models/layer_factory.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/layer_factory.hpp"
 
 namespace dlfs {
 

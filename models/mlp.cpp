@@ -1,7 +1,7 @@
 // The book's fully connected nets: TwoLayerNet (chapter 5) and MultiLayerNet (chapter 6),
 // optionally with BatchNorm or Dropout.
-#include "models/catalog.hpp"
-#include "models/layer_factory.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/layer_factory.hpp"
 
 namespace dlfs {
 

@@ -1,6 +1,6 @@
-#include "models/model.hpp"
+#include "dlfs/models/model.hpp"
 
-#include "layers/softmax_with_loss.hpp"
+#include "dlfs/layers/softmax_with_loss.hpp"
 
 namespace dlfs {
 

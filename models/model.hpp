@@ -4,7 +4,7 @@
 // Node names are PyTorch module paths, so parameter names match a PyTorch state_dict.
 #include <string>
 
-#include "models/graph.hpp"
+#include "dlfs/models/graph.hpp"
 
 namespace dlfs {
 

@@ -3,9 +3,9 @@
 // The 28 variant (1x28x28) uses a 3x3 stride-1 stem without max-pool, as is usual for small
 // images. ResNet-20 is the CIFAR network of the paper's section 4.2 (16-32-64 channels,
 // 3 blocks per stage), with 1x1-conv downsampling (option B).
-#include "layers/add.hpp"
-#include "models/catalog.hpp"
-#include "models/layer_factory.hpp"
+#include "dlfs/layers/add.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/layer_factory.hpp"
 
 namespace dlfs {
 

@@ -1,4 +1,4 @@
-#include "models/safetensors.hpp"
+#include "dlfs/models/safetensors.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -14,7 +14,7 @@
 #include <set>
 #include <tuple>
 
-#include "runtime/json.hpp"
+#include "dlfs/runtime/json.hpp"
 
 namespace dlfs {
 

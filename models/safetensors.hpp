@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs {
 

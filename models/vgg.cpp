@@ -2,8 +2,8 @@
 // torchvision's vgg11/vgg16(_bn) (its adaptive 7x7 average pool is the identity at 224x224).
 // The 28 variant divides every width by 4, keeps the first three poolings (28 -> 3) and uses
 // a 256-wide classifier.
-#include "models/catalog.hpp"
-#include "models/layer_factory.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/layer_factory.hpp"
 
 namespace dlfs {
 

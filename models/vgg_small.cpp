@@ -5,8 +5,8 @@
 // spends its width where the image still is large, which is what Fashion-MNIST's textures need,
 // and regularises the convolutions too. Node names follow torchvision's VGG (features.N,
 // classifier.N), so its PyTorch twin (bench/pytorch_models.py) loads the checkpoint.
-#include "models/catalog.hpp"
-#include "models/layer_factory.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/layer_factory.hpp"
 
 namespace dlfs {
 

@@ -1,8 +1,8 @@
-#include "optim/adagrad.hpp"
+#include "dlfs/optim/adagrad.hpp"
 
 #include <cmath>
 
-#include "kernels/optimizer_update.hpp"
+#include "dlfs/kernels/optimizer_update.hpp"
 
 namespace dlfs::optim {
 

@@ -4,7 +4,7 @@
 // 1e-10 (PyTorch's lr_decay and initial_accumulator_value are not offered: both default to 0).
 #include <optional>
 
-#include "optim/optimizer.hpp"
+#include "dlfs/optim/optimizer.hpp"
 
 namespace dlfs::optim {
 

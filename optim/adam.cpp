@@ -1,8 +1,8 @@
-#include "optim/adam.hpp"
+#include "dlfs/optim/adam.hpp"
 
 #include <cmath>
 
-#include "kernels/optimizer_update.hpp"
+#include "dlfs/kernels/optimizer_update.hpp"
 
 namespace dlfs::optim {
 

@@ -10,7 +10,7 @@
 // weight_decay is L2 added to the gradient, as torch.optim.Adam's (not AdamW's decoupled decay).
 #include <optional>
 
-#include "optim/optimizer.hpp"
+#include "dlfs/optim/optimizer.hpp"
 
 namespace dlfs::optim {
 

@@ -1,12 +1,12 @@
-#include "optim/make_optimizer.hpp"
+#include "dlfs/optim/make_optimizer.hpp"
 
-#include "optim/adagrad.hpp"
-#include "optim/adam.hpp"
-#include "optim/momentum.hpp"
-#include "optim/nesterov.hpp"
-#include "optim/rmsprop.hpp"
-#include "optim/sgd.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/optim/adagrad.hpp"
+#include "dlfs/optim/adam.hpp"
+#include "dlfs/optim/momentum.hpp"
+#include "dlfs/optim/nesterov.hpp"
+#include "dlfs/optim/rmsprop.hpp"
+#include "dlfs/optim/sgd.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::optim {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "optim/optimizer.hpp"
+#include "dlfs/optim/optimizer.hpp"
 
 namespace dlfs::optim {
 

@@ -1,6 +1,6 @@
-#include "optim/momentum.hpp"
+#include "dlfs/optim/momentum.hpp"
 
-#include "kernels/optimizer_update.hpp"
+#include "dlfs/kernels/optimizer_update.hpp"
 
 namespace dlfs::optim {
 

@@ -5,7 +5,7 @@
 //   b = momentum * b + g;       W -= lr * b                  (state slot "momentum_buffer")
 // With a constant learning rate both give the same weights (v = -lr * b); they differ when the
 // learning rate changes during training. g includes weight decay: g + weight_decay * W.
-#include "optim/optimizer.hpp"
+#include "dlfs/optim/optimizer.hpp"
 
 namespace dlfs::optim {
 

@@ -1,6 +1,6 @@
-#include "optim/nesterov.hpp"
+#include "dlfs/optim/nesterov.hpp"
 
-#include "kernels/optimizer_update.hpp"
+#include "dlfs/kernels/optimizer_update.hpp"
 
 namespace dlfs::optim {
 

@@ -6,8 +6,8 @@
 // torch.optim.SGD(momentum=m, nesterov=True), which pytorch_style selects:
 //   b = momentum * b + g;       W -= lr * (g + momentum * b)                   ("momentum_buffer")
 // The book's form therefore takes slightly different steps (see docs/optimizers.md).
-#include "optim/momentum.hpp"
-#include "optim/optimizer.hpp"
+#include "dlfs/optim/momentum.hpp"
+#include "dlfs/optim/optimizer.hpp"
 
 namespace dlfs::optim {
 

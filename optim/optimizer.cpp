@@ -1,9 +1,9 @@
-#include "optim/optimizer.hpp"
+#include "dlfs/optim/optimizer.hpp"
 
 #include <cmath>
 #include <sstream>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::optim {
 

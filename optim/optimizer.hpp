@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/parameter.hpp"
+#include "dlfs/runtime/parameter.hpp"
 
 namespace dlfs::optim {
 

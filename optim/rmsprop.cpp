@@ -1,8 +1,8 @@
-#include "optim/rmsprop.hpp"
+#include "dlfs/optim/rmsprop.hpp"
 
 #include <cmath>
 
-#include "kernels/optimizer_update.hpp"
+#include "dlfs/kernels/optimizer_update.hpp"
 
 namespace dlfs::optim {
 

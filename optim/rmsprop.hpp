@@ -4,7 +4,7 @@
 // pytorch_style only changes eps's default to torch.optim.RMSprop's 1e-8.
 #include <optional>
 
-#include "optim/optimizer.hpp"
+#include "dlfs/optim/optimizer.hpp"
 
 namespace dlfs::optim {
 

@@ -1,9 +1,9 @@
-#include "optim/schedule.hpp"
+#include "dlfs/optim/schedule.hpp"
 
 #include <cmath>
 #include <sstream>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::optim {
 

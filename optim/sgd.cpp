@@ -1,6 +1,6 @@
-#include "optim/sgd.hpp"
+#include "dlfs/optim/sgd.hpp"
 
-#include "kernels/optimizer_update.hpp"
+#include "dlfs/kernels/optimizer_update.hpp"
 
 namespace dlfs::optim {
 

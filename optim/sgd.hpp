@@ -1,7 +1,7 @@
 #pragma once
 // Stochastic gradient descent, the book's SGD: W -= lr * (g + weight_decay * W).
 // PyTorch's SGD without momentum is the same rule.
-#include "optim/optimizer.hpp"
+#include "dlfs/optim/optimizer.hpp"
 
 namespace dlfs::optim {
 

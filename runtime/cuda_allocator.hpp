@@ -1,7 +1,7 @@
 #pragma once
 // Device memory backend for the caching pool: cudaMalloc/cudaFree on one GPU.
 // Only built with DLFS_HAVE_CUDA.
-#include "runtime/memory_pool.hpp"
+#include "dlfs/runtime/memory_pool.hpp"
 
 namespace dlfs {
 

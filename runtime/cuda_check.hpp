@@ -7,7 +7,7 @@
 #endif
 #include <string>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 #define DLFS_CUDA_CHECK(call)                                                                     \
   do {                                                                                            \

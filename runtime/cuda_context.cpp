@@ -1,12 +1,12 @@
-#include "runtime/cuda_context.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
 
 #include <memory>
 #include <mutex>
 #include <vector>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 #if DLFS_HAVE_CUDA
-#include "runtime/cuda_check.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
 #endif
 
 namespace dlfs {

@@ -2,7 +2,7 @@
 // Per-GPU context: the stream every dlfs kernel runs on and the cuBLAS/cuDNN handles bound to
 // it, each created on first use. The handle types are declared opaquely so that code built
 // without CUDA headers can still pass them around.
-#include "runtime/device.hpp"
+#include "dlfs/runtime/device.hpp"
 
 struct CUstream_st;
 struct cublasContext;

@@ -14,7 +14,7 @@
 //   dlfs::SharedArray<T>
 //       how a __device__ helper takes such an array (T* under nvcc).
 #if DLFS_CUDA_EMULATION
-#include "emulation/kernel_api.hpp"
+#include "dlfs/emulation/kernel_api.hpp"
 
 #define DLFS_LAUNCH(grid, block, shared_bytes, stream, ...) \
   ::dlfs::emulation::Launcher(#__VA_ARGS__, __VA_ARGS__, grid, block, shared_bytes, stream)

@@ -1,8 +1,8 @@
-#include "runtime/device.hpp"
+#include "dlfs/runtime/device.hpp"
 
 #include <mutex>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 #if DLFS_HAVE_CUDA
 #include <cuda_runtime.h>
 #endif

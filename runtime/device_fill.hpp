@@ -2,8 +2,8 @@
 // Fill a device buffer with one value (CUDA builds only; a grid-stride kernel on the stream).
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/dtype.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/dtype.hpp"
 
 namespace dlfs {
 

@@ -1,4 +1,4 @@
-#include "runtime/device_pools.hpp"
+#include "dlfs/runtime/device_pools.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -6,10 +6,10 @@
 #include <mutex>
 #include <vector>
 
-#include "runtime/error.hpp"
-#include "runtime/host_allocator.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/host_allocator.hpp"
 #if DLFS_HAVE_CUDA
-#include "runtime/cuda_allocator.hpp"
+#include "dlfs/runtime/cuda_allocator.hpp"
 #endif
 
 namespace dlfs {

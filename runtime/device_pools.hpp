@@ -1,7 +1,7 @@
 #pragma once
 // One caching pool per device, created on first use and kept for the life of the process.
-#include "runtime/device.hpp"
-#include "runtime/memory_pool.hpp"
+#include "dlfs/runtime/device.hpp"
+#include "dlfs/runtime/memory_pool.hpp"
 
 namespace dlfs {
 

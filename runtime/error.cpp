@@ -1,4 +1,4 @@
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs {
 

@@ -1,8 +1,8 @@
-#include "runtime/generator.hpp"
+#include "dlfs/runtime/generator.hpp"
 
 #include <cmath>
 
-#include "runtime/counter_rng.hpp"
+#include "dlfs/runtime/counter_rng.hpp"
 
 namespace dlfs {
 

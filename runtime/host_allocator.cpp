@@ -1,4 +1,4 @@
-#include "runtime/host_allocator.hpp"
+#include "dlfs/runtime/host_allocator.hpp"
 
 #include <cstdlib>
 

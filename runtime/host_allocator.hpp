@@ -1,6 +1,6 @@
 #pragma once
 // Host memory backend for the caching pool: 64-byte aligned so vector loads never straddle lines.
-#include "runtime/memory_pool.hpp"
+#include "dlfs/runtime/memory_pool.hpp"
 
 namespace dlfs {
 

@@ -1,10 +1,10 @@
-#include "runtime/json.hpp"
+#include "dlfs/runtime/json.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs {
 

@@ -1,11 +1,11 @@
-#include "runtime/json_writer.hpp"
+#include "dlfs/runtime/json_writer.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 
-#include "runtime/error.hpp"
-#include "runtime/json.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/json.hpp"
 
 namespace dlfs {
 

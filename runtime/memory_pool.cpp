@@ -1,11 +1,11 @@
-#include "runtime/memory_pool.hpp"
+#include "dlfs/runtime/memory_pool.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <tuple>
 
-#include "runtime/error.hpp"
-#include "runtime/json_writer.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/json_writer.hpp"
 
 namespace dlfs {
 

@@ -3,7 +3,7 @@
 // Layers own them; optimizers update them; checkpoints save them by name.
 #include <string>
 
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs {
 

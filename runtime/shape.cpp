@@ -1,6 +1,6 @@
-#include "runtime/shape.hpp"
+#include "dlfs/runtime/shape.hpp"
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs {
 

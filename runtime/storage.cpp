@@ -1,10 +1,10 @@
-#include "runtime/storage.hpp"
+#include "dlfs/runtime/storage.hpp"
 
 #include <cstdio>
 #include <exception>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/device_pools.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/device_pools.hpp"
 
 namespace dlfs {
 

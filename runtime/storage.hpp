@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <memory>
 
-#include "runtime/device.hpp"
-#include "runtime/memory_pool.hpp"
+#include "dlfs/runtime/device.hpp"
+#include "dlfs/runtime/memory_pool.hpp"
 
 namespace dlfs {
 

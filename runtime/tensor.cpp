@@ -1,11 +1,11 @@
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 #include <algorithm>
 
-#include "runtime/counter_rng.hpp"
-#include "runtime/transfer.hpp"
+#include "dlfs/runtime/counter_rng.hpp"
+#include "dlfs/runtime/transfer.hpp"
 #if DLFS_HAVE_CUDA
-#include "runtime/device_fill.hpp"
+#include "dlfs/runtime/device_fill.hpp"
 #endif
 
 namespace dlfs {

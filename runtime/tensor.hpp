@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "runtime/device.hpp"
-#include "runtime/dtype.hpp"
-#include "runtime/error.hpp"
-#include "runtime/generator.hpp"
-#include "runtime/shape.hpp"
-#include "runtime/storage.hpp"
+#include "dlfs/runtime/device.hpp"
+#include "dlfs/runtime/dtype.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/generator.hpp"
+#include "dlfs/runtime/shape.hpp"
+#include "dlfs/runtime/storage.hpp"
 
 namespace dlfs {
 

@@ -1,11 +1,11 @@
-#include "runtime/transfer.hpp"
+#include "dlfs/runtime/transfer.hpp"
 
 #include <cstring>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/error.hpp"
 #if DLFS_HAVE_CUDA
-#include "runtime/cuda_check.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
 #endif
 
 namespace dlfs {

@@ -3,7 +3,7 @@
 // device-to-device copies are queued on the destination's stream.
 #include <cstddef>
 
-#include "runtime/device.hpp"
+#include "dlfs/runtime/device.hpp"
 
 namespace dlfs {
 

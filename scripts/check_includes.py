@@ -8,7 +8,8 @@ folders below it:
                   runtime <- data;   kernels <- optim;   data, optim <- train
 
 (emulation stands in for the CUDA toolkit in the emulated build, so runtime and kernels may name
-it.) A wrong-way include would still compile, since every library sees the repository root; this
+it.) Headers are named from the include root, "dlfs/<folder>/<file>.hpp", as after installation.
+A wrong-way include would still compile, since every library sees the whole include root; this
 check is what fails it. ctest runs it (test "dependency_rule"), and so does CI.
 
 usage: check_includes.py [ROOT]      ROOT defaults to the repository holding this script.
@@ -50,9 +51,10 @@ def violations(root):
                         if not match:
                             continue
                         included = match.group(1)
-                        first = included.split("/", 1)[0]
-                        if "/" not in included or ".." in included.split("/"):
-                            why = "includes must name a folder of the repository root"
+                        parts = included.split("/")
+                        first = parts[1] if len(parts) > 2 and parts[0] == "dlfs" else ""
+                        if ".." in parts or len(parts) < 3 or parts[0] != "dlfs":
+                            why = 'includes must be "dlfs/<folder>/<file>"'
                         elif first not in allowed:
                             why = "%s may include only %s" % (folder, ", ".join(sorted(allowed)))
                         else:

@@ -1,9 +1,9 @@
-#include "train/batch_metrics.hpp"
+#include "dlfs/train/batch_metrics.hpp"
 
-#include "kernels/loss_targets.hpp"
-#include "kernels/reduce.hpp"
-#include "kernels/softmax_with_loss.hpp"
-#include "layers/softmax_with_loss.hpp"
+#include "dlfs/kernels/loss_targets.hpp"
+#include "dlfs/kernels/reduce.hpp"
+#include "dlfs/kernels/softmax_with_loss.hpp"
+#include "dlfs/layers/softmax_with_loss.hpp"
 
 namespace dlfs::train {
 

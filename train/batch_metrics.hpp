@@ -3,7 +3,7 @@
 // numbers come back to the host).
 #include <cstdint>
 
-#include "models/model.hpp"
+#include "dlfs/models/model.hpp"
 
 namespace dlfs::train {
 

@@ -1,4 +1,4 @@
-#include "train/epoch_commit.hpp"
+#include "dlfs/train/epoch_commit.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,9 +11,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "runtime/error.hpp"
-#include "runtime/json.hpp"
-#include "runtime/json_writer.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/json.hpp"
+#include "dlfs/runtime/json_writer.hpp"
 
 namespace dlfs::train {
 

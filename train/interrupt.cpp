@@ -1,4 +1,4 @@
-#include "train/interrupt.hpp"
+#include "dlfs/train/interrupt.hpp"
 
 #include <atomic>
 

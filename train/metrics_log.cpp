@@ -1,4 +1,4 @@
-#include "train/metrics_log.hpp"
+#include "dlfs/train/metrics_log.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::train {
 

@@ -1,4 +1,4 @@
-#include "train/progress.hpp"
+#include "dlfs/train/progress.hpp"
 
 #include <sys/ioctl.h>
 #include <unistd.h>

@@ -1,10 +1,10 @@
-#include "train/run_folder.hpp"
+#include "dlfs/train/run_folder.hpp"
 
 #include <filesystem>
 #include <system_error>
 
-#include "runtime/error.hpp"
-#include "train/epoch_commit.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/train/epoch_commit.hpp"
 
 namespace dlfs::train {
 

@@ -1,11 +1,11 @@
-#include "train/trainer.hpp"
+#include "dlfs/train/trainer.hpp"
 
 #include <chrono>
 #include <cmath>
 
-#include "kernels/loss_targets.hpp"
-#include "train/batch_metrics.hpp"
-#include "train/interrupt.hpp"
+#include "dlfs/kernels/loss_targets.hpp"
+#include "dlfs/train/batch_metrics.hpp"
+#include "dlfs/train/interrupt.hpp"
 
 namespace dlfs::train {
 

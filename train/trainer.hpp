@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <string>
 
-#include "data/batch_iterator.hpp"
-#include "models/model.hpp"
-#include "optim/optimizer.hpp"
-#include "train/progress.hpp"
+#include "dlfs/data/batch_iterator.hpp"
+#include "dlfs/models/model.hpp"
+#include "dlfs/optim/optimizer.hpp"
+#include "dlfs/train/progress.hpp"
 
 namespace dlfs::train {
 

@@ -1,4 +1,4 @@
-#include "train/training_state.hpp"
+#include "dlfs/train/training_state.hpp"
 
 #include <cinttypes>
 #include <cmath>
@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "models/checkpoint.hpp"
-#include "models/dropout_streams.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/models/checkpoint.hpp"
+#include "dlfs/models/dropout_streams.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::train {
 

@@ -12,10 +12,10 @@
 #include <map>
 #include <string>
 
-#include "models/model.hpp"
-#include "models/safetensors.hpp"
-#include "optim/optimizer.hpp"
-#include "train/trainer.hpp"
+#include "dlfs/models/model.hpp"
+#include "dlfs/models/safetensors.hpp"
+#include "dlfs/optim/optimizer.hpp"
+#include "dlfs/train/trainer.hpp"
 
 namespace dlfs::train {
 

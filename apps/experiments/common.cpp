@@ -1,4 +1,4 @@
-#include "apps/experiments/common.hpp"
+#include "dlfs/apps/experiments/common.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,9 +12,9 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "apps/python_scripts.hpp"
-#include "runtime/error.hpp"
-#include "runtime/json.hpp"
+#include "dlfs/apps/python_scripts.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/json.hpp"
 
 namespace dlfs::app::experiment {
 

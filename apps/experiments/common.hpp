@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "apps/options.hpp"
-#include "data/mnist_format.hpp"
-#include "runtime/device.hpp"
-#include "runtime/json_writer.hpp"
+#include "dlfs/apps/options.hpp"
+#include "dlfs/data/mnist_format.hpp"
+#include "dlfs/runtime/device.hpp"
+#include "dlfs/runtime/json_writer.hpp"
 
 namespace dlfs::app::experiment {
 

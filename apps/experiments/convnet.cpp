@@ -2,12 +2,12 @@
 // training) and misclassified (figure 8-3: test images a trained network gets wrong).
 #include <cstdio>
 
-#include "apps/experiments/registry.hpp"
-#include "apps/experiments/training.hpp"
-#include "apps/run_setup.hpp"
-#include "data/normalization.hpp"
-#include "models/catalog.hpp"
-#include "models/checkpoint.hpp"
+#include "dlfs/apps/experiments/registry.hpp"
+#include "dlfs/apps/experiments/training.hpp"
+#include "dlfs/apps/run_setup.hpp"
+#include "dlfs/data/normalization.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/checkpoint.hpp"
 
 namespace dlfs::app::experiment {
 

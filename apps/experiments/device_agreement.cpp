@@ -4,10 +4,10 @@
 #include <cmath>
 #include <cstdio>
 
-#include "apps/experiments/registry.hpp"
-#include "apps/run_setup.hpp"
-#include "models/catalog.hpp"
-#include "models/init.hpp"
+#include "dlfs/apps/experiments/registry.hpp"
+#include "dlfs/apps/run_setup.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/init.hpp"
 
 namespace dlfs::app::experiment {
 

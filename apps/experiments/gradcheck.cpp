@@ -1,14 +1,14 @@
 // gradcheck: backpropagation against numerical gradients for the book's TwoLayerNet (on real
 // images) and its small SimpleConvNet (on a random 10x10 image), as in the book's
 // gradient_check.py, printing the mean absolute difference per parameter.
-#include "apps/experiments/gradcheck.hpp"
+#include "dlfs/apps/experiments/gradcheck.hpp"
 
 #include <cmath>
 #include <cstdio>
 
-#include "apps/experiments/registry.hpp"
-#include "apps/experiments/training.hpp"
-#include "models/layer_factory.hpp"
+#include "dlfs/apps/experiments/registry.hpp"
+#include "dlfs/apps/experiments/training.hpp"
+#include "dlfs/models/layer_factory.hpp"
 
 namespace dlfs::app::experiment {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "models/model.hpp"
+#include "dlfs/models/model.hpp"
 
 namespace dlfs::app::experiment {
 

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <cstdio>
 
-#include "apps/experiments/registry.hpp"
-#include "apps/experiments/training.hpp"
-#include "data/validation_split.hpp"
+#include "dlfs/apps/experiments/registry.hpp"
+#include "dlfs/apps/experiments/training.hpp"
+#include "dlfs/data/validation_split.hpp"
 
 namespace dlfs::app::experiment {
 

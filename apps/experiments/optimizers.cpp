@@ -1,11 +1,11 @@
 // optimizer-paths (the book's figure 6-8) and optimizer-compare (figure 6-9).
-#include "apps/experiments/optimizers.hpp"
+#include "dlfs/apps/experiments/optimizers.hpp"
 
 #include <cstdio>
 
-#include "apps/experiments/registry.hpp"
-#include "apps/experiments/training.hpp"
-#include "optim/make_optimizer.hpp"
+#include "dlfs/apps/experiments/registry.hpp"
+#include "dlfs/apps/experiments/training.hpp"
+#include "dlfs/optim/make_optimizer.hpp"
 
 namespace dlfs::app::experiment {
 

@@ -1,6 +1,6 @@
 #pragma once
 // One entry per experiment, each defined in the file that runs it; experiments() lists them.
-#include "apps/experiments/common.hpp"
+#include "dlfs/apps/experiments/common.hpp"
 
 namespace dlfs::app::experiment {
 

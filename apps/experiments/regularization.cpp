@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "apps/experiments/registry.hpp"
-#include "apps/experiments/training.hpp"
+#include "dlfs/apps/experiments/registry.hpp"
+#include "dlfs/apps/experiments/training.hpp"
 
 namespace dlfs::app::experiment {
 

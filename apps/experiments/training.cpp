@@ -1,12 +1,12 @@
-#include "apps/experiments/training.hpp"
+#include "dlfs/apps/experiments/training.hpp"
 
 #include <cmath>
 #include <cstdio>
 
-#include "layers/sigmoid.hpp"
-#include "layers/tanh.hpp"
-#include "models/layer_factory.hpp"
-#include "train/trainer.hpp"
+#include "dlfs/layers/sigmoid.hpp"
+#include "dlfs/layers/tanh.hpp"
+#include "dlfs/models/layer_factory.hpp"
+#include "dlfs/train/trainer.hpp"
 
 namespace dlfs::app::experiment {
 

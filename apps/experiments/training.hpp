@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "data/batch_iterator.hpp"
-#include "models/model.hpp"
-#include "optim/make_optimizer.hpp"
-#include "runtime/generator.hpp"
+#include "dlfs/data/batch_iterator.hpp"
+#include "dlfs/models/model.hpp"
+#include "dlfs/optim/make_optimizer.hpp"
+#include "dlfs/runtime/generator.hpp"
 
 namespace dlfs::app::experiment {
 

@@ -5,12 +5,12 @@
 #include <cmath>
 #include <cstdio>
 
-#include "apps/experiments/registry.hpp"
-#include "apps/experiments/training.hpp"
-#include "layers/affine.hpp"
-#include "layers/relu.hpp"
-#include "layers/sigmoid.hpp"
-#include "layers/tanh.hpp"
+#include "dlfs/apps/experiments/registry.hpp"
+#include "dlfs/apps/experiments/training.hpp"
+#include "dlfs/layers/affine.hpp"
+#include "dlfs/layers/relu.hpp"
+#include "dlfs/layers/sigmoid.hpp"
+#include "dlfs/layers/tanh.hpp"
 
 namespace dlfs::app::experiment {
 

@@ -7,16 +7,16 @@
 #include <vector>
 
 #include "bench/cpu/registry.hpp"
-#include "kernels/avg_pool.hpp"
-#include "kernels/batch_norm.hpp"
-#include "kernels/cross_entropy.hpp"
-#include "kernels/gemm.hpp"
-#include "kernels/im2col.hpp"
-#include "kernels/max_pool.hpp"
-#include "kernels/relu.hpp"
-#include "kernels/softmax.hpp"
-#include "kernels/softmax_with_loss.hpp"
-#include "layers/convolution.hpp"
+#include "dlfs/kernels/avg_pool.hpp"
+#include "dlfs/kernels/batch_norm.hpp"
+#include "dlfs/kernels/cross_entropy.hpp"
+#include "dlfs/kernels/gemm.hpp"
+#include "dlfs/kernels/im2col.hpp"
+#include "dlfs/kernels/max_pool.hpp"
+#include "dlfs/kernels/relu.hpp"
+#include "dlfs/kernels/softmax.hpp"
+#include "dlfs/kernels/softmax_with_loss.hpp"
+#include "dlfs/layers/convolution.hpp"
 
 namespace dlfs::bench {
 namespace {

@@ -22,7 +22,7 @@
 #include "bench/cpu/ceilings.hpp"
 #include "bench/cpu/registry.hpp"
 #include "bench/cpu/results.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace {
 

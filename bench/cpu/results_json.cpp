@@ -4,8 +4,8 @@
 #include <sstream>
 
 #include "bench/cpu/results.hpp"
-#include "runtime/error.hpp"
-#include "runtime/json.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/json.hpp"
 
 namespace dlfs::bench {
 namespace {

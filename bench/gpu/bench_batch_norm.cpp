@@ -6,9 +6,9 @@
 #include <cstdint>
 
 #include "cudnn_descriptors.hpp"
+#include "dlfs/kernels/batch_norm.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
 #include "gpu_benches.hpp"
-#include "kernels/batch_norm.hpp"
-#include "runtime/cuda_check.hpp"
 
 namespace dlfs::bench {
 

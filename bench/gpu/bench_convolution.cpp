@@ -6,9 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "dlfs/layers/convolution.hpp"
+#include "dlfs/runtime/generator.hpp"
 #include "gpu_benches.hpp"
-#include "layers/convolution.hpp"
-#include "runtime/generator.hpp"
 
 namespace dlfs::bench {
 

@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "dlfs/kernels/gemm.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
 #include "gpu_benches.hpp"
-#include "kernels/gemm.hpp"
-#include "runtime/cuda_check.hpp"
 
 namespace dlfs::bench {
 

@@ -6,10 +6,10 @@
 // logits and writes the probabilities, backward reads them and writes the logits' gradient.
 #include <cstdint>
 
+#include "dlfs/kernels/cross_entropy.hpp"
+#include "dlfs/kernels/cuda/loss_mean.hpp"
+#include "dlfs/kernels/softmax_with_loss.hpp"
 #include "gpu_benches.hpp"
-#include "kernels/cross_entropy.hpp"
-#include "kernels/cuda/loss_mean.hpp"
-#include "kernels/softmax_with_loss.hpp"
 
 namespace dlfs::bench {
 

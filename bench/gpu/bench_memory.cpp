@@ -5,8 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "dlfs/runtime/cuda_check.hpp"
 #include "gpu_benches.hpp"
-#include "runtime/cuda_check.hpp"
 
 namespace dlfs::bench {
 

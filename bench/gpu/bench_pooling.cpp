@@ -6,10 +6,10 @@
 #include <string>
 
 #include "cudnn_descriptors.hpp"
+#include "dlfs/kernels/avg_pool.hpp"
+#include "dlfs/kernels/max_pool.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
 #include "gpu_benches.hpp"
-#include "kernels/avg_pool.hpp"
-#include "kernels/max_pool.hpp"
-#include "runtime/cuda_check.hpp"
 
 namespace dlfs::bench {
 

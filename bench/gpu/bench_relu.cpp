@@ -5,9 +5,9 @@
 #include <cstdint>
 
 #include "cudnn_descriptors.hpp"
+#include "dlfs/kernels/relu.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
 #include "gpu_benches.hpp"
-#include "kernels/relu.hpp"
-#include "runtime/cuda_check.hpp"
 
 namespace dlfs::bench {
 

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "cudnn_descriptors.hpp"
+#include "dlfs/kernels/softmax.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
 #include "gpu_benches.hpp"
-#include "kernels/softmax.hpp"
-#include "runtime/cuda_check.hpp"
 
 namespace dlfs::bench {
 

@@ -3,7 +3,7 @@
 #if DLFS_HAVE_CUDNN
 #include <cstdint>
 
-#include "runtime/cuda_check.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
 
 namespace dlfs::bench {
 

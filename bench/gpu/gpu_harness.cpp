@@ -4,8 +4,8 @@
 #include <cmath>
 #include <vector>
 
-#include "runtime/cuda_check.hpp"
-#include "runtime/generator.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
+#include "dlfs/runtime/generator.hpp"
 
 namespace dlfs::bench {
 

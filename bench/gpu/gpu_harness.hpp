@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <functional>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::bench {
 

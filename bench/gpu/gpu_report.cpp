@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "runtime/error.hpp"
-#include "runtime/json.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/json.hpp"
 
 namespace dlfs::bench {
 

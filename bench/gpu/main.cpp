@@ -11,9 +11,9 @@
 #include <thread>
 #include <vector>
 
+#include "dlfs/runtime/cuda_check.hpp"
+#include "dlfs/runtime/device.hpp"
 #include "gpu_benches.hpp"
-#include "runtime/cuda_check.hpp"
-#include "runtime/device.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "kernels/add.hpp"
+#include "dlfs/kernels/add.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "kernels/avg_pool.hpp"
+#include "dlfs/kernels/avg_pool.hpp"
 
 namespace dlfs::kernels::cpu {
 

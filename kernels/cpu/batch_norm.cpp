@@ -1,6 +1,6 @@
 #include <cmath>
 
-#include "kernels/batch_norm.hpp"
+#include "dlfs/kernels/batch_norm.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -1,4 +1,4 @@
-#include "kernels/bias.hpp"
+#include "dlfs/kernels/bias.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -20,8 +20,8 @@
 
 #include <algorithm>
 
-#include "kernels/conv2d.hpp"
-#include "kernels/gemm.hpp"
+#include "dlfs/kernels/conv2d.hpp"
+#include "dlfs/kernels/gemm.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -1,9 +1,9 @@
-#include "kernels/cross_entropy.hpp"
+#include "dlfs/kernels/cross_entropy.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/cpu/row_sum.hpp"
+#include "dlfs/kernels/cpu/row_sum.hpp"
 
 namespace dlfs::kernels::cpu {
 

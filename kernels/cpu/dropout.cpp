@@ -1,5 +1,5 @@
-#include "kernels/dropout.hpp"
-#include "runtime/counter_rng.hpp"
+#include "dlfs/kernels/dropout.hpp"
+#include "dlfs/runtime/counter_rng.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/cpu/select.hpp"
+#include "dlfs/kernels/cpu/select.hpp"
 
 namespace dlfs::kernels::cpu {
 

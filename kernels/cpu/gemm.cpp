@@ -1,8 +1,8 @@
 #include <cblas.h>
 #include <omp.h>
 
-#include "kernels/cpu/gemm_threads.hpp"
-#include "kernels/gemm.hpp"
+#include "dlfs/kernels/cpu/gemm_threads.hpp"
+#include "dlfs/kernels/gemm.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -1,4 +1,4 @@
-#include "kernels/global_avg_pool.hpp"
+#include "dlfs/kernels/global_avg_pool.hpp"
 
 namespace dlfs::kernels::cpu {
 

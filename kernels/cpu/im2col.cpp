@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "kernels/im2col.hpp"
+#include "dlfs/kernels/im2col.hpp"
 
 namespace dlfs::kernels::cpu {
 

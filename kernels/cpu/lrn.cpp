@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/lrn.hpp"
+#include "dlfs/kernels/lrn.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -2,8 +2,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/cpu/select.hpp"
-#include "kernels/max_pool.hpp"
+#include "dlfs/kernels/cpu/select.hpp"
+#include "dlfs/kernels/max_pool.hpp"
 
 namespace dlfs::kernels::cpu {
 

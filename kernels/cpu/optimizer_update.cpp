@@ -1,6 +1,6 @@
 #include <cmath>
 
-#include "kernels/optimizer_update.hpp"
+#include "dlfs/kernels/optimizer_update.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -1,4 +1,4 @@
-#include "kernels/reduce.hpp"
+#include "dlfs/kernels/reduce.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -1,5 +1,5 @@
-#include "kernels/relu.hpp"
-#include "kernels/cpu/select.hpp"
+#include "dlfs/kernels/relu.hpp"
+#include "dlfs/kernels/cpu/select.hpp"
 
 namespace dlfs::kernels::cpu {
 

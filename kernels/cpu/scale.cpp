@@ -1,4 +1,4 @@
-#include "kernels/scale.hpp"
+#include "dlfs/kernels/scale.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <numeric>
 
-#include "kernels/shuffle.hpp"
-#include "runtime/counter_rng.hpp"
+#include "dlfs/kernels/shuffle.hpp"
+#include "dlfs/runtime/counter_rng.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -1,4 +1,4 @@
-#include "kernels/sigmoid.hpp"
+#include "dlfs/kernels/sigmoid.hpp"
 
 #include <cmath>
 

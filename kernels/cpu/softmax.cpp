@@ -1,6 +1,6 @@
-#include "kernels/softmax.hpp"
+#include "dlfs/kernels/softmax.hpp"
 
-#include "kernels/cpu/softmax_row.hpp"
+#include "dlfs/kernels/cpu/softmax_row.hpp"
 
 namespace dlfs::kernels::cpu {
 

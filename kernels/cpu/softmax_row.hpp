@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <limits>
 
-#include "kernels/cpu/fast_exp.hpp"
-#include "kernels/cpu/simd_clones.hpp"
+#include "dlfs/kernels/cpu/fast_exp.hpp"
+#include "dlfs/kernels/cpu/simd_clones.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -1,7 +1,7 @@
-#include "kernels/softmax_with_loss.hpp"
+#include "dlfs/kernels/softmax_with_loss.hpp"
 
-#include "kernels/cpu/row_sum.hpp"
-#include "kernels/cpu/softmax_row.hpp"
+#include "dlfs/kernels/cpu/row_sum.hpp"
+#include "dlfs/kernels/cpu/softmax_row.hpp"
 
 namespace dlfs::kernels::cpu {
 

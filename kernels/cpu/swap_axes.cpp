@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "kernels/swap_axes.hpp"
+#include "dlfs/kernels/swap_axes.hpp"
 
 namespace dlfs::kernels::cpu {
 

@@ -1,4 +1,4 @@
-#include "kernels/tanh.hpp"
+#include "dlfs/kernels/tanh.hpp"
 
 #include <cmath>
 

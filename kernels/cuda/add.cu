@@ -1,5 +1,5 @@
-#include "kernels/add.hpp"
-#include "kernels/cuda/launch.cuh"
+#include "dlfs/kernels/add.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
 
 namespace dlfs::kernels::cuda {
 

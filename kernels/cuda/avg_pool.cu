@@ -1,6 +1,6 @@
-#include "kernels/avg_pool.hpp"
-#include "kernels/cuda/launch.cuh"
-#include "kernels/cuda/pooling.cuh"
+#include "dlfs/kernels/avg_pool.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
+#include "dlfs/kernels/cuda/pooling.cuh"
 
 namespace dlfs::kernels::cuda {
 

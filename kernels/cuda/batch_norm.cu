@@ -1,5 +1,5 @@
-#include "kernels/batch_norm.hpp"
-#include "kernels/cuda/channel_reduce.cuh"
+#include "dlfs/kernels/batch_norm.hpp"
+#include "dlfs/kernels/cuda/channel_reduce.cuh"
 
 namespace dlfs::kernels::cuda {
 

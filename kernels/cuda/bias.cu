@@ -1,5 +1,5 @@
-#include "kernels/bias.hpp"
-#include "kernels/cuda/channel_reduce.cuh"
+#include "dlfs/kernels/bias.hpp"
+#include "dlfs/kernels/cuda/channel_reduce.cuh"
 
 namespace dlfs::kernels::cuda {
 

@@ -5,8 +5,8 @@
 // (n * channels + c) * spatial + k.
 #include <cstdint>
 
-#include "kernels/channel_split.hpp"
-#include "kernels/cuda/launch.cuh"
+#include "dlfs/kernels/channel_split.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
 
 namespace dlfs::kernels::cuda_detail {
 

@@ -1,6 +1,6 @@
-#include "kernels/cross_entropy.hpp"
-#include "kernels/cuda/loss_mean.hpp"
-#include "kernels/cuda/online_softmax.cuh"
+#include "dlfs/kernels/cross_entropy.hpp"
+#include "dlfs/kernels/cuda/loss_mean.hpp"
+#include "dlfs/kernels/cuda/online_softmax.cuh"
 
 namespace dlfs::kernels::cuda {
 

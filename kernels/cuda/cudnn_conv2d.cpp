@@ -1,4 +1,4 @@
-#include "kernels/cuda/cudnn_conv2d.hpp"
+#include "dlfs/kernels/cuda/cudnn_conv2d.hpp"
 
 #if DLFS_HAVE_CUDNN
 
@@ -6,8 +6,8 @@
 #include <optional>
 #include <vector>
 
-#include "runtime/cuda_check.hpp"
-#include "runtime/cuda_context.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
 
 namespace dlfs::kernels::cudnn {
 

@@ -12,8 +12,8 @@
 #include <memory>
 #include <string>
 
-#include "kernels/im2col.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/kernels/im2col.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::kernels::cudnn {
 

@@ -1,6 +1,6 @@
-#include "kernels/cuda/launch.cuh"
-#include "kernels/dropout.hpp"
-#include "runtime/counter_rng.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
+#include "dlfs/kernels/dropout.hpp"
+#include "dlfs/runtime/counter_rng.hpp"
 
 namespace dlfs::kernels::cuda {
 

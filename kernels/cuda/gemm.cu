@@ -1,5 +1,5 @@
-#include "kernels/gemm.hpp"
-#include "runtime/cuda_check.hpp"
+#include "dlfs/kernels/gemm.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
 
 namespace dlfs::kernels::cuda {
 

@@ -1,5 +1,5 @@
-#include "kernels/cuda/launch.cuh"
-#include "kernels/global_avg_pool.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
+#include "dlfs/kernels/global_avg_pool.hpp"
 
 namespace dlfs::kernels::cuda {
 

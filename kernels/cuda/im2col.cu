@@ -1,5 +1,5 @@
-#include "kernels/cuda/launch.cuh"
-#include "kernels/im2col.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
+#include "dlfs/kernels/im2col.hpp"
 
 namespace dlfs::kernels::cuda {
 

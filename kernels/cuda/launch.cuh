@@ -3,8 +3,8 @@
 // reductions. Kernels include this; it is not part of any public header.
 #include <cstdint>
 
-#include "runtime/cuda_check.hpp"
-#include "runtime/cuda_launch.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
+#include "dlfs/runtime/cuda_launch.hpp"
 
 namespace dlfs::kernels::cuda_detail {
 

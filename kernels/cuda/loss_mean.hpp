@@ -5,7 +5,7 @@
 // it to check the two-stage sum on its own.
 #include <cstdint>
 
-#include "runtime/cuda_context.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
 
 namespace dlfs::kernels::cuda {
 

@@ -1,5 +1,5 @@
-#include "kernels/cuda/launch.cuh"
-#include "kernels/lrn.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
+#include "dlfs/kernels/lrn.hpp"
 
 namespace dlfs::kernels::cuda {
 

@@ -1,6 +1,6 @@
-#include "kernels/cuda/launch.cuh"
-#include "kernels/cuda/pooling.cuh"
-#include "kernels/max_pool.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
+#include "dlfs/kernels/cuda/pooling.cuh"
+#include "dlfs/kernels/max_pool.hpp"
 
 namespace dlfs::kernels::cuda {
 

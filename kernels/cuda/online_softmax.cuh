@@ -20,7 +20,7 @@
 // and PyTorch give); NaN entries make s NaN.
 #include <cstdint>
 
-#include "kernels/cuda/launch.cuh"
+#include "dlfs/kernels/cuda/launch.cuh"
 
 namespace dlfs::kernels::cuda_detail {
 

@@ -1,5 +1,5 @@
-#include "kernels/cuda/launch.cuh"
-#include "kernels/optimizer_update.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
+#include "dlfs/kernels/optimizer_update.hpp"
 
 namespace dlfs::kernels::cuda {
 

@@ -2,8 +2,8 @@
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/transform_reduce.h>
 
-#include "kernels/cuda/thrust_allocator.cuh"
-#include "kernels/reduce.hpp"
+#include "dlfs/kernels/cuda/thrust_allocator.cuh"
+#include "dlfs/kernels/reduce.hpp"
 
 namespace dlfs::kernels::cuda {
 

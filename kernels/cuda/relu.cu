@@ -1,5 +1,5 @@
-#include "kernels/cuda/launch.cuh"
-#include "kernels/relu.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
+#include "dlfs/kernels/relu.hpp"
 
 namespace dlfs::kernels::cuda {
 

@@ -1,5 +1,5 @@
-#include "kernels/cuda/launch.cuh"
-#include "kernels/scale.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
+#include "dlfs/kernels/scale.hpp"
 
 namespace dlfs::kernels::cuda {
 

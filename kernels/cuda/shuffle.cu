@@ -3,9 +3,9 @@
 #include <thrust/sort.h>
 #include <thrust/transform.h>
 
-#include "kernels/cuda/thrust_allocator.cuh"
-#include "kernels/shuffle.hpp"
-#include "runtime/counter_rng.hpp"
+#include "dlfs/kernels/cuda/thrust_allocator.cuh"
+#include "dlfs/kernels/shuffle.hpp"
+#include "dlfs/runtime/counter_rng.hpp"
 
 namespace dlfs::kernels::cuda {
 

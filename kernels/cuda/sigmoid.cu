@@ -1,5 +1,5 @@
-#include "kernels/cuda/launch.cuh"
-#include "kernels/sigmoid.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
+#include "dlfs/kernels/sigmoid.hpp"
 
 namespace dlfs::kernels::cuda {
 

@@ -1,5 +1,5 @@
-#include "kernels/cuda/online_softmax.cuh"
-#include "kernels/softmax.hpp"
+#include "dlfs/kernels/cuda/online_softmax.cuh"
+#include "dlfs/kernels/softmax.hpp"
 
 namespace dlfs::kernels::cuda {
 

@@ -1,9 +1,9 @@
 #include <type_traits>
 
-#include "kernels/cross_entropy.hpp"
-#include "kernels/cuda/loss_mean.hpp"
-#include "kernels/cuda/online_softmax.cuh"
-#include "kernels/softmax_with_loss.hpp"
+#include "dlfs/kernels/cross_entropy.hpp"
+#include "dlfs/kernels/cuda/loss_mean.hpp"
+#include "dlfs/kernels/cuda/online_softmax.cuh"
+#include "dlfs/kernels/softmax_with_loss.hpp"
 
 namespace dlfs::kernels::cuda {
 

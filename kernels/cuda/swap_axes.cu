@@ -1,5 +1,5 @@
-#include "kernels/cuda/launch.cuh"
-#include "kernels/swap_axes.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
+#include "dlfs/kernels/swap_axes.hpp"
 
 namespace dlfs::kernels::cuda {
 

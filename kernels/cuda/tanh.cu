@@ -1,5 +1,5 @@
-#include "kernels/cuda/launch.cuh"
-#include "kernels/tanh.hpp"
+#include "dlfs/kernels/cuda/launch.cuh"
+#include "dlfs/kernels/tanh.hpp"
 
 namespace dlfs::kernels::cuda {
 

@@ -10,11 +10,11 @@
 
 #include <cstddef>
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/device.hpp"
-#include "runtime/device_pools.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/device.hpp"
+#include "dlfs/runtime/device_pools.hpp"
 #if DLFS_CUDA_EMULATION
-#include "emulation/device_memory.hpp"
+#include "dlfs/emulation/device_memory.hpp"
 #endif
 
 namespace dlfs::kernels::cuda_detail {

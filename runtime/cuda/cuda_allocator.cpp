@@ -1,6 +1,6 @@
-#include "runtime/cuda_allocator.hpp"
+#include "dlfs/runtime/cuda_allocator.hpp"
 
-#include "runtime/cuda_check.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
 
 namespace dlfs {
 

@@ -1,6 +1,6 @@
-#include "runtime/cuda_check.hpp"
-#include "runtime/cuda_launch.hpp"
-#include "runtime/device_fill.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
+#include "dlfs/runtime/cuda_launch.hpp"
+#include "dlfs/runtime/device_fill.hpp"
 
 namespace dlfs {
 

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <limits>
 
-#include "models/catalog.hpp"
-#include "models/checkpoint.hpp"
-#include "models/safetensors.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/checkpoint.hpp"
+#include "dlfs/models/safetensors.hpp"
 #include "support/process.hpp"
 
 namespace dlfs {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "models/safetensors.hpp"
+#include "dlfs/models/safetensors.hpp"
 #include "support/process.hpp"
 
 namespace dlfs {

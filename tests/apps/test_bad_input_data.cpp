@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/json.hpp"
+#include "dlfs/runtime/json.hpp"
 #include "support/process.hpp"
 
 namespace dlfs {

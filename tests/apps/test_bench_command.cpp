@@ -2,9 +2,9 @@
 // throughput and a peak memory in the common results JSON.
 #include <gtest/gtest.h>
 
-#include "apps/commands.hpp"
-#include "runtime/error.hpp"
-#include "runtime/json.hpp"
+#include "dlfs/apps/commands.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/json.hpp"
 #include "support/app_testing.hpp"
 
 namespace dlfs::app {

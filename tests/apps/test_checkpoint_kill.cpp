@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <random>
 
-#include "models/checkpoint.hpp"
-#include "models/safetensors.hpp"
+#include "dlfs/models/checkpoint.hpp"
+#include "dlfs/models/safetensors.hpp"
+#include "dlfs/train/epoch_commit.hpp"
 #include "support/app_testing.hpp"
 #include "support/process.hpp"
-#include "train/epoch_commit.hpp"
 
 namespace dlfs {
 namespace {

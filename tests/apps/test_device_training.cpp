@@ -6,16 +6,16 @@
 #include <cmath>
 #include <filesystem>
 
-#include "apps/run_setup.hpp"
-#include "data/batch_iterator.hpp"
-#include "data/mnist_format.hpp"
-#include "data/synthetic.hpp"
-#include "models/catalog.hpp"
-#include "models/init.hpp"
-#include "optim/make_optimizer.hpp"
-#include "runtime/device_pools.hpp"
+#include "dlfs/apps/run_setup.hpp"
+#include "dlfs/data/batch_iterator.hpp"
+#include "dlfs/data/mnist_format.hpp"
+#include "dlfs/data/synthetic.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/init.hpp"
+#include "dlfs/optim/make_optimizer.hpp"
+#include "dlfs/runtime/device_pools.hpp"
+#include "dlfs/train/trainer.hpp"
 #include "support/gpu.hpp"
-#include "train/trainer.hpp"
 
 namespace dlfs::app {
 namespace {

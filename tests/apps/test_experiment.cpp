@@ -7,12 +7,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "apps/commands.hpp"
-#include "apps/experiments/gradcheck.hpp"
-#include "apps/experiments/optimizers.hpp"
-#include "apps/experiments/training.hpp"
-#include "runtime/error.hpp"
-#include "runtime/json.hpp"
+#include "dlfs/apps/commands.hpp"
+#include "dlfs/apps/experiments/gradcheck.hpp"
+#include "dlfs/apps/experiments/optimizers.hpp"
+#include "dlfs/apps/experiments/training.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/json.hpp"
 #include "support/app_testing.hpp"
 
 namespace dlfs::app {

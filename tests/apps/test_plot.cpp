@@ -11,8 +11,8 @@
 #include <fstream>
 #include <thread>
 
-#include "apps/python_scripts.hpp"
-#include "runtime/json.hpp"
+#include "dlfs/apps/python_scripts.hpp"
+#include "dlfs/runtime/json.hpp"
 #include "support/process.hpp"
 
 namespace dlfs::app {

@@ -10,11 +10,11 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "models/catalog.hpp"
-#include "models/checkpoint.hpp"
-#include "models/init.hpp"
-#include "models/safetensors.hpp"
-#include "runtime/generator.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/checkpoint.hpp"
+#include "dlfs/models/init.hpp"
+#include "dlfs/models/safetensors.hpp"
+#include "dlfs/runtime/generator.hpp"
 #include "support/process.hpp"
 
 namespace dlfs {

@@ -10,12 +10,12 @@
 #include <filesystem>
 #include <sstream>
 
-#include "data/synthetic.hpp"
-#include "data/validation_split.hpp"
-#include "models/catalog.hpp"
-#include "models/checkpoint.hpp"
-#include "models/init.hpp"
-#include "runtime/json.hpp"
+#include "dlfs/data/synthetic.hpp"
+#include "dlfs/data/validation_split.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/checkpoint.hpp"
+#include "dlfs/models/init.hpp"
+#include "dlfs/runtime/json.hpp"
 #include "support/app_testing.hpp"
 #include "support/process.hpp"
 

@@ -15,9 +15,9 @@
 #include <sstream>
 #include <thread>
 
-#include "apps/commands.hpp"
-#include "models/safetensors.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/apps/commands.hpp"
+#include "dlfs/models/safetensors.hpp"
+#include "dlfs/runtime/error.hpp"
 #include "support/process.hpp"
 
 namespace dlfs::app {

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "models/safetensors.hpp"
+#include "dlfs/models/safetensors.hpp"
+#include "dlfs/train/epoch_commit.hpp"
 #include "support/process.hpp"
-#include "train/epoch_commit.hpp"
 
 namespace dlfs::app {
 namespace {

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "apps/commands.hpp"
-#include "runtime/error.hpp"
-#include "runtime/json.hpp"
+#include "dlfs/apps/commands.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/json.hpp"
 #include "support/app_testing.hpp"
 
 namespace dlfs::app {

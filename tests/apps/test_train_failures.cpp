@@ -9,11 +9,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "apps/commands.hpp"
-#include "runtime/device.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/apps/commands.hpp"
+#include "dlfs/runtime/device.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/train/trainer.hpp"
 #include "support/process.hpp"
-#include "train/trainer.hpp"
 
 namespace dlfs::app {
 namespace {

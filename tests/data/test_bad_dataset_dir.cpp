@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "data/mnist_format.hpp"
+#include "dlfs/data/mnist_format.hpp"
 #include "idx_test_files.hpp"
 #include "support/reliability_expect.hpp"
 

@@ -6,9 +6,9 @@
 
 #include <filesystem>
 
-#include "data/byte_source.hpp"
-#include "data/mnist_format.hpp"
-#include "data/normalization.hpp"
+#include "dlfs/data/byte_source.hpp"
+#include "dlfs/data/mnist_format.hpp"
+#include "dlfs/data/normalization.hpp"
 #include "idx_test_files.hpp"
 #include "support/reliability_expect.hpp"
 

@@ -5,13 +5,13 @@
 #include <map>
 #include <set>
 
-#include "data/batch_iterator.hpp"
-#include "data/normalization.hpp"
-#include "data/shuffle.hpp"
-#include "data/synthetic.hpp"
-#include "data/validation_split.hpp"
-#include "runtime/device_pools.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/data/batch_iterator.hpp"
+#include "dlfs/data/normalization.hpp"
+#include "dlfs/data/shuffle.hpp"
+#include "dlfs/data/synthetic.hpp"
+#include "dlfs/data/validation_split.hpp"
+#include "dlfs/runtime/device_pools.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::data {
 namespace {

@@ -3,9 +3,9 @@
 #include <filesystem>
 #include <functional>
 
-#include "data/idx_reader.hpp"
+#include "dlfs/data/idx_reader.hpp"
+#include "dlfs/runtime/error.hpp"
 #include "idx_test_files.hpp"
-#include "runtime/error.hpp"
 
 namespace dlfs::data {
 namespace {

@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
-#include "data/mnist_format.hpp"
+#include "dlfs/data/mnist_format.hpp"
+#include "dlfs/runtime/error.hpp"
 #include "idx_test_files.hpp"
-#include "runtime/error.hpp"
 
 namespace dlfs::data {
 namespace {

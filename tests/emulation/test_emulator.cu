@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/cuda_check.hpp"
-#include "runtime/cuda_launch.hpp"
+#include "dlfs/runtime/cuda_check.hpp"
+#include "dlfs/runtime/cuda_launch.hpp"
 
 namespace {
 

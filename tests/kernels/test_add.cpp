@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "kernels/add.hpp"
+#include "dlfs/kernels/add.hpp"
 #include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "kernels/batch_norm.hpp"
+#include "dlfs/kernels/batch_norm.hpp"
 #include "support/batch_norm_close.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "kernels/bias.hpp"
+#include "dlfs/kernels/bias.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "kernels/channel_split.hpp"
+#include "dlfs/kernels/channel_split.hpp"
 
 namespace dlfs::kernels {
 namespace {

@@ -9,8 +9,8 @@
 
 #include <cstring>
 
-#include "kernels/conv2d.hpp"
-#include "runtime/generator.hpp"
+#include "dlfs/kernels/conv2d.hpp"
+#include "dlfs/runtime/generator.hpp"
 #include "support/conv_reference.hpp"
 
 namespace dlfs {

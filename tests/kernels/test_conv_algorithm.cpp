@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "kernels/conv_algorithm.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/kernels/conv_algorithm.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::kernels {
 namespace {

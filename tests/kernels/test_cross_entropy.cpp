@@ -2,11 +2,11 @@
 
 #include <cmath>
 
-#include "kernels/cross_entropy.hpp"
-#include "kernels/cuda/loss_mean.hpp"
-#include "kernels/dispatch.hpp"
-#include "kernels/loss_targets.hpp"
-#include "kernels/softmax.hpp"
+#include "dlfs/kernels/cross_entropy.hpp"
+#include "dlfs/kernels/cuda/loss_mean.hpp"
+#include "dlfs/kernels/dispatch.hpp"
+#include "dlfs/kernels/loss_targets.hpp"
+#include "dlfs/kernels/softmax.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 #include "support/softmax_test_data.hpp"

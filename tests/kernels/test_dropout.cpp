@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "kernels/dropout.hpp"
-#include "runtime/counter_rng.hpp"
+#include "dlfs/kernels/dropout.hpp"
+#include "dlfs/runtime/counter_rng.hpp"
 #include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "kernels/gemm.hpp"
+#include "dlfs/kernels/gemm.hpp"
 #include "support/equivalence.hpp"
 #include "support/gemm_error.hpp"
 #include "support/gpu.hpp"

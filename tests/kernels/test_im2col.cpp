@@ -4,9 +4,9 @@
 #include <limits>
 #include <numeric>
 
-#include "kernels/gemm.hpp"
-#include "kernels/im2col.hpp"
-#include "kernels/swap_axes.hpp"
+#include "dlfs/kernels/gemm.hpp"
+#include "dlfs/kernels/im2col.hpp"
+#include "dlfs/kernels/swap_axes.hpp"
 #include "support/conv_reference.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <vector>
 
-#include "kernels/im2col.hpp"
-#include "runtime/generator.hpp"
+#include "dlfs/kernels/im2col.hpp"
+#include "dlfs/runtime/generator.hpp"
 #include "support/conv_reference.hpp"
 
 namespace dlfs::kernels {

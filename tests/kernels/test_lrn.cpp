@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "kernels/lrn.hpp"
+#include "dlfs/kernels/lrn.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 

@@ -6,9 +6,9 @@
 
 #include <cstdlib>
 
-#include "kernels/add.hpp"
-#include "kernels/relu.hpp"
-#include "runtime/cuda_context.hpp"
+#include "dlfs/kernels/add.hpp"
+#include "dlfs/kernels/relu.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
 #include "support/gpu.hpp"
 
 namespace dlfs::kernels {

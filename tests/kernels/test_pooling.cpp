@@ -7,9 +7,9 @@
 #include <cstring>
 #include <limits>
 
-#include "kernels/avg_pool.hpp"
-#include "kernels/global_avg_pool.hpp"
-#include "kernels/max_pool.hpp"
+#include "dlfs/kernels/avg_pool.hpp"
+#include "dlfs/kernels/global_avg_pool.hpp"
+#include "dlfs/kernels/max_pool.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 #include "support/max_pool_reference.hpp"

@@ -10,8 +10,8 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/max_pool.hpp"
-#include "runtime/generator.hpp"
+#include "dlfs/kernels/max_pool.hpp"
+#include "dlfs/runtime/generator.hpp"
 #include "support/max_pool_reference.hpp"
 
 namespace dlfs::kernels {

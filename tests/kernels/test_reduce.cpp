@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "kernels/reduce.hpp"
-#include "kernels/shuffle.hpp"
-#include "runtime/device_pools.hpp"
+#include "dlfs/kernels/reduce.hpp"
+#include "dlfs/kernels/shuffle.hpp"
+#include "dlfs/runtime/device_pools.hpp"
 #include "support/gpu.hpp"
 #include "support/softmax_test_data.hpp"
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "kernels/relu.hpp"
+#include "dlfs/kernels/relu.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 

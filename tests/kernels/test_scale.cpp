@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "kernels/scale.hpp"
+#include "dlfs/kernels/scale.hpp"
 #include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

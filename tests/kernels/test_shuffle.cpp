@@ -4,7 +4,7 @@
 #include <map>
 #include <numeric>
 
-#include "kernels/shuffle.hpp"
+#include "dlfs/kernels/shuffle.hpp"
 #include "support/gpu.hpp"
 
 namespace dlfs::kernels {

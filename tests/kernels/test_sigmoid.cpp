@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "kernels/sigmoid.hpp"
+#include "dlfs/kernels/sigmoid.hpp"
 #include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

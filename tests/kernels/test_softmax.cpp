@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/softmax.hpp"
+#include "dlfs/kernels/softmax.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 #include "support/softmax_test_data.hpp"

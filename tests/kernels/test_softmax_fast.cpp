@@ -11,11 +11,11 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/cpu/fast_exp.hpp"
-#include "kernels/cross_entropy.hpp"
-#include "kernels/softmax.hpp"
-#include "kernels/softmax_with_loss.hpp"
-#include "runtime/generator.hpp"
+#include "dlfs/kernels/cpu/fast_exp.hpp"
+#include "dlfs/kernels/cross_entropy.hpp"
+#include "dlfs/kernels/softmax.hpp"
+#include "dlfs/kernels/softmax_with_loss.hpp"
+#include "dlfs/runtime/generator.hpp"
 
 namespace dlfs::kernels {
 namespace {

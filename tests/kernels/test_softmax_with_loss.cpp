@@ -3,10 +3,10 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/cross_entropy.hpp"
-#include "kernels/loss_targets.hpp"
-#include "kernels/softmax.hpp"
-#include "kernels/softmax_with_loss.hpp"
+#include "dlfs/kernels/cross_entropy.hpp"
+#include "dlfs/kernels/loss_targets.hpp"
+#include "dlfs/kernels/softmax.hpp"
+#include "dlfs/kernels/softmax_with_loss.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 #include "support/softmax_test_data.hpp"

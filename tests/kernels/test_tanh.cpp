@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "kernels/tanh.hpp"
+#include "dlfs/kernels/tanh.hpp"
 #include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

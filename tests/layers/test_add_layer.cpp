@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "layers/add.hpp"
+#include "dlfs/layers/add.hpp"
 #include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

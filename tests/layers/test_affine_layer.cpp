@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "layers/affine.hpp"
+#include "dlfs/layers/affine.hpp"
 #include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "layers/avg_pool.hpp"
+#include "dlfs/layers/avg_pool.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 #include "support/gradient_check.hpp"

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "layers/batch_norm.hpp"
+#include "dlfs/layers/batch_norm.hpp"
 #include "support/batch_norm_close.hpp"
 #include "support/gpu.hpp"
 #include "support/gradient_check.hpp"

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "layers/convolution.hpp"
+#include "dlfs/layers/convolution.hpp"
 #include "support/conv_reference.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

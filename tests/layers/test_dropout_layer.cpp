@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "kernels/dropout.hpp"
-#include "layers/dropout.hpp"
+#include "dlfs/kernels/dropout.hpp"
+#include "dlfs/layers/dropout.hpp"
 #include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

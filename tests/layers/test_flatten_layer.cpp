@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "layers/flatten.hpp"
+#include "dlfs/layers/flatten.hpp"
 #include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "layers/avg_pool.hpp"
-#include "layers/global_avg_pool.hpp"
-#include "layers/max_pool.hpp"
+#include "dlfs/layers/avg_pool.hpp"
+#include "dlfs/layers/global_avg_pool.hpp"
+#include "dlfs/layers/max_pool.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 #include "support/gradient_check.hpp"

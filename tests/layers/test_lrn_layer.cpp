@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "layers/lrn.hpp"
+#include "dlfs/layers/lrn.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 #include "support/gradient_check.hpp"

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "layers/max_pool.hpp"
+#include "dlfs/layers/max_pool.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 #include "support/gradient_check.hpp"

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "layers/relu.hpp"
+#include "dlfs/layers/relu.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 #include "support/gradient_check.hpp"

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "kernels/sigmoid.hpp"
-#include "layers/sigmoid.hpp"
+#include "dlfs/kernels/sigmoid.hpp"
+#include "dlfs/layers/sigmoid.hpp"
 #include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "layers/softmax_with_loss.hpp"
+#include "dlfs/layers/softmax_with_loss.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 #include "support/gradient_check.hpp"

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "kernels/tanh.hpp"
-#include "layers/tanh.hpp"
+#include "dlfs/kernels/tanh.hpp"
+#include "dlfs/layers/tanh.hpp"
 #include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"

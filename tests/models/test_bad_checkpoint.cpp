@@ -8,9 +8,9 @@
 #include <fstream>
 #include <random>
 
-#include "models/catalog.hpp"
-#include "models/checkpoint.hpp"
-#include "models/safetensors.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/checkpoint.hpp"
+#include "dlfs/models/safetensors.hpp"
 #include "support/reliability_expect.hpp"
 #include "support/safetensors_bytes.hpp"
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "models/catalog.hpp"
-#include "models/init.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/init.hpp"
 
 namespace dlfs {
 namespace {

@@ -9,9 +9,9 @@
 #include <fstream>
 #include <limits>
 
-#include "models/catalog.hpp"
-#include "models/checkpoint.hpp"
-#include "models/safetensors.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/checkpoint.hpp"
+#include "dlfs/models/safetensors.hpp"
 #include "support/reliability_expect.hpp"
 #include "support/safetensors_bytes.hpp"
 

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "layers/relu.hpp"
-#include "models/graph.hpp"
-#include "runtime/device_pools.hpp"
+#include "dlfs/layers/relu.hpp"
+#include "dlfs/models/graph.hpp"
+#include "dlfs/runtime/device_pools.hpp"
 #include "support/gpu.hpp"
 #include "support/gradient_check.hpp"
 

@@ -13,11 +13,11 @@
 
 #include <cmath>
 
-#include "layers/affine.hpp"
-#include "layers/batch_norm.hpp"
-#include "layers/convolution.hpp"
-#include "models/catalog.hpp"
-#include "models/init.hpp"
+#include "dlfs/layers/affine.hpp"
+#include "dlfs/layers/batch_norm.hpp"
+#include "dlfs/layers/convolution.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/init.hpp"
 
 namespace dlfs {
 namespace {

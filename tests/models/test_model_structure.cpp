@@ -12,8 +12,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "models/catalog.hpp"
-#include "runtime/generator.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/runtime/generator.hpp"
 
 namespace dlfs {
 namespace {

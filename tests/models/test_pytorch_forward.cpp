@@ -26,12 +26,12 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "layers/batch_norm.hpp"
-#include "layers/dropout.hpp"
-#include "models/catalog.hpp"
-#include "models/checkpoint.hpp"
-#include "models/init.hpp"
-#include "runtime/generator.hpp"
+#include "dlfs/layers/batch_norm.hpp"
+#include "dlfs/layers/dropout.hpp"
+#include "dlfs/models/catalog.hpp"
+#include "dlfs/models/checkpoint.hpp"
+#include "dlfs/models/init.hpp"
+#include "dlfs/runtime/generator.hpp"
 #include "support/python_torch.hpp"
 
 namespace dlfs {

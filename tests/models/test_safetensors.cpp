@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "models/safetensors.hpp"
+#include "dlfs/models/safetensors.hpp"
 
 namespace dlfs {
 namespace {

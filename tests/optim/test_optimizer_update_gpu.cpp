@@ -3,8 +3,8 @@
 #include <cmath>
 #include <functional>
 
-#include "kernels/optimizer_update.hpp"
-#include "optim/adam.hpp"
+#include "dlfs/kernels/optimizer_update.hpp"
+#include "dlfs/optim/adam.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 

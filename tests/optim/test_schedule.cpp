@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "optim/schedule.hpp"
-#include "optim/sgd.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/optim/schedule.hpp"
+#include "dlfs/optim/sgd.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::optim {
 namespace {

@@ -8,10 +8,10 @@
 #include <cudnn.h>
 #endif
 
-#include "runtime/cuda_context.hpp"
-#include "runtime/device.hpp"
-#include "runtime/device_pools.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/cuda_context.hpp"
+#include "dlfs/runtime/device.hpp"
+#include "dlfs/runtime/device_pools.hpp"
+#include "dlfs/runtime/tensor.hpp"
 #include "support/gpu.hpp"
 
 namespace dlfs {

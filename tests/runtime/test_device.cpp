@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "runtime/device.hpp"
-#include "runtime/error.hpp"
+#include "dlfs/runtime/device.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs {
 namespace {

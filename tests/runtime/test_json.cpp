@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "runtime/error.hpp"
-#include "runtime/json.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/json.hpp"
 
 namespace dlfs {
 namespace {

@@ -5,9 +5,9 @@
 #include <limits>
 #include <string>
 
-#include "runtime/error.hpp"
-#include "runtime/json.hpp"
-#include "runtime/json_writer.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/json.hpp"
+#include "dlfs/runtime/json_writer.hpp"
 
 namespace dlfs {
 namespace {

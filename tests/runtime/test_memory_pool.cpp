@@ -2,10 +2,10 @@
 
 #include <vector>
 
-#include "runtime/error.hpp"
-#include "runtime/json.hpp"
-#include "runtime/json_writer.hpp"
-#include "runtime/memory_pool.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/json.hpp"
+#include "dlfs/runtime/json_writer.hpp"
+#include "dlfs/runtime/memory_pool.hpp"
 #include "support/counting_backend.hpp"
 
 namespace dlfs {

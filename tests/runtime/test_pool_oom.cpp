@@ -4,8 +4,8 @@
 
 #include <limits>
 
-#include "runtime/error.hpp"
-#include "runtime/memory_pool.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/memory_pool.hpp"
 #include "support/counting_backend.hpp"
 
 namespace dlfs {

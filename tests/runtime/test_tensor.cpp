@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "runtime/counter_rng.hpp"
-#include "runtime/device_pools.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/counter_rng.hpp"
+#include "dlfs/runtime/device_pools.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs {
 namespace {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """scripts/check_includes.py is a checker, so it is fed the defects it exists to catch: a tree
 with an upward include (runtime -> layers), a sideways one (data -> optim), a relative path out
-of the folder, and the same tree without them, which must pass."""
+of the folder, one without the dlfs/ prefix, and the same tree without them, which must pass."""
 import os
 import subprocess
 import sys
@@ -31,23 +31,26 @@ def expect(condition, message):
 
 with tempfile.TemporaryDirectory() as root:
     write(root, "runtime/tensor.hpp", '#pragma once\n#include <vector>\n')
-    write(root, "kernels/relu.cpp", '#include "kernels/relu.hpp"\n#include "runtime/tensor.hpp"\n')
-    write(root, "layers/relu.cpp", '#include "kernels/relu.hpp"\n')
-    write(root, "apps/main.cpp", '#include "train/trainer.hpp"\n#include "layers/relu.hpp"\n')
+    write(root, "kernels/relu.cpp", '#include "dlfs/kernels/relu.hpp"\n#include "dlfs/runtime/tensor.hpp"\n')
+    write(root, "layers/relu.cpp", '#include "dlfs/kernels/relu.hpp"\n')
+    write(root, "apps/main.cpp", '#include "dlfs/train/trainer.hpp"\n#include "dlfs/layers/relu.hpp"\n')
     code, out = run(root)
     expect(code == 0, "a clean tree was rejected:\n" + out)
 
-    write(root, "runtime/storage.cpp", '#include "runtime/tensor.hpp"\n\n#include "layers/layer.hpp"\n')
-    write(root, "data/dataset.hpp", '#pragma once\n#include "optim/optimizer.hpp"\n')
+    write(root, "runtime/storage.cpp", '#include "dlfs/runtime/tensor.hpp"\n\n#include "dlfs/layers/layer.hpp"\n')
+    write(root, "data/dataset.hpp", '#pragma once\n#include "dlfs/optim/optimizer.hpp"\n')
     write(root, "kernels/cpu/gemm.cpp", '#include "../apps/options.hpp"\n')
+    write(root, "models/graph.cpp", '#include "layers/layer.hpp"\n')
     code, out = run(root)
     expect(code == 1, "violations passed (exit %d):\n%s" % (code, out))
-    expect("runtime/storage.cpp:3 includes layers/layer.hpp: runtime may include only" in out,
+    expect("runtime/storage.cpp:3 includes dlfs/layers/layer.hpp: runtime may include only" in out,
            "the upward include runtime -> layers was not named:\n" + out)
-    expect("data/dataset.hpp:2 includes optim/optimizer.hpp" in out,
+    expect("data/dataset.hpp:2 includes dlfs/optim/optimizer.hpp" in out,
            "the sideways include data -> optim was not named:\n" + out)
     expect("kernels/cpu/gemm.cpp:1 includes ../apps/options.hpp" in out,
            "the relative include was not named:\n" + out)
-    expect("3 include(s) break the dependency rule" in out, "wrong count:\n" + out)
+    expect('models/graph.cpp:1 includes layers/layer.hpp: includes must be "dlfs/<folder>/<file>"'
+           in out, "the include without the dlfs/ prefix was not named:\n" + out)
+    expect("4 include(s) break the dependency rule" in out, "wrong count:\n" + out)
 
 print("check_includes.py catches upward, sideways and relative includes and passes a clean tree")

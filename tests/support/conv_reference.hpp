@@ -8,8 +8,8 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/im2col.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/kernels/im2col.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::testing {
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <map>
 
-#include "runtime/memory_pool.hpp"
+#include "dlfs/runtime/memory_pool.hpp"
 
 namespace dlfs::testing {
 

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "runtime/generator.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/generator.hpp"
+#include "dlfs/runtime/tensor.hpp"
 #include "support/equivalence.hpp"
 
 namespace dlfs::testing {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <string>
 
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::testing {
 

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <vector>
 
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::testing {
 

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "runtime/device.hpp"
+#include "dlfs/runtime/device.hpp"
 
 #define DLFS_REQUIRE_GPU()                                                \
   do {                                                                    \
@@ -14,12 +14,12 @@
   } while (0)
 
 // cuDNN is not emulated: on the emulated device its tests skip with that reason.
-#define DLFS_REQUIRE_CUDNN()                                                                \
-  do {                                                                                      \
-    DLFS_REQUIRE_GPU();                                                                     \
-    if (::dlfs::testing::kEmulatedGpu)                                                      \
+#define DLFS_REQUIRE_CUDNN()                                                               \
+  do {                                                                                     \
+    DLFS_REQUIRE_GPU();                                                                    \
+    if (::dlfs::testing::kEmulatedGpu)                                                     \
       GTEST_SKIP() << "needs a real GPU: the emulated CUDA device does not emulate cuDNN"; \
-    if (!::dlfs::built_with_cudnn()) GTEST_SKIP() << "this build has no cuDNN";             \
+    if (!::dlfs::built_with_cudnn()) GTEST_SKIP() << "this build has no cuDNN";            \
   } while (0)
 
 namespace dlfs::testing {

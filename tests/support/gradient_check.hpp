@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "layers/layer.hpp"
-#include "runtime/generator.hpp"
+#include "dlfs/layers/layer.hpp"
+#include "dlfs/runtime/generator.hpp"
 
 namespace dlfs::testing {
 

@@ -11,9 +11,9 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/pooling.hpp"
-#include "runtime/generator.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/kernels/pooling.hpp"
+#include "dlfs/runtime/generator.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::testing {
 

@@ -8,7 +8,7 @@
 #include <initializer_list>
 #include <string>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
 
 namespace dlfs::testing {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "runtime/generator.hpp"
-#include "runtime/tensor.hpp"
+#include "dlfs/runtime/generator.hpp"
+#include "dlfs/runtime/tensor.hpp"
 
 namespace dlfs::testing {
 

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/train/epoch_commit.hpp"
 #include "support/app_testing.hpp"
-#include "train/epoch_commit.hpp"
 
 namespace dlfs::train {
 namespace {

@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "runtime/error.hpp"
+#include "dlfs/runtime/error.hpp"
+#include "dlfs/train/metrics_log.hpp"
 #include "support/app_testing.hpp"
-#include "train/metrics_log.hpp"
 
 namespace dlfs::train {
 namespace {

@@ -2,7 +2,7 @@
 // leaves a trail of copies at every redraw).
 #include <gtest/gtest.h>
 
-#include "train/progress.hpp"
+#include "dlfs/train/progress.hpp"
 
 namespace dlfs::train {
 namespace {
