@@ -1,6 +1,7 @@
 #pragma once
-// Helpers of the tests that run commands or write files (tests/apps, tests/train): calling a command's main-like function with an argument
-// list, reading a file the command wrote, and naming a per-process scratch path.
+// Helpers of the tests that run commands or write files (tests/apps, tests/train): calling a
+// command's main-like function with an argument list, reading a file the command wrote, and naming
+// a per-process scratch path.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
