@@ -28,7 +28,7 @@
 #include "dlfs/models/init.hpp"
 #include "dlfs/optim/make_optimizer.hpp"
 #include "dlfs/runtime/device_pools.hpp"
-#include "dlfs/runtime/json.hpp"
+#include "dlfs/runtime/json_writer.hpp"
 
 namespace dlfs::app {
 
@@ -171,31 +171,40 @@ std::string cpu_name() {
   return "unknown";
 }
 
-std::string gpu_name_json(const Device& device) {
+// The GPU's name, or null on the CPU.
+void write_gpu_name(JsonWriter& json, const Device& device) {
 #if DLFS_HAVE_CUDA
   if (device.is_cuda()) {
     cudaDeviceProp prop{};
-    if (cudaGetDeviceProperties(&prop, device.index) == cudaSuccess) return json_quote(prop.name);
+    if (cudaGetDeviceProperties(&prop, device.index) == cudaSuccess) {
+      json.value(std::string(prop.name));
+      return;
+    }
   }
 #else
   (void)device;
 #endif
-  return "null";
+  json.null();
 }
 
-std::string versions_json() {
-  std::string cuda = "null", cudnn = "null";
+void write_versions(JsonWriter& json) {
+  json.begin_object().field("dlfs", DLFS_VERSION).field("compiler", __VERSION__).key("cuda");
 #if DLFS_HAVE_CUDA
   int runtime = 0;
   if (cudaRuntimeGetVersion(&runtime) == cudaSuccess)
-    cuda = json_quote(std::to_string(runtime / 1000) + "." + std::to_string(runtime % 1000 / 10));
+    json.value(std::to_string(runtime / 1000) + "." + std::to_string(runtime % 1000 / 10));
+  else
+    json.null();
+#else
+  json.null();
 #endif
+  json.key("cudnn");
 #if DLFS_HAVE_CUDNN
-  cudnn = json_quote(std::to_string(cudnnGetVersion()));
+  json.value(std::to_string(cudnnGetVersion()));
+#else
+  json.null();
 #endif
-  return std::string("{\"dlfs\": \"0.1.0\", \"compiler\": ") + json_quote(__VERSION__) +
-         ", \"cuda\": " + cuda + ", \"cudnn\": " + cudnn +
-         ", \"openblas\": " + json_quote(openblas_get_config()) + ", \"torch\": null}";
+  json.field("openblas", openblas_get_config()).key("torch").null().end_object();
 }
 
 std::string iso_date() {
@@ -207,33 +216,66 @@ std::string iso_date() {
 
 void write_json(const std::string& path, const std::vector<Measurement>& results,
                 const Device& device) {
-  std::ofstream out(path);
-  if (!out) throw InputError("--json-out " + path + ": cannot write there");
-  out << "{\n  \"kind\": \"training\",\n  \"date\": \"" << iso_date() << "\",\n"
-      << "  \"machine\": {\"cpu\": " << json_quote(cpu_name())
-      << ", \"cores\": " << std::thread::hardware_concurrency()
-      << ", \"gpu\": " << gpu_name_json(device) << "},\n"
-      << "  \"versions\": " << versions_json() << ",\n"
-      << "  \"ceilings\": {\"copy_GBps\": null, \"sgemm_GFLOPs\": null},\n"
-      << "  \"results\": [";
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    const Measurement& m = results[i];
-    char value[32];
-    std::snprintf(value, sizeof value, "%.2f", m.images_per_second);
-    out << (i ? ",\n" : "\n") << "    {\"group\": \"training\", \"name\": "
-        << json_quote(m.model + "@" + m.variant + " batch " + std::to_string(m.batch_size) + " " +
-                      m.device)
-        << ", \"metric\": \"images/s\", \"value\": " << value
-        << ", \"ceiling\": null, \"percent_of_ceiling\": null, \"vendor\": null, "
-           "\"vendor_value\": null, \"ratio_to_vendor\": null,\n     \"extra\": {\"model\": "
-        << json_quote(m.model) << ", \"input\": " << json_quote(m.variant)
-        << ", \"batch_size\": " << m.batch_size << ", \"device\": " << json_quote(m.device)
-        << ", \"optimizer\": " << json_quote(m.optimizer) << ", \"parameters\": " << m.parameters
-        << ", \"warmup_steps\": " << m.warmup << ", \"timed_steps\": " << m.steps
-        << ", \"seconds\": " << m.seconds << ", \"peak_memory_bytes\": " << m.peak_bytes
-        << ", \"peak_host_memory_bytes\": " << m.peak_host_bytes << "}}";
+  JsonWriter json;
+  json.begin_object()
+      .field("kind", "training")
+      .field("date", iso_date())
+      .key("machine")
+      .begin_object()
+      .field("cpu", cpu_name())
+      .field("cores", static_cast<std::int64_t>(std::thread::hardware_concurrency()))
+      .key("gpu");
+  write_gpu_name(json, device);
+  json.end_object().key("versions");
+  write_versions(json);
+  json.key("ceilings")
+      .begin_object()
+      .key("copy_GBps")
+      .null()
+      .key("sgemm_GFLOPs")
+      .null()
+      .end_object()
+      .key("results")
+      .begin_array();
+  for (const Measurement& m : results) {
+    json.begin_object()
+        .field("group", "training")
+        .field("name", m.model + "@" + m.variant + " batch " + std::to_string(m.batch_size) + " " +
+                           m.device)
+        .field("metric", "images/s")
+        .field("value", std::round(m.images_per_second * 100) / 100)
+        .key("ceiling")
+        .null()
+        .key("percent_of_ceiling")
+        .null()
+        .key("vendor")
+        .null()
+        .key("vendor_value")
+        .null()
+        .key("ratio_to_vendor")
+        .null()
+        .key("extra")
+        .begin_object()
+        .field("model", m.model)
+        .field("input", m.variant)
+        .field("batch_size", m.batch_size)
+        .field("device", m.device)
+        .field("optimizer", m.optimizer)
+        .field("parameters", m.parameters)
+        .field("warmup_steps", m.warmup)
+        .field("timed_steps", m.steps)
+        .field("seconds", m.seconds)
+        .field("peak_memory_bytes", m.peak_bytes)
+        .field("peak_host_memory_bytes", m.peak_host_bytes)
+        .end_object()
+        .end_object();
   }
-  out << "\n  ]\n}\n";
+  json.end_array().end_object();
+  try {
+    json.save(path);
+  } catch (const InputError&) {
+    throw InputError("--json-out " + path + ": cannot write there");
+  }
 }
 
 }  // namespace

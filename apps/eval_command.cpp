@@ -6,7 +6,7 @@
 #include "dlfs/apps/options.hpp"
 #include "dlfs/apps/run_setup.hpp"
 #include "dlfs/models/checkpoint.hpp"
-#include "dlfs/runtime/json.hpp"
+#include "dlfs/runtime/json_writer.hpp"
 #include "dlfs/train/epoch_commit.hpp"
 #include "dlfs/train/trainer.hpp"
 
@@ -70,12 +70,16 @@ int eval_command(int argc, char** argv) {
   model.graph.to(setup.device);
   const train::EvalResult r = train::evaluate(model, setup.data.test, setup.batch_size);
   if (o.flag("json")) {
-    std::printf(
-        "{\"checkpoint\": %s, \"model\": %s, \"device\": %s, \"test_accuracy\": %.6f, "
-        "\"test_loss\": %.6f, \"images\": %lld}\n",
-        json_quote(path).c_str(), json_quote(model.name).c_str(),
-        json_quote(setup.device.str()).c_str(), r.accuracy, r.loss,
-        static_cast<long long>(r.samples));
+    JsonWriter json;
+    json.begin_object()
+        .field("checkpoint", path)
+        .field("model", model.name)
+        .field("device", setup.device.str())
+        .field("test_accuracy", r.accuracy)
+        .field("test_loss", r.loss)
+        .field("images", r.samples)
+        .end_object();
+    std::fputs(json.str().c_str(), stdout);
   } else {
     std::printf("%s (%s) on %s: test accuracy %.4f  loss %.4f  (%lld images)\n", path.c_str(),
                 model.name.c_str(), setup.device.str().c_str(), r.accuracy, r.loss,

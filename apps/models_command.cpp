@@ -4,7 +4,7 @@
 #include "dlfs/apps/commands.hpp"
 #include "dlfs/apps/options.hpp"
 #include "dlfs/models/catalog.hpp"
-#include "dlfs/runtime/json.hpp"
+#include "dlfs/runtime/json_writer.hpp"
 
 namespace dlfs::app {
 
@@ -16,31 +16,35 @@ int models_command(int argc, char** argv) {
   options.add_flag("json", "print JSON instead of a table");
   if (!options.parse(argc, argv, 2)) return 0;
   const bool json = options.flag("json");
-  if (json) std::printf("[");
-  bool first = true;
+  JsonWriter out;
+  out.begin_array();
   for (const auto& info : model_catalog()) {
     std::string counts;
-    std::string json_counts;
+    if (json)
+      out.begin_object()
+          .field("name", info.name)
+          .field("description", info.description)
+          .key("variants")
+          .begin_array();
     for (const auto& v : info.variants) {
       Model m = build_model(info.name, v);
-      const long long n = static_cast<long long>(m.graph.parameter_count());
-      std::string shape = m.input_shape.str();
+      const std::int64_t n = m.graph.parameter_count();
       counts += (counts.empty() ? "" : ", ") + v + ": " + std::to_string(n);
-      json_counts += std::string(json_counts.empty() ? "" : ", ") + "{\"input\": " + json_quote(v) +
-                     ", \"shape\": " + json_quote(shape) +
-                     ", \"classes\": " + std::to_string(m.classes) +
-                     ", \"parameters\": " + std::to_string(n) + "}";
+      if (json)
+        out.begin_object()
+            .field("input", v)
+            .field("shape", m.input_shape.str())
+            .field("classes", m.classes)
+            .field("parameters", n)
+            .end_object();
     }
-    if (json) {
-      std::printf("%s\n  {\"name\": %s, \"description\": %s, \"variants\": [%s]}", first ? "" : ",",
-                  json_quote(info.name).c_str(), json_quote(info.description).c_str(),
-                  json_counts.c_str());
-    } else {
+    if (json)
+      out.end_array().end_object();
+    else
       std::printf("%-15s %-44s %s\n", info.name.c_str(), counts.c_str(), info.description.c_str());
-    }
-    first = false;
   }
-  if (json) std::printf("\n]\n");
+  out.end_array();
+  if (json) std::fputs(out.str().c_str(), stdout);
   return 0;
 }
 
