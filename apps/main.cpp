@@ -5,6 +5,7 @@
 #include <string>
 
 #include "dlfs/apps/commands.hpp"
+#include "dlfs/apps/openmp_waiting.hpp"
 #include "dlfs/runtime/error.hpp"
 
 namespace {
@@ -35,6 +36,7 @@ std::string memory_advice(const std::string& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dlfs::app::choose_openmp_waiting(argv);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     std::fputs(kHelp, argc < 2 ? stderr : stdout);
