@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dlfs/runtime/json.hpp"
+#include "support/idx_test_files.hpp"
 #include "support/process.hpp"
 
 namespace dlfs {
@@ -30,17 +31,10 @@ constexpr std::int64_t two_layer_net_parameters(std::int64_t classes) {
   return 784 * 100 + 100 + 101 * classes;
 }
 
-// An IDX file of unsigned bytes: 00 00 08 ndim, big-endian dimensions, the values.
+// An IDX file of unsigned bytes.
 void write_idx(const std::string& path, const std::vector<std::uint32_t>& dims,
                const Bytes& values) {
-  Bytes bytes = {0, 0, 0x08, static_cast<std::uint8_t>(dims.size())};
-  for (std::uint32_t d : dims)
-    for (int shift = 24; shift >= 0; shift -= 8)
-      bytes.push_back(static_cast<std::uint8_t>(d >> shift));
-  bytes.insert(bytes.end(), values.begin(), values.end());
-  std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()),
-             static_cast<std::streamsize>(bytes.size()));
+  data::testing::write_raw(path, data::testing::idx_bytes(dims, values));
 }
 
 // Labels 0, 1, ..., 9, 0, 1, ...: all ten classes used.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/idx_test_files.hpp"
 #include "support/process.hpp"
 
 namespace dlfs {
@@ -158,27 +159,19 @@ TEST_F(CliErrors, OutOfMemoryAdviceNamesTheCommandsBatchOption) {
 // A tiny MNIST-format directory (random pixels), so quick experiments run without Fashion-MNIST.
 void write_tiny_mnist(const std::string& path) {
   fs::create_directories(path);
-  auto big_endian = [](std::ofstream& f, std::uint32_t v) {
-    const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-                           static_cast<char>(v >> 8), static_cast<char>(v)};
-    f.write(bytes, 4);
-  };
+  using data::testing::idx_bytes;
+  using data::testing::write_raw;
   std::uint32_t state = 12345;
   for (const auto& [prefix, n] : {std::pair<std::string, std::uint32_t>{"train", 300},
                                   std::pair<std::string, std::uint32_t>{"t10k", 100}}) {
-    std::ofstream images(path + "/" + prefix + "-images-idx3-ubyte", std::ios::binary);
-    big_endian(images, 0x803);
-    big_endian(images, n);
-    big_endian(images, 28);
-    big_endian(images, 28);
-    for (std::uint32_t i = 0; i < n * 28 * 28; ++i) {
+    data::testing::Bytes pixels(static_cast<std::size_t>(n) * 28 * 28), labels(n);
+    for (auto& p : pixels) {
       state = state * 1664525u + 1013904223u;
-      images.put(static_cast<char>(state >> 24));
+      p = static_cast<std::uint8_t>(state >> 24);
     }
-    std::ofstream labels(path + "/" + prefix + "-labels-idx1-ubyte", std::ios::binary);
-    big_endian(labels, 0x801);
-    big_endian(labels, n);
-    for (std::uint32_t i = 0; i < n; ++i) labels.put(static_cast<char>(i % 10));
+    for (std::uint32_t i = 0; i < n; ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
+    write_raw(path + "/" + prefix + "-images-idx3-ubyte", idx_bytes({n, 28, 28}, pixels));
+    write_raw(path + "/" + prefix + "-labels-idx1-ubyte", idx_bytes({n}, labels));
   }
 }
 

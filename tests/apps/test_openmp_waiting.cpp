@@ -32,37 +32,16 @@ std::string environment_of_a_run(const std::string& scratch) {
   return "\n" + environment;
 }
 
-class ScopedVariable {
- public:
-  ScopedVariable(const char* name, const char* value) : name_(name) {
-    const char* old = std::getenv(name);
-    if (old) old_ = old, had_ = true;
-    if (value)
-      ::setenv(name, value, 1);
-    else
-      ::unsetenv(name);
-  }
-  ~ScopedVariable() {
-    if (had_)
-      ::setenv(name_, old_.c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
+using testing::ScopedEnvironment;
 
 TEST(OpenMpWaiting, WithoutAUserSettingDlfsSpinsShortly) {
-  ScopedVariable policy("OMP_WAIT_POLICY", nullptr), spin("GOMP_SPINCOUNT", nullptr);
+  ScopedEnvironment policy("OMP_WAIT_POLICY", nullptr), spin("GOMP_SPINCOUNT", nullptr);
   const std::string env = environment_of_a_run(testing::fresh_temp_path("omp_wait", "default"));
   EXPECT_NE(env.find("\nGOMP_SPINCOUNT=1000\n"), std::string::npos) << env;
 }
 
 TEST(OpenMpWaiting, TheUsersOwnSettingIsKept) {
-  ScopedVariable policy("OMP_WAIT_POLICY", "active"), spin("GOMP_SPINCOUNT", nullptr);
+  ScopedEnvironment policy("OMP_WAIT_POLICY", "active"), spin("GOMP_SPINCOUNT", nullptr);
   const std::string env = environment_of_a_run(testing::fresh_temp_path("omp_wait", "user"));
   EXPECT_NE(env.find("\nOMP_WAIT_POLICY=active\n"), std::string::npos) << env;
   EXPECT_EQ(env.find("GOMP_SPINCOUNT"), std::string::npos) << env;

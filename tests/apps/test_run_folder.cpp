@@ -168,23 +168,15 @@ void expect_whole_set(const std::string& out, std::int64_t epoch) {
   }
 }
 
-class ScopedEnvironment {
- public:
-  ScopedEnvironment(const char* name, const std::string& value) : name_(name) {
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnvironment() { ::unsetenv(name_); }
-
- private:
-  const char* name_;
-};
+using testing::ScopedEnvironment;
 
 TEST(RunFolder, AFullDiskDuringAnEpochsFilesLeavesThePreviousEpochsWholeSet) {
   // Each file of the set in turn fails to write in epoch 3, as on a full disk.
   for (const std::string file : {"model.safetensors", "train_state.safetensors", "metrics.csv"}) {
     SCOPED_TRACE(file);
     const std::string out = scratch("full_disk");
-    ScopedEnvironment fail("DLFS_TEST_FAIL_EPOCH_WRITE", "3:" + file);
+    const std::string spec = "3:" + file;
+    ScopedEnvironment fail("DLFS_TEST_FAIL_EPOCH_WRITE", spec.c_str());
     const auto r = run_process(tiny_train({"--epochs", "4", "--out", out}), out + "-log");
     EXPECT_TRUE(r.exited && r.exit_code == 1) << r.out << r.err;
     EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "dlfs/data/mnist_format.hpp"
-#include "idx_test_files.hpp"
+#include "support/idx_test_files.hpp"
 #include "support/reliability_expect.hpp"
 
 namespace dlfs::data {

@@ -9,7 +9,7 @@
 #include "dlfs/data/byte_source.hpp"
 #include "dlfs/data/mnist_format.hpp"
 #include "dlfs/data/normalization.hpp"
-#include "idx_test_files.hpp"
+#include "support/idx_test_files.hpp"
 #include "support/reliability_expect.hpp"
 
 namespace dlfs::data {

@@ -5,7 +5,7 @@
 
 #include "dlfs/data/idx_reader.hpp"
 #include "dlfs/runtime/error.hpp"
-#include "idx_test_files.hpp"
+#include "support/idx_test_files.hpp"
 
 namespace dlfs::data {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "dlfs/data/mnist_format.hpp"
 #include "dlfs/runtime/error.hpp"
-#include "idx_test_files.hpp"
+#include "support/idx_test_files.hpp"
 
 namespace dlfs::data {
 namespace {

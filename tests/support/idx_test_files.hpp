@@ -1,5 +1,5 @@
 #pragma once
-// Writes tiny IDX files (raw or gzip) into a per-test temporary directory.
+// Writes tiny IDX files (raw or gzip) and MNIST-format folders for the data and app tests.
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <zlib.h>
