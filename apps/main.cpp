@@ -6,6 +6,7 @@
 
 #include "dlfs/apps/commands.hpp"
 #include "dlfs/apps/openmp_waiting.hpp"
+#include "dlfs/comm/communicator.hpp"
 #include "dlfs/runtime/error.hpp"
 
 namespace {
@@ -47,6 +48,16 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string command = argv[1];
+  // One rank of a data-parallel run names itself, and its failure ends every rank: the others
+  // would otherwise wait for it until their timeout.
+  auto fail = [&command](const char* message, const std::string& advice, int exit_code) {
+    const std::string rank = dlfs::comm::rank_label();
+    std::fprintf(stderr, "dlfs %s%s: %s%s\n", command.c_str(),
+                 rank.empty() ? "" : (" (" + rank + ")").c_str(), message, advice.c_str());
+    std::fflush(stderr);
+    dlfs::comm::abort_world(exit_code);
+    return exit_code;
+  };
   try {
     if (command == "train") return dlfs::app::train_command(argc, argv);
     if (command == "eval") return dlfs::app::eval_command(argc, argv);
@@ -59,14 +70,10 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const dlfs::InputError& e) {
     // The only place that prefixes "dlfs COMMAND: ": messages thrown below carry none.
-    std::fprintf(stderr, "dlfs %s: %s\n", command.c_str(), e.what());
-    return 2;
+    return fail(e.what(), "", 2);
   } catch (const dlfs::OutOfMemoryError& e) {
-    std::fprintf(stderr, "dlfs %s: %s%s\n", command.c_str(), e.what(),
-                 memory_advice(command).c_str());
-    return 1;
+    return fail(e.what(), memory_advice(command), 1);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "dlfs %s: %s\n", command.c_str(), e.what());
-    return 1;
+    return fail(e.what(), "", 1);
   }
 }

@@ -15,6 +15,7 @@
 #include "dlfs/apps/options.hpp"
 #include "dlfs/apps/run_curves.hpp"
 #include "dlfs/apps/run_setup.hpp"
+#include "dlfs/comm/world.hpp"
 #include "dlfs/data/mnist_format.hpp"
 #include "dlfs/data/normalization.hpp"
 #include "dlfs/data/validation_split.hpp"
@@ -26,6 +27,7 @@
 #include "dlfs/optim/schedule.hpp"
 #include "dlfs/runtime/device_pools.hpp"
 #include "dlfs/runtime/json_writer.hpp"
+#include "dlfs/train/data_parallel.hpp"
 #include "dlfs/train/epoch_commit.hpp"
 #include "dlfs/train/interrupt.hpp"
 #include "dlfs/train/metrics_log.hpp"
@@ -73,6 +75,13 @@ void declare_options(Options& o) {
       "overwrite",
       "replace the results of an earlier run in --out (without it such a folder is refused)");
   o.add_flag("quiet", "no progress bar");
+  o.add("distributed", "MODE",
+        "several processes (see docs/distributed.md): auto (ranks when started by mpirun or "
+        "srun: MPI on the CPU, NCCL on GPUs), mpi, nccl, off",
+        "auto");
+  o.add("bucket-mb", "X", "data-parallel gradient bucket size in MiB", "1");
+  o.add("dist-timeout", "S",
+        "seconds a rank waits for the others before ending the run (a rank died or hangs)", "300");
   o.add("plot", "on|off",
         "draw DIR/curves.png (loss, accuracy, learning rate) after every epoch and at the end "
         "(needs python3 with matplotlib; training goes on without it)",
@@ -84,7 +93,8 @@ void declare_options(Options& o) {
 // a resume would inherit the permission to replace results without being given it.
 bool recorded_option(const std::string& name) {
   return name != "resume" && name != "out" && name != "quiet" && name != "plot" &&
-         name != "init-from" && name != "overwrite";
+         name != "init-from" && name != "overwrite" && name != "distributed" &&
+         name != "bucket-mb" && name != "dist-timeout";
 }
 
 // Options a resumed run may change; the others must match the run being resumed.
@@ -158,22 +168,48 @@ int train_command(int argc, char** argv) {
   declare_options(o);
   if (!o.parse(argc, argv, 2)) return 0;
 
+  // The ranks of a data-parallel run (none for one process). Rank 0 alone prints, writes files
+  // and draws; the others train beside it in silence (their errors still go to stderr).
+  const std::string distributed = o.choice("distributed", {"auto", "off", "mpi", "nccl"});
+  std::unique_ptr<comm::Communicator> communicator =
+      comm::start_ranks(distributed, o.real("dist-timeout", 1, 1e6));
+  const int rank = communicator ? communicator->rank() : 0;
+  const int ranks = communicator ? communicator->world_size() : 1;
+  const bool writer = rank == 0;
+  if (!writer && !std::freopen("/dev/null", "w", stdout))
+    throw Error("rank " + std::to_string(rank) + " could not silence its output");
+  if (communicator) comm::divide_cpu_threads(comm::detect_launch());
+
   // A resumed run takes its settings from the state file.
   const bool resuming = o.given("resume");
   const std::string resume_path = resuming ? o.text("resume") : "";
   SafetensorsContents resume_contents;
   train::TrainingState resumed;
   if (resuming) {
-    // A commit cut short by a crash is finished (or undone) first: the state read is a whole set's.
-    train::recover_epoch_commit(parent_directory(resume_path));
+    // A commit cut short by a crash is finished (or undone) first: the state read is a whole
+    // set's. Rank 0 does it while the others wait, then every rank reads the same file.
+    if (writer) train::recover_epoch_commit(parent_directory(resume_path));
+    if (communicator) communicator->barrier("the wait for rank 0 to check " + resume_path);
     resume_contents = load_safetensors(resume_path);
     resumed = train::read_training_state(resume_contents, resume_path);
+    if (resumed.ranks != ranks)
+      throw InputError(resume_path + " was trained by " + std::to_string(resumed.ranks) +
+                       " process" + (resumed.ranks == 1 ? "" : "es") + " and this run has " +
+                       std::to_string(ranks) + "; resume it with " +
+                       (resumed.ranks == 1 ? std::string("one process")
+                                           : "mpirun -np " + std::to_string(resumed.ranks)) +
+                       " so that its batches and learning rate stay the same");
     apply_resumed_options(o, resumed.options, resume_path);
     if (!o.given("out")) o.set("out", parent_directory(resume_path));
   }
 
   const auto wall_start = std::chrono::steady_clock::now();
   RunSetup setup = make_run_setup(o);
+  if (communicator) {
+    setup.device = comm::rank_device(setup.device, o.text("device").find(':') != std::string::npos,
+                                     communicator->local_rank());
+  }
+  communicator = comm::communicator_for(std::move(communicator), distributed, setup.device);
   const std::int64_t epochs = o.integer("epochs", 1, 1000000);
   const std::int64_t batch_size = setup.batch_size;
   const std::uint64_t seed = setup.seed;
@@ -182,7 +218,7 @@ int train_command(int argc, char** argv) {
   const std::string default_out = "runs/" + setup.model_name;
   const std::string out_dir =
       o.given("out") ? o.text("out") : train::next_free_run_folder(default_out);
-  if (!o.given("out") && train::holds_unfinished_run(default_out))
+  if (writer && !o.given("out") && train::holds_unfinished_run(default_out))
     std::printf(
         "note: %s holds an unfinished run; continue it with: dlfs train --resume "
         "%s/train_state.safetensors\n",
@@ -223,21 +259,31 @@ int train_command(int argc, char** argv) {
     check_checkpoint_model(contents.metadata, path, model.name);
     load_weights(model, contents, path);
   }
-  seed_dropout(model, seed);
+  // Each rank draws its own dropout masks (rank 0 those of a one-process run).
+  seed_dropout(model, seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(rank));
   model.graph.to(setup.device);
   auto optimizer = optim::make_optimizer(opt_config, parameter_pointers(model));
   auto schedule = optim::parse_schedule(o.text("schedule"), optimizer->learning_rate(), epochs);
   if (resuming) train::restore_training_state(resume_contents, resume_path, model, *optimizer);
   resume_contents = SafetensorsContents{};  // its tensors are copied; free the host memory
+  // Every rank starts from rank 0's weights (equal by the seed already; this makes it so).
+  std::unique_ptr<train::DataParallel> data_parallel;
+  if (communicator) {
+    const double bucket_mb = o.real("bucket-mb", 1.0 / 1024, 4096);
+    data_parallel = std::make_unique<train::DataParallel>(
+        *communicator, model, static_cast<std::size_t>(bucket_mb * 1048576.0));
+    data_parallel->broadcast_state();
+  }
 
-  train::claim_run_folder(
-      out_dir, "out", o.flag("overwrite"),
-      resuming ? std::optional<std::string>(parent_directory(resume_path)) : std::nullopt);
+  if (writer)
+    train::claim_run_folder(
+        out_dir, "out", o.flag("overwrite"),
+        resuming ? std::optional<std::string>(parent_directory(resume_path)) : std::nullopt);
   // A resumed run's rows come from its own folder, wherever this run writes.
   train::MetricsLog metrics(
       resuming ? parent_directory(resume_path) + "/metrics.csv" : out_dir + "/metrics.csv",
       resuming, resumed.epoch);
-  CurvePlotter curves(out_dir, o.choice("plot", {"on", "off"}) == "on");
+  CurvePlotter curves(out_dir, writer && o.choice("plot", {"on", "off"}) == "on");
 
   std::printf(
       "dlfs train: %s (%lld parameters) on %s; %lld train / %lld validation / %lld test "
@@ -248,6 +294,11 @@ int train_command(int argc, char** argv) {
       static_cast<long long>(setup.data.test.size()), optimizer->name().c_str(),
       schedule->describe().c_str(), static_cast<long long>(batch_size),
       static_cast<long long>(epochs), epochs == 1 ? "" : "s");
+  if (communicator)
+    std::printf("%d ranks (%s): batch %lld per rank, %lld in all; gradients in %zu bucket%s\n",
+                ranks, communicator->backend().c_str(), static_cast<long long>(batch_size),
+                static_cast<long long>(batch_size * ranks), data_parallel->bucket_sizes().size(),
+                data_parallel->bucket_sizes().size() == 1 ? "" : "s");
   if (resuming && resumed.epoch >= epochs)
     std::printf("the run in %s has finished its %lld epoch%s; testing it\n", resume_path.c_str(),
                 static_cast<long long>(epochs), epochs == 1 ? "" : "s");
@@ -257,8 +308,11 @@ int train_command(int argc, char** argv) {
                 static_cast<long long>(resumed.progress.batches_done));
   std::fflush(stdout);
 
-  data::BatchIterator batches(split.train, batch_size, shuffle, seed);
+  // A data-parallel run's global batch is --batch-size per rank; each rank takes its shard.
+  data::BatchIterator batches(split.train, batch_size * ranks, shuffle, seed);
+  if (communicator) batches.set_shard(rank, ranks);
   train::Trainer trainer(model, *optimizer);
+  trainer.set_data_parallel(data_parallel.get());
   // Warm-up: the first epoch sees every batch shape once; the second is the first to start while
   // layers still hold the previous epoch's last (partial) batch, a layout the pool meets then and
   // never again. From there on a training step should make no raw allocation.
@@ -276,6 +330,8 @@ int train_command(int argc, char** argv) {
     train::EpochProgress progress;
     if (epoch == first_epoch) progress = resumed.progress;
     batches.skip(progress.batches_done);
+    // The epoch's sums so far are the whole run's: one rank carries them, the sum adds the rest.
+    if (!writer) progress.loss_sum = 0, progress.correct = 0, progress.samples = 0;
     train::ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
                            batches.batches_per_epoch(), !o.flag("quiet"));
     train::EpochResult r;
@@ -292,10 +348,12 @@ int train_command(int argc, char** argv) {
     // Ctrl-C during the epoch's batches or its validation: the state at the last batch done is
     // saved (a resumed run validates again after the epoch's last batch).
     auto stop_interrupted = [&](const char* where) {
-      train::TrainingState state{epoch, r.progress, best_val, images_per_second_sum,
-                                 recorded_options(o)};
-      train::save_training_state(state_path, model, *optimizer, state,
-                                 checkpoint_metadata(setup, epoch));
+      train::TrainingState state{
+          epoch, r.progress, best_val, images_per_second_sum, recorded_options(o), ranks};
+      if (data_parallel) data_parallel->broadcast_buffers();
+      if (writer)
+        train::save_training_state(state_path, model, *optimizer, state,
+                                   checkpoint_metadata(setup, epoch));
       curves.wait();  // the last finished epoch's picture
       const int signal_number = train::interrupt_signal();
       std::printf(
@@ -308,11 +366,17 @@ int train_command(int argc, char** argv) {
       return 128 + (signal_number > 0 ? signal_number : SIGINT);
     };
     if (r.interrupted) return stop_interrupted("");
+    // The replicas agree before they are judged and saved: rank 0's running statistics
+    // everywhere, then every rank's weights compared with rank 0's.
+    if (data_parallel) {
+      data_parallel->broadcast_buffers();
+      data_parallel->check_replicas("after epoch " + std::to_string(epoch + 1));
+    }
     train::EvalResult val;
     if (split.validation.size() > 0) {
       train::ProgressBar val_bar("validation", batches_in(split.validation.size(), batch_size),
                                  !o.flag("quiet"));
-      val = train::evaluate(model, split.validation, batch_size, &val_bar);
+      val = train::evaluate(model, split.validation, batch_size, &val_bar, communicator.get());
       val_bar.finish();
       if (val.interrupted) return stop_interrupted(", during validation");
     }
@@ -334,16 +398,18 @@ int train_command(int argc, char** argv) {
     metrics.append(row);
     // The epoch's files change as one set: all new or all of the previous epoch.
     const auto metadata = checkpoint_metadata(setup, epoch + 1);
-    const train::TrainingState state{
-        epoch + 1, {}, best_val, images_per_second_sum, recorded_options(o)};
-    train::commit_epoch_files(
-        out_dir, epoch + 1,
-        {{"model.safetensors", [&](const std::string& path) { save_model(path, model, metadata); }},
-         {"train_state.safetensors",
-          [&](const std::string& path) {
-            train::save_training_state(path, model, *optimizer, state, metadata);
-          }},
-         {"metrics.csv", [&](const std::string& path) { metrics.write(path); }}});
+    const train::TrainingState state{epoch + 1,           {},   best_val, images_per_second_sum,
+                                     recorded_options(o), ranks};
+    if (writer)
+      train::commit_epoch_files(
+          out_dir, epoch + 1,
+          {{"model.safetensors",
+            [&](const std::string& path) { save_model(path, model, metadata); }},
+           {"train_state.safetensors",
+            [&](const std::string& path) {
+              train::save_training_state(path, model, *optimizer, state, metadata);
+            }},
+           {"metrics.csv", [&](const std::string& path) { metrics.write(path); }}});
     curves.epoch_done(model.name + ", " + optimizer->name() + " lr " +
                       format("%g", schedule->at(0)) + ", seed " + std::to_string(seed) +
                       ", epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs));
@@ -351,12 +417,13 @@ int train_command(int argc, char** argv) {
   }
   const PoolCounters at_end = pool_counters(setup.device);
   // A resumed run that had no epoch left and writes to a new folder: its metrics go there too.
-  if (first_epoch >= epochs && !std::filesystem::exists(out_dir + "/metrics.csv"))
+  if (writer && first_epoch >= epochs && !std::filesystem::exists(out_dir + "/metrics.csv"))
     metrics.write(out_dir + "/metrics.csv");
 
   train::ProgressBar test_bar("test", batches_in(setup.data.test.size(), batch_size),
                               !o.flag("quiet"));
-  const train::EvalResult test = train::evaluate(model, setup.data.test, batch_size, &test_bar);
+  const train::EvalResult test =
+      train::evaluate(model, setup.data.test, batch_size, &test_bar, communicator.get());
   test_bar.finish();
   if (test.interrupted) {
     // Training is over and its files are complete; only the test figure is missing.
@@ -374,6 +441,7 @@ int train_command(int argc, char** argv) {
   std::printf("test accuracy %.4f  loss %.4f  (%lld images)\n", test.accuracy, test.loss,
               static_cast<long long>(test.samples));
 
+  if (!writer) return 0;
   const PoolStats host = memory_pool(Device::cpu()).stats();
   JsonWriter summary;
   summary.begin_object()
@@ -384,6 +452,8 @@ int train_command(int argc, char** argv) {
       .field("data", setup.data_dir)
       .field("epochs", epochs)
       .field("batch_size", batch_size)
+      .field("ranks", ranks)
+      .field("global_batch_size", batch_size * ranks)
       .field("optimizer", optimizer->name())
       .field("learning_rate", schedule->at(0))
       .field("seed", seed)

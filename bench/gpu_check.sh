@@ -13,6 +13,7 @@
 # 5. benchmarks: dlfs_bench_gpu                                      -> OUTDIR/gpu-kernels.json
 #                dlfs bench (training throughput)                    -> OUTDIR/training.json
 #                bench/compare_pytorch.py (dlfs beside PyTorch)      -> OUTDIR/compare_pytorch.json
+#                data-parallel training over NCCL, a world of one    -> OUTDIR/nccl.log
 # 6. sanitizers: compute-sanitizer memcheck on the GPU tests         -> OUTDIR/memcheck-*.log
 #                racecheck on the kernels that use shared memory     -> OUTDIR/racecheck-kernels.log
 # Every step runs under a timeout cut from one budget (GPU_CHECK_BUDGET_S, default 480 s, build
@@ -49,6 +50,7 @@ BENCH_RESERVE_S=150 # ctest ends this long before the deadline: the benchmarks' 
 CAP_BENCH_KERNELS=75
 CAP_BENCH_TRAINING=40
 CAP_COMPARE=75
+CAP_NCCL=30
 CAP_RACECHECK=40
 SAN_RC=86 # compute-sanitizer --error-exitcode: findings; a failing gtest binary exits 1
 # memcheck, in this order: suite|cap|gtest filter. DLFS_POOL_CACHING=0 makes every request a raw
@@ -785,6 +787,19 @@ else
   fi
 fi
 
+# NCCL (data-parallel training on GPUs): the toolkit's, else pip's nvidia-nccl wheel.
+if [ -n "$NVCC" ] && ! toolkit_has nccl.h; then
+  nccl_header=$(find_in_nvidia nccl.h)
+  if [ -n "$nccl_header" ]; then
+    NCCL_ROOT="$(dirname "$(dirname "$nccl_header")")"
+    export NCCL_ROOT
+    add_lib_path "$NCCL_ROOT/lib"
+    note "nccl: NCCL_ROOT=$NCCL_ROOT (pip)"
+  else
+    note "nccl: not in the toolkit nor in pip's nvidia packages; the NCCL step will say so"
+  fi
+fi
+
 if [ -n "$NVCC" ] && ! toolkit_has 'libcublas.so'; then
   # The toolkit lacks cuBLAS: use pip's nvidia-cublas through unversioned links that CMake's
   # FindCUDAToolkit can find, and its headers through the compilers' include path.
@@ -940,6 +955,22 @@ else
   if [ "$DRY_RUN" = 0 ]; then
     sec_bench "dlfs bench (training.json), synthetic input:"
     sed -n '/^model /,$p' "$OUT/training.log" | head -20 | sed 's/^/  /' >> "$SEC_BENCH"
+  fi
+  # The NCCL backend of data-parallel training, as one rank: the NCCL communicator, the
+  # gradient buckets on the communication stream, the replica check. Only where the build
+  # found NCCL (configure.log says so).
+  if [ "$DRY_RUN" = 1 ] || grep -q '^-- dlfs: NCCL' "$OUT/configure.log" 2> /dev/null; then
+    run_step "nccl world of one" "$CAP_NCCL" "$OUT/nccl.log" \
+      "$BUILD/dlfs" train --device cuda --distributed nccl --data synthetic --limit-train 2000 \
+      --epochs 2 --quiet --plot off --out "$OUT/nccl-run"
+    bench_failed "nccl world of one" $?
+    if [ "$DRY_RUN" = 0 ]; then
+      sec_bench "nccl world of one (nccl.log):"
+      grep -E 'ranks|epoch|test accuracy|dlfs train' "$OUT/nccl.log" | head -6 | sed 's/^/  /' >> "$SEC_BENCH"
+    fi
+  else
+    skipped "nccl world of one" "the build found no NCCL"
+    sec_bench "nccl world of one: not run (the build found no NCCL)"
   fi
   # compare_pytorch.py skips (exit 0, saying so) where torch cannot be imported or sees no GPU.
   run_step compare_pytorch "$CAP_COMPARE" "$OUT/compare_pytorch.log" \

@@ -44,14 +44,27 @@ bool BatchIterator::next(Batch& batch) {
   batch = Batch{};
   const std::int64_t n = dataset_.size();
   if (cursor_ >= n) return false;
-  const std::int64_t count = std::min(batch_size_, n - cursor_);
+  const std::int64_t global = std::min(batch_size_, n - cursor_);
+  // Rank r of R takes global / R samples, one more for the first global % R ranks.
+  const std::int64_t base = global / shard_count_, extra = global % shard_count_;
+  const std::int64_t count = base + (shard_rank_ < extra ? 1 : 0);
+  const std::int64_t first = shard_rank_ * base + std::min<std::int64_t>(shard_rank_, extra);
   std::vector<std::int64_t> dims = dataset_.images.shape().dims();
   dims[0] = count;
   batch.images = Tensor::empty(Shape(dims), DType::Float32);
   batch.labels = Tensor::empty({count}, DType::Int32);
-  gather_samples(dataset_, order_.data() + cursor_, count, batch.images, batch.labels);
-  cursor_ += count;
+  batch.global_size = global;
+  gather_samples(dataset_, order_.data() + cursor_ + first, count, batch.images, batch.labels);
+  cursor_ += global;
   return true;
+}
+
+void BatchIterator::set_shard(int rank, int ranks) {
+  if (ranks < 1 || rank < 0 || rank >= ranks)
+    throw Error("BatchIterator::set_shard: rank " + std::to_string(rank) + " of " +
+                std::to_string(ranks));
+  shard_rank_ = rank;
+  shard_count_ = ranks;
 }
 
 }  // namespace dlfs::data

@@ -200,13 +200,14 @@ void Graph::backward(const std::string& target, const Tensor& seed) {
   input_grads_.clear();
 
   // Nodes off the path to the target get zero gradients, never stale ones.
-  auto zero_parameter_grads = [](Node* n) {
+  auto zero_parameter_grads = [this](Node* n) {
     for (Parameter* p : n->layer->parameters()) {
       if (!p->grad.defined())
         p->grad = Tensor::zeros(p->value.shape(), p->value.dtype(), p->value.device());
       else
         p->grad.zero_();
     }
+    if (gradients_ready_) gradients_ready_(*n->layer);
   };
   for (auto it = target_it + 1; it != last_train_run_.end(); ++it) zero_parameter_grads(*it);
 
@@ -221,6 +222,7 @@ void Graph::backward(const std::string& target, const Tensor& seed) {
     Tensor grad_output = place(g->second, run_on);
     grads.erase(g);
     std::vector<Tensor> input_grads = n->layer->backward(grad_output);
+    if (gradients_ready_) gradients_ready_(*n->layer);
     for (std::size_t i = 0; i < n->inputs.size() && i < input_grads.size(); ++i) {
       const std::string& in = n->inputs[i];
       if (!input_grads[i].defined()) continue;  // labels take no gradient

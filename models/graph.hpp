@@ -8,6 +8,7 @@
 // (Layer::supports() false) runs on the CPU with its inputs and gradients moved for it; the
 // first time this happens for a node it is logged, and every move is counted.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -47,6 +48,12 @@ class Graph {
   // seeding its gradient with `seed` (ones when undefined); every parameter on the way gets its
   // gradient written and parameters of nodes off the path get zero gradients.
   void backward(const std::string& target, const Tensor& seed = Tensor());
+  // Called by backward() for each node, in the order backward reaches it, once the node's
+  // parameters hold their gradients (zeros for a node off the path). Data-parallel training
+  // (train/data_parallel.hpp) starts summing a bucket of gradients from it while backward goes
+  // on. An empty function removes the hook.
+  using GradientsReadyHook = std::function<void(Layer&)>;
+  void set_gradients_ready_hook(GradientsReadyHook hook) { gradients_ready_ = std::move(hook); }
   // The gradient with respect to a graph input after backward() (undefined if none reached it).
   Tensor input_gradient(const std::string& name) const;
 
@@ -83,6 +90,7 @@ class Graph {
   std::map<std::string, Tensor> input_grads_;
   std::vector<Node*> last_train_run_;  // nodes run in the last Train-mode run, in order
   std::int64_t fallback_transfers_ = 0;
+  GradientsReadyHook gradients_ready_;
 };
 
 }  // namespace dlfs

@@ -5,7 +5,7 @@ Each folder of the house is a library that may include only its own headers and 
 folders below it:
 
     emulation  <- runtime <- kernels <- layers <- models <- train <- apps
-                  runtime <- data;   kernels <- optim;   data, optim <- train
+                  runtime <- data;   kernels <- optim;   runtime <- comm;   data, optim, comm <- train
 
 (emulation stands in for the CUDA toolkit in the emulated build, so runtime and kernels may name
 it.) Headers are named from the include root, "dlfs/<folder>/<file>.hpp", as after installation.
@@ -28,8 +28,9 @@ ALLOWED = {
     "data": {"data", "runtime"},
     "optim": {"optim", "kernels", "runtime"},
     "models": {"models", "layers", "kernels", "runtime"},
-    "train": {"train", "models", "layers", "kernels", "runtime", "data", "optim"},
-    "apps": {"apps", "train", "models", "layers", "kernels", "runtime", "data", "optim"},
+    "comm": {"comm", "runtime"},
+    "train": {"train", "models", "layers", "kernels", "runtime", "data", "optim", "comm"},
+    "apps": {"apps", "train", "models", "layers", "kernels", "runtime", "data", "optim", "comm"},
 }
 SOURCE_SUFFIXES = (".hpp", ".cpp", ".h", ".cu", ".cuh")
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')

@@ -26,6 +26,8 @@ cmake --build "$BUILD" -j "$JOBS"
 # detect_leaks: LeakSanitizer runs at each test binary's exit.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+# Open MPI's own leaks at MPI_Finalize (the data-parallel tests run mpirun) are not dlfs's.
+export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan_mpi.supp:print_suppressions=0"
 # Two OpenMP threads: enough to exercise the kernels' splitting of work between threads (an
 # off-by-one at a chunk boundary shows only then), few enough for the parallel ctest jobs.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"

@@ -109,6 +109,7 @@ void save_training_state(const std::string& path, Model& model, optim::Optimizer
   m["dlfs_state_optimizer_steps"] = std::to_string(optimizer.steps_taken());
   m["dlfs_state_best_val"] = exact(state.best_validation_accuracy);
   m["dlfs_state_ips_sum"] = exact(state.images_per_second_sum);
+  m["dlfs_state_ranks"] = std::to_string(state.ranks);
   for (const auto& [name, value] : state.options) m[kOptionPrefix + name] = value;
   for (const auto& [name, layer] : dropout_layers(model))
     m[kDropoutPrefix + name] =
@@ -131,6 +132,8 @@ TrainingState read_training_state(const SafetensorsContents& contents, const std
   s.progress.seconds = r.real("dlfs_state_seconds");
   s.best_validation_accuracy = r.real("dlfs_state_best_val");
   s.images_per_second_sum = r.real("dlfs_state_ips_sum");
+  if (contents.metadata.count("dlfs_state_ranks"))
+    s.ranks = static_cast<int>(r.integer("dlfs_state_ranks"));
   const std::string prefix = kOptionPrefix;
   for (const auto& [key, value] : contents.metadata)
     if (key.compare(0, prefix.size(), prefix) == 0) s.options[key.substr(prefix.size())] = value;

@@ -29,6 +29,7 @@ struct TrainingState {
   double images_per_second_sum = 0.0;  // over the completed epochs
   // The run's train options ("lr" -> "0.002"), so a resumed run needs only --resume.
   std::map<std::string, std::string> options;
+  int ranks = 1;  // processes of a data-parallel run (states without the key: 1)
 };
 
 // Writes `path` atomically. `metadata` (the checkpoint metadata of the run, e.g. normalization)

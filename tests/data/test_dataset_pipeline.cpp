@@ -184,6 +184,38 @@ TEST(BatchIterator, ShuffledEpochsCoverEverySampleOnceInSeededOrders) {
   EXPECT_NE(other_seed.order(), epochs[1]);
 }
 
+TEST(BatchIterator, ShardsSplitEachGlobalBatchInRankOrderAndTogetherCoverIt) {
+  // 3 ranks, global batch 8 over 18 samples: batches of 8, 8 and 2; the last gives rank 2
+  // nothing.
+  const Dataset d = indexed_dataset(18);
+  std::vector<std::vector<std::int64_t>> by_batch(3);
+  std::vector<std::vector<std::int64_t>> sizes(3);
+  for (int rank = 0; rank < 3; ++rank) {
+    BatchIterator it(d, 8, /*shuffle=*/true, 5);
+    it.set_shard(rank, 3);
+    it.start_epoch(2);
+    Batch b;
+    for (int batch = 0; it.next(b); ++batch) {
+      EXPECT_EQ(b.global_size, batch < 2 ? 8 : 2);
+      sizes[rank].push_back(b.size());
+      const std::vector<std::int64_t> idx = indices_of(b);
+      by_batch[static_cast<std::size_t>(batch)].insert(
+          by_batch[static_cast<std::size_t>(batch)].end(), idx.begin(), idx.end());
+    }
+    EXPECT_EQ(it.batches_per_epoch(), 3);
+  }
+  EXPECT_EQ(sizes[0], (std::vector<std::int64_t>{3, 3, 1}));
+  EXPECT_EQ(sizes[1], (std::vector<std::int64_t>{3, 3, 1}));
+  EXPECT_EQ(sizes[2], (std::vector<std::int64_t>{2, 2, 0}));
+  // Rank after rank, the shards are the unsharded iterator's batches, sample for sample.
+  BatchIterator whole(d, 8, true, 5);
+  whole.start_epoch(2);
+  Batch b;
+  for (int batch = 0; whole.next(b); ++batch)
+    EXPECT_EQ(by_batch[static_cast<std::size_t>(batch)], indices_of(b)) << "batch " << batch;
+  EXPECT_THROW(whole.set_shard(3, 3), Error);
+}
+
 TEST(BatchIterator, RefusesABatchSizeBelowOne) {
   EXPECT_THROW(BatchIterator(indexed_dataset(4), 0, false), InputError);
 }
