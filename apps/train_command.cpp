@@ -79,7 +79,9 @@ void declare_options(Options& o) {
         "several processes (see docs/distributed.md): auto (ranks when started by mpirun or "
         "srun: MPI on the CPU, NCCL on GPUs), mpi, nccl, off",
         "auto");
-  o.add("bucket-mb", "X", "data-parallel gradient bucket size in MiB", "1");
+  o.add("bucket-mb", "X",
+        "data-parallel gradient bucket size in MiB (default: 1 for CPU ranks, where 1/16 to 4 "
+        "measured the same; 25 for GPUs, where each NCCL call costs latency)");
   o.add("dist-timeout", "S",
         "seconds a rank waits for the others before ending the run (a rank died or hangs)", "300");
   o.add("plot", "on|off",
@@ -269,7 +271,9 @@ int train_command(int argc, char** argv) {
   // Every rank starts from rank 0's weights (equal by the seed already; this makes it so).
   std::unique_ptr<train::DataParallel> data_parallel;
   if (communicator) {
-    const double bucket_mb = o.real("bucket-mb", 1.0 / 1024, 4096);
+    const double bucket_mb = o.given("bucket-mb") ? o.real("bucket-mb", 1.0 / 1024, 4096)
+                             : communicator->backend() == "nccl" ? 25.0
+                                                                 : 1.0;
     data_parallel = std::make_unique<train::DataParallel>(
         *communicator, model, static_cast<std::size_t>(bucket_mb * 1048576.0));
     data_parallel->broadcast_state();
