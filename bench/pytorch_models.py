@@ -256,6 +256,102 @@ class ResNet(nn.Module):
         return self.fc(self.flatten(self.avgpool(x)))
 
 
+class BasicConv2d(nn.Module):
+    """torchvision's BasicConv2d: conv (no bias), BatchNorm (eps 0.001), ReLU."""
+
+    def __init__(self, inputs, outputs, kernel, stride=1, padding=0):
+        super().__init__()
+        self.conv = nn.Conv2d(inputs, outputs, kernel, stride, padding, bias=False)
+        self.bn = nn.BatchNorm2d(outputs, eps=0.001)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x)))
+
+
+class Inception(nn.Module):
+    """torchvision's Inception block (its branch3 is 1x1 then 3x3), branches joined by cat."""
+
+    def __init__(self, inputs, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
+        super().__init__()
+        self.branch1 = BasicConv2d(inputs, ch1x1, 1)
+        self.branch2 = nn.Sequential(BasicConv2d(inputs, ch3x3red, 1),
+                                     BasicConv2d(ch3x3red, ch3x3, 3, padding=1))
+        self.branch3 = nn.Sequential(BasicConv2d(inputs, ch5x5red, 1),
+                                     BasicConv2d(ch5x5red, ch5x5, 3, padding=1))
+        self.branch4 = nn.Sequential(nn.MaxPool2d(3, 1, 1), BasicConv2d(inputs, pool_proj, 1))
+
+    def forward(self, x):
+        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
+
+
+class InceptionAux(nn.Module):
+    """torchvision's auxiliary classifier, its adaptive 4x4 pool a fixed window as in dlfs."""
+
+    def __init__(self, inputs, classes, imagenet):
+        super().__init__()
+        self.pool = nn.AvgPool2d(5, 3) if imagenet else nn.AvgPool2d(3, 2, 1)
+        self.conv = BasicConv2d(inputs, 128, 1)
+        self.fc1 = nn.Linear(2048, 1024)
+        self.dropout = nn.Dropout(0.7)
+        self.fc2 = nn.Linear(1024, classes)
+
+    def forward(self, x):
+        x = torch.flatten(self.conv(self.pool(x)), 1)
+        return self.fc2(self.dropout(torch.relu(self.fc1(x))))
+
+
+class GoogLeNet(nn.Module):
+    """dlfs's GoogLeNet (models/googlenet.cpp): torchvision's, with the stem pools padded by 1
+    instead of ceil_mode (the same sizes at 224); at 28 a 3x3 stride-1 first conv and no first
+    max-pool. forward returns the main logits; with aux, an eval-mode forward also leaves the
+    auxiliary classifiers' logits in aux_outputs (the training loss that uses them is dlfs's)."""
+
+    def __init__(self, name, size=28, classes=10):
+        super().__init__()
+        self.imagenet = size == 224
+        if self.imagenet:
+            self.conv1 = BasicConv2d(3, 64, 7, 2, 3)
+            self.maxpool1 = nn.MaxPool2d(3, 2, 1)
+        else:
+            self.conv1 = BasicConv2d(1, 64, 3, 1, 1)
+        self.conv2 = BasicConv2d(64, 64, 1)
+        self.conv3 = BasicConv2d(64, 192, 3, padding=1)
+        self.maxpool2 = nn.MaxPool2d(3, 2, 1)
+        self.inception3a = Inception(192, 64, 96, 128, 16, 32, 32)
+        self.inception3b = Inception(256, 128, 128, 192, 32, 96, 64)
+        self.maxpool3 = nn.MaxPool2d(3, 2, 1)
+        self.inception4a = Inception(480, 192, 96, 208, 16, 48, 64)
+        self.inception4b = Inception(512, 160, 112, 224, 24, 64, 64)
+        self.inception4c = Inception(512, 128, 128, 256, 24, 64, 64)
+        self.inception4d = Inception(512, 112, 144, 288, 32, 64, 64)
+        self.inception4e = Inception(528, 256, 160, 320, 32, 128, 128)
+        self.maxpool4 = nn.MaxPool2d(2, 2)
+        self.inception5a = Inception(832, 256, 160, 320, 32, 128, 128)
+        self.inception5b = Inception(832, 384, 192, 384, 48, 128, 128)
+        self.aux = name == "googlenet-aux"
+        if self.aux:
+            self.aux1 = InceptionAux(512, classes, self.imagenet)
+            self.aux2 = InceptionAux(528, classes, self.imagenet)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(0.2)
+        self.fc = nn.Linear(1024, classes)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        if self.imagenet:
+            x = self.maxpool1(x)
+        x = self.maxpool2(self.conv3(self.conv2(x)))
+        x = self.maxpool3(self.inception3b(self.inception3a(x)))
+        x = self.inception4a(x)
+        aux_input1 = x
+        x = self.inception4d(self.inception4c(self.inception4b(x)))
+        if self.aux and not self.training:
+            self.aux_outputs = {"aux1": self.aux1(aux_input1), "aux2": self.aux2(x)}
+        x = self.maxpool4(self.inception4e(x))
+        x = self.inception5b(self.inception5a(x))
+        return self.fc(self.dropout(torch.flatten(self.avgpool(x), 1)))
+
+
 def build(name, size=28, classes=10):
     if name in ("two-layer-net", "mlp", "mlp-bn", "mlp-dropout"):
         return mlp(name, classes)
@@ -275,4 +371,6 @@ def build(name, size=28, classes=10):
         return ResNet(name, size, classes)
     if name == "resnet20" and size in (28, 32):
         return ResNet(name, size, classes)
+    if name in ("googlenet", "googlenet-aux") and size in (28, 224):
+        return GoogLeNet(name, size, classes)
     raise ValueError(f"no PyTorch twin for {name} at {size}")

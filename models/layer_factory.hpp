@@ -27,6 +27,9 @@ inline LayerPtr relu() {
 inline LayerPtr max_pool(int kernel, int stride, int padding = 0) {
   return std::make_unique<MaxPool>(kernel, stride, padding);
 }
+inline LayerPtr avg_pool(int kernel, int stride, int padding = 0) {
+  return std::make_unique<AvgPool>(kernel, stride, padding);
+}
 inline LayerPtr global_avg_pool() {
   return std::make_unique<GlobalAvgPool>();
 }

@@ -21,7 +21,16 @@ BatchMetrics batch_metrics(const Tensor& logits, const Tensor& labels) {
 
 std::int64_t training_batch_correct(Model& model, const Tensor& labels) {
   auto* loss = dynamic_cast<SoftmaxWithLoss*>(&model.graph.layer(Model::kLossNode));
-  if (!loss) throw Error("model " + model.name + ": node 'loss' is not a SoftmaxWithLoss");
+  // A loss that sums several (GoogLeNet's auxiliary classifiers): the logits' own
+  // SoftmaxWithLoss has the probabilities.
+  for (const std::string& node : loss ? std::vector<std::string>{} : model.graph.order()) {
+    const std::vector<std::string>& inputs = model.graph.inputs(node);
+    if (!inputs.empty() && inputs[0] == model.logits_node)
+      if ((loss = dynamic_cast<SoftmaxWithLoss*>(&model.graph.layer(node)))) break;
+  }
+  if (!loss)
+    throw Error("model " + model.name + ": no SoftmaxWithLoss reads the logits node '" +
+                model.logits_node + "'");
   const Tensor& probabilities = loss->probabilities();
   return kernels::accuracy_count(probabilities, labels.to(probabilities.device()));
 }

@@ -15,7 +15,8 @@ struct BatchMetrics {
 // From logits [N, C] and int32 labels [N] (on any device).
 BatchMetrics batch_metrics(const Tensor& logits, const Tensor& labels);
 
-// Correct predictions of the last Train-mode forward, from the loss layer's probabilities.
+// Correct predictions of the last Train-mode forward, from the probabilities of the
+// SoftmaxWithLoss over the logits (the loss node, or the one it sums with others).
 std::int64_t training_batch_correct(Model& model, const Tensor& labels);
 
 }  // namespace dlfs::train

@@ -152,6 +152,19 @@ def check(directory):
                 problems.append(f"{name} after a train-mode step: relative error {error:.3e}")
     if any(k.startswith("after.") for k in dlfs):
         notes.append(f"running stats {worst:.1e}")
+
+    # Auxiliary classifiers (GoogLeNet), in eval mode after the train-mode step; the twin keeps
+    # their outputs of its last eval-mode forward in aux_outputs.
+    heads = sorted(k[len("aux_logits."):] for k in dlfs if k.startswith("aux_logits."))
+    if heads:
+        model.eval()
+        with torch.no_grad():
+            model(x)
+        for head in heads:
+            error = relative_error(dlfs["aux_logits." + head], model.aux_outputs[head])
+            notes.append(f"{head} {error:.1e}")
+            if not error <= TOLERANCE:
+                problems.append(f"{head} logits differ: relative error {error:.3e}")
     if dropped:
         notes.append("dropped " + ", ".join(dropped))
 

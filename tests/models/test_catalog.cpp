@@ -23,6 +23,9 @@ TEST(ModelCatalog, CanonicalParameterCountsEqualTorchvision) {
   EXPECT_EQ(count("resnet18", "224"), 11689512);
   EXPECT_EQ(count("resnet34", "224"), 21797672);
   EXPECT_EQ(count("resnet50", "224"), 25557032);
+  // torchvision's googlenet() without and with its auxiliary classifiers (aux_logits).
+  EXPECT_EQ(count("googlenet", "224"), 6624904);
+  EXPECT_EQ(count("googlenet-aux", "224"), 13004888);
 }
 
 TEST(ModelCatalog, SmallModelsHaveTheCountsTheirLayersImply) {

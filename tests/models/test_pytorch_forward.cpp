@@ -78,7 +78,9 @@ void write_case(const std::string& dir, const std::string& name, const std::stri
                    m.graph.run({{Model::kInput, images}}, m.logits_node, Mode::Train).clone());
   for (const std::string& node : m.graph.order()) {
     Layer& layer = m.graph.layer(node);
-    if (auto* dropout = dynamic_cast<Dropout*>(&layer)) {
+    // An auxiliary classifier's Dropout is off the logits' path: it did not run.
+    if (auto* dropout = dynamic_cast<Dropout*>(&layer);
+        dropout && m.graph.output_shape(node).ndim()) {
       const Tensor ones = Tensor::full(m.graph.output_shape(node), 1.0, DType::Float32);
       out.emplace_back("dropout." + node, dropout->backward(ones).at(0).clone());
     }
@@ -87,6 +89,12 @@ void write_case(const std::string& dir, const std::string& name, const std::stri
       out.emplace_back("after." + node + ".running_var", bn->running_var().value.clone());
     }
   }
+  // GoogLeNet's auxiliary classifiers, in inference mode after the train-mode step.
+  for (const std::string& node : m.graph.order())
+    if (node.rfind("aux", 0) == 0 && node.size() > 4 &&
+        node.compare(node.size() - 4, 4, ".fc2") == 0)
+      out.emplace_back("aux_logits." + node.substr(0, node.size() - 4),
+                       m.graph.run({{Model::kInput, images}}, node, Mode::Inference).clone());
   save_safetensors(dir + "/dlfs.safetensors", out, {{"dlfs_model", name}, {"dlfs_variant", size}});
 }
 
@@ -161,12 +169,18 @@ TEST(PyTorchForward, ResNet50) {
   compare_with_pytorch({{"resnet50", "28"}}, 2);
 }
 
+// GoogLeNet with and without its auxiliary classifiers (train mode runs them: their BatchNorm
+// statistics and Dropout masks are compared too).
+TEST(PyTorchForward, GoogLeNet) {
+  compare_with_pytorch({{"googlenet", "28"}, {"googlenet-aux", "28"}}, 2);
+}
+
 // Every small catalog variant is in one of the lists above.
 TEST(PyTorchForward, CoversTheCatalog) {
   int variants = 0;
   for (const auto& info : model_catalog())
     for (const auto& v : info.variants) variants += v == "224" ? 0 : 1;
-  EXPECT_EQ(variants, 8 + 6 + 5);
+  EXPECT_EQ(variants, 8 + 6 + 5 + 2);
 }
 
 }  // namespace
