@@ -22,23 +22,28 @@ namespace {
     if (!DLFS_TEST_HAVE_MPI) GTEST_SKIP() << "this build has no MPI (libopenmpi-dev)"; \
   } while (0)
 
-// 640 synthetic images, no validation split: 20 steps per epoch at 16 per rank.
+// `images` synthetic images (640, no validation split: 20 steps per epoch at 16 per rank), on
+// CPU ranks (the emulated CUDA device has no NCCL).
 std::vector<std::string> train_args(const std::string& out, std::int64_t batch_size,
-                                    const std::vector<std::string>& extra = {}) {
+                                    const std::vector<std::string>& extra = {},
+                                    const std::string& images = "640",
+                                    const std::string& val_split = "0") {
   std::vector<std::string> args{dlfs_binary(),
                                 "train",
                                 "--data",
                                 "synthetic",
                                 "--limit-train",
-                                "640",
+                                images,
                                 "--val-split",
-                                "0",
+                                val_split,
                                 "--batch-size",
                                 std::to_string(batch_size),
                                 "--seed",
                                 "3",
                                 "--optimizer",
                                 "momentum",
+                                "--device",
+                                "cpu",
                                 "--quiet",
                                 "--plot",
                                 "off",
@@ -115,9 +120,8 @@ TEST(MpiTraining, ReplicasStayTheSameBitsAfterEveryStepWithBatchNormAndUnevenSha
   DLFS_SKIP_WITHOUT_MPI();
   const std::string dir = fresh_temp_path("mpi", "replicas");
   // 585 training images: every epoch ends with a batch of 9, split 5 and 4.
-  std::vector<std::string> args = train_args(dir, 16, {"--model", "mlp-bn", "--epochs", "2"});
-  args[5] = "650";
-  args[7] = "0.1";
+  const std::vector<std::string> args =
+      train_args(dir, 16, {"--model", "mlp-bn", "--epochs", "2"}, "650", "0.1");
   const ProcessResult r = run_process(mpirun(2, args, {"DLFS_CHECK_REPLICAS=step"}), dir + "-log");
   EXPECT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_NE(r.out.find("epoch 2/2"), std::string::npos) << r.out;
