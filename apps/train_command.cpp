@@ -16,6 +16,7 @@
 #include "dlfs/apps/run_curves.hpp"
 #include "dlfs/apps/run_setup.hpp"
 #include "dlfs/comm/world.hpp"
+#include "dlfs/data/augment.hpp"
 #include "dlfs/data/mnist_format.hpp"
 #include "dlfs/data/normalization.hpp"
 #include "dlfs/data/validation_split.hpp"
@@ -53,12 +54,17 @@ void declare_options(Options& o) {
   o.add("schedule", "SPEC", "learning-rate schedule: constant, step:K[:GAMMA], cosine", "cosine");
   o.add("init", "NAME", "weight init: auto (He), he, xavier, std (0.01)", "auto");
   o.add("device", "NAME", "auto, cpu, cuda or cuda:N", "auto");
-  o.add("seed", "N", "seed for initialisation, split, shuffling and dropout", "0");
+  o.add("seed", "N", "seed for initialisation, split, shuffling, dropout and augmentation", "0");
   o.add("val-split", "F", "fraction of the training set held out for validation", "0.1");
   o.add("limit-train", "N", "use only the first N training images (0: all)", "0");
   o.add("classes", "N",
         "number of classes (default: the training labels' largest value + 1, every class used)");
   o.add("shuffle", "on|off", "shuffle the training split each epoch", "on");
+  o.add("augment", "SPEC",
+        "augment training batches (never validation or test): off, on (= crop:4,flip), or a "
+        "comma list of crop:P (pad P zero pixels per side, crop back at a random offset) and "
+        "flip (mirror half the images); seeded by --seed",
+        "off");
   o.add("normalize", "on|off", "standardise pixels with the training split's mean and std", "on");
   o.add("init-from", "FILE",
         "start from the weights in FILE (fine-tuning): a dlfs checkpoint of --model, or its "
@@ -226,6 +232,8 @@ int train_command(int argc, char** argv) {
         "%s/train_state.safetensors\n",
         default_out.c_str(), default_out.c_str());
   const bool shuffle = o.choice("shuffle", {"on", "off"}) == "on";
+  data::AugmentOptions augment = data::parse_augment(o.text("augment"));
+  augment.seed = seed;
 
   optim::OptimizerConfig opt_config;
   opt_config.name = o.text("optimizer");
@@ -315,6 +323,13 @@ int train_command(int argc, char** argv) {
   // A data-parallel run's global batch is --batch-size per rank; each rank takes its shard.
   data::BatchIterator batches(split.train, batch_size * ranks, shuffle, seed);
   if (communicator) batches.set_shard(rank, ranks);
+  batches.set_augmentation(augment);  // the training split only
+  // Checkpoints record the augmentation a run trained with beside the other run settings.
+  auto run_metadata = [&](std::int64_t epochs_done) {
+    auto metadata = checkpoint_metadata(setup, epochs_done);
+    metadata["dlfs_augment"] = data::describe(augment);
+    return metadata;
+  };
   train::Trainer trainer(model, *optimizer);
   trainer.set_data_parallel(data_parallel.get());
   // Warm-up: the first epoch sees every batch shape once; the second is the first to start while
@@ -356,8 +371,7 @@ int train_command(int argc, char** argv) {
           epoch, r.progress, best_val, images_per_second_sum, recorded_options(o), ranks};
       if (data_parallel) data_parallel->broadcast_buffers();
       if (writer)
-        train::save_training_state(state_path, model, *optimizer, state,
-                                   checkpoint_metadata(setup, epoch));
+        train::save_training_state(state_path, model, *optimizer, state, run_metadata(epoch));
       curves.wait();  // the last finished epoch's picture
       const int signal_number = train::interrupt_signal();
       std::printf(
@@ -401,7 +415,7 @@ int train_command(int argc, char** argv) {
     if (validated) row.validation_loss = val.loss, row.validation_accuracy = val.accuracy;
     metrics.append(row);
     // The epoch's files change as one set: all new or all of the previous epoch.
-    const auto metadata = checkpoint_metadata(setup, epoch + 1);
+    const auto metadata = run_metadata(epoch + 1);
     const train::TrainingState state{epoch + 1,           {},   best_val, images_per_second_sum,
                                      recorded_options(o), ranks};
     if (writer)
@@ -461,6 +475,7 @@ int train_command(int argc, char** argv) {
       .field("optimizer", optimizer->name())
       .field("learning_rate", schedule->at(0))
       .field("seed", seed)
+      .field("augment", data::describe(augment))
       .field("train_images", split.train.size())
       .field("validation_images", split.validation.size())
       .field("best_validation_accuracy", best_val)

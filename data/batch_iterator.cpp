@@ -25,6 +25,7 @@ void BatchIterator::start_epoch(std::int64_t epoch) {
     Generator gen(rng::bits(seed_, static_cast<std::uint64_t>(epoch)));
     shuffle_in_place(order_, gen);
   }
+  epoch_ = epoch;
   cursor_ = 0;
 }
 
@@ -55,6 +56,8 @@ bool BatchIterator::next(Batch& batch) {
   batch.labels = Tensor::empty({count}, DType::Int32);
   batch.global_size = global;
   gather_samples(dataset_, order_.data() + cursor_ + first, count, batch.images, batch.labels);
+  // Keyed by the global position, so a shard's samples get the transforms of one process's run.
+  augment_batch(batch.images, augment_, static_cast<std::uint64_t>(epoch_), cursor_ + first);
   cursor_ += global;
   return true;
 }

@@ -5,11 +5,16 @@
 // is visited exactly once per epoch. Sharded (set_shard), each of a run's ranks gets its part of
 // every batch, so together they visit each sample once per epoch in the same order.
 //
+// With augmentation set (set_augmentation, training only), next() crops and flips each image by
+// its sample's global position in the epoch's order (data/augment.hpp), so sharding and skip()
+// change nothing about which transform a sample gets.
+//
 // Batch tensors come from the host caching pool (Tensor::empty) and `next` drops the previous
 // batch before taking the next, so after the first epoch no batch needs a raw host allocation.
 #include <cstdint>
 #include <vector>
 
+#include "dlfs/data/augment.hpp"
 #include "dlfs/data/dataset.hpp"
 
 namespace dlfs::data {
@@ -39,6 +44,9 @@ class BatchIterator {
   // batch_size() samples (the global batch), the ranks taking consecutive parts of it in rank
   // order, sizes differing by at most one; a shard may be empty at an epoch's end.
   void set_shard(int rank, int ranks);
+  // From now on next() augments the images it returns (options.seed keys the random transforms).
+  // Only a training split's iterator should have it: validation and test are judged as they are.
+  void set_augmentation(const AugmentOptions& options) { augment_ = options; }
 
   std::int64_t batch_size() const { return batch_size_; }
   std::int64_t batches_per_epoch() const;
@@ -52,8 +60,10 @@ class BatchIterator {
   bool shuffle_;
   std::uint64_t seed_;
   std::vector<std::int64_t> order_;
+  std::int64_t epoch_ = 0;
   std::int64_t cursor_ = 0;
   int shard_rank_ = 0, shard_count_ = 1;
+  AugmentOptions augment_;
 };
 
 }  // namespace dlfs::data

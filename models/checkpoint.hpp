@@ -14,6 +14,7 @@
 //   dlfs_normalize_mean  the pixel mean subtracted before the model ("%.9g"; 0 with
 //                        --normalize off)
 //   dlfs_normalize_std   the pixel stddev divided by (1 with --normalize off)
+//   dlfs_augment         the run's --augment ("off", "crop:4,flip"; dlfs train writes it)
 // load_model needs dlfs_model, dlfs_variant and dlfs_classes; without the normalization keys the
 // pixels go in as they are, in [0, 1]. A file with none of them (a PyTorch state_dict saved with
 // safetensors) loads into a model the caller names: weights_class_count and load_weights.
