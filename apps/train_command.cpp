@@ -20,6 +20,7 @@
 #include "dlfs/data/mnist_format.hpp"
 #include "dlfs/data/normalization.hpp"
 #include "dlfs/data/validation_split.hpp"
+#include "dlfs/layers/batch_norm.hpp"
 #include "dlfs/models/catalog.hpp"
 #include "dlfs/models/checkpoint.hpp"
 #include "dlfs/models/dropout_streams.hpp"
@@ -85,6 +86,10 @@ void declare_options(Options& o) {
         "several processes (see docs/distributed.md): auto (ranks when started by mpirun or "
         "srun: MPI on the CPU, NCCL on GPUs), mpi, nccl, off",
         "auto");
+  o.add_flag("sync-bn",
+             "with several ranks, BatchNorm normalizes with the whole global batch's statistics "
+             "(each rank's own without it); an epoch's last batch is skipped when a rank would "
+             "get fewer than 2 of its images");
   o.add("bucket-mb", "X",
         "data-parallel gradient bucket size in MiB (default: 1 for CPU ranks, where 1/16 to 4 "
         "measured the same; 25 for GPUs, where each NCCL call costs latency)");
@@ -285,6 +290,14 @@ int train_command(int argc, char** argv) {
     data_parallel = std::make_unique<train::DataParallel>(
         *communicator, model, static_cast<std::size_t>(bucket_mb * 1048576.0));
     data_parallel->broadcast_state();
+    if (o.flag("sync-bn")) {
+      for (const std::string& node : model.graph.order())
+        if (auto* bn = dynamic_cast<BatchNorm*>(&model.graph.layer(node)))
+          bn->synchronise_statistics([c = communicator.get(), node](std::vector<double>& values) {
+            c->sum_host(values, "the sum of " + node + "'s batch statistics");
+          });
+      data_parallel->set_min_samples_per_rank(2);
+    }
   }
 
   if (writer)

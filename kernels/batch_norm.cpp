@@ -132,4 +132,40 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
   return grads;
 }
 
+Tensor batch_norm_backward_input(const Tensor& dy, const Tensor& x, const Tensor& gamma,
+                                 const BatchNormSaved& saved, const Tensor& dgamma,
+                                 const Tensor& dbeta, double count) {
+  const char* op = "batch_norm_backward_input";
+  check_floating(op, x);
+  check_same_device(op, {&dy, &x});
+  if (dy.shape() != x.shape() || dy.dtype() != x.dtype())
+    throw Error(std::string(op) + ": gradient " + dy.str() + " does not match input " + x.str());
+  const BatchNormShape s = batch_norm_shape(op, x);
+  if (!(count >= static_cast<double>(s.per_channel())))
+    throw Error(std::string(op) + ": " + std::to_string(count) +
+                " values per channel, fewer than " + std::to_string(s.per_channel()) +
+                " in the input");
+  check_per_channel(op, "weight", gamma, x, s);
+  check_per_channel(op, "saved mean", saved.mean, x, s);
+  check_per_channel(op, "saved invstd", saved.invstd, x, s);
+  check_per_channel(op, "dgamma", dgamma, x, s);
+  check_per_channel(op, "dbeta", dbeta, x, s);
+  Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+  if (x.device().is_cuda()) {
+    DLFS_CUDA_CALL(
+        op, cuda::batch_norm_backward_input(dy.data<float>(), x.data<float>(), gamma.data<float>(),
+                                            saved.mean.data<float>(), saved.invstd.data<float>(),
+                                            dgamma.data<float>(), dbeta.data<float>(), count,
+                                            dx.data<float>(), s, stream_of(x)));
+    return dx;
+  }
+  DLFS_DISPATCH_FLOATING(x.dtype(), op, [&] {
+    cpu::batch_norm_backward_input(dy.data<scalar_t>(), x.data<scalar_t>(), gamma.data<scalar_t>(),
+                                   saved.mean.data<scalar_t>(), saved.invstd.data<scalar_t>(),
+                                   dgamma.data<scalar_t>(), dbeta.data<scalar_t>(), count,
+                                   dx.data<scalar_t>(), s);
+  });
+  return dx;
+}
+
 }  // namespace dlfs::kernels

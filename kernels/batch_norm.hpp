@@ -39,6 +39,12 @@ void batch_norm_inference_forward(const T* x, const T* gamma, const T* beta, con
 template <typename T>
 void batch_norm_backward(const T* dy, const T* x, const T* gamma, const T* save_mean,
                          const T* save_invstd, T* dx, T* dgamma, T* dbeta, const BatchNormShape& s);
+// dx alone, from per-channel sums (dgamma = sum(dy * x_hat), dbeta = sum(dy)) over `count`
+// values that may span several processes (synchronised BatchNorm).
+template <typename T>
+void batch_norm_backward_input(const T* dy, const T* x, const T* gamma, const T* save_mean,
+                               const T* save_invstd, const T* dgamma, const T* dbeta, double count,
+                               T* dx, const BatchNormShape& s);
 }  // namespace cpu
 
 namespace cuda {
@@ -56,6 +62,10 @@ void batch_norm_inference_forward(const float* x, const float* gamma, const floa
 void batch_norm_backward(const float* dy, const float* x, const float* gamma,
                          const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
                          float* dbeta, const BatchNormShape& s, CudaStream stream, float* partials);
+void batch_norm_backward_input(const float* dy, const float* x, const float* gamma,
+                               const float* save_mean, const float* save_invstd,
+                               const float* dgamma, const float* dbeta, double count, float* dx,
+                               const BatchNormShape& s, CudaStream stream);
 
 // Three floats per block of the split: a run's mean and its sums of deviations and of their
 // squares forward, its two sums backward.
@@ -87,5 +97,12 @@ Tensor batch_norm_inference_forward(const Tensor& x, const Tensor& gamma, const 
 // Gradients of a training-mode forward (the batch statistics depend on x).
 BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma,
                                    const BatchNormSaved& saved);
+// dx of a forward whose statistics were taken over `count` values per channel, of which x holds
+// some (synchronised BatchNorm: the batch is split over processes); `dgamma` and `dbeta` are
+// the sums of dy * x_hat and of dy over all of them. With this process's own sums and count it
+// is batch_norm_backward's dx.
+Tensor batch_norm_backward_input(const Tensor& dy, const Tensor& x, const Tensor& gamma,
+                                 const BatchNormSaved& saved, const Tensor& dgamma,
+                                 const Tensor& dbeta, double count);
 
 }  // namespace dlfs::kernels

@@ -8,7 +8,16 @@
 // and updates the running ones with `momentum` (unbiased variance, as PyTorch); Inference mode
 // normalizes with the running statistics. PyTorch's momentum=None (cumulative average) is not
 // supported.
+//
+// Synchronised statistics (SyncBatchNorm, for data-parallel training): given a function that
+// sums numbers over a run's processes, a Train-mode forward normalizes with the mean and
+// variance of the whole global batch (each process's mean and variance combined by Chan's
+// formula, which does not cancel), the running statistics follow those, and backward uses the
+// whole batch's sums of dy and dy * x_hat. The parameters' gradients stay this process's: the
+// data-parallel gradient sum adds the others.
 #include <cstdint>
+#include <functional>
+#include <vector>
 
 #include "dlfs/kernels/batch_norm.hpp"
 #include "dlfs/layers/layer.hpp"
@@ -28,6 +37,12 @@ class BatchNorm : public Layer {
     return {&running_mean_, &running_var_, &num_batches_tracked_};
   }
 
+  // Adds `values` element by element over the processes of a run, the same result in each.
+  using SumOverProcesses = std::function<void(std::vector<double>& values)>;
+  // Synchronises the batch statistics through `sum` (an empty function: this process's own).
+  // Every process must then run each Train-mode forward and backward of the layer together.
+  void synchronise_statistics(SumOverProcesses sum) { sum_ = std::move(sum); }
+
   std::int64_t num_features() const { return num_features_; }
   double eps() const { return eps_; }
   double momentum() const { return momentum_; }
@@ -42,9 +57,14 @@ class BatchNorm : public Layer {
   double eps_, momentum_;
   Parameter weight_, bias_;
   Buffer running_mean_, running_var_, num_batches_tracked_;
+  Tensor synchronised_forward(const Tensor& x);
+  Tensor synchronised_backward(const Tensor& grad_output);
+
   // Kept by a Train-mode forward for backward.
   Tensor input_;
   kernels::BatchNormSaved saved_;
+  SumOverProcesses sum_;
+  double global_count_ = 0;  // values per channel over all processes, in the last forward
 };
 
 }  // namespace dlfs

@@ -58,6 +58,13 @@ class DataParallel {
   bool check_every_step() const { return check_every_step_; }
   // Steps begun so far by this process.
   std::int64_t steps() const { return step_; }
+  // A global batch that would give some rank fewer samples is skipped by every rank (no step):
+  // synchronised BatchNorm needs each rank to run every step, with at least 2 samples.
+  void set_min_samples_per_rank(std::int64_t samples) { min_samples_per_rank_ = samples; }
+  // Whether every rank skips a global batch of `global` samples.
+  bool skips(std::int64_t global) const {
+    return global < min_samples_per_rank_ * communicator_.world_size();
+  }
 
   // Floats per bucket, in launch order (the last holds one more: the stop flag).
   std::vector<std::int64_t> bucket_sizes() const;
@@ -91,6 +98,7 @@ class DataParallel {
   bool in_step_ = false;
   std::int64_t step_ = 0;
   bool check_every_step_ = false;
+  std::int64_t min_samples_per_rank_ = 0;
   comm::FaultInjection faults_;
 };
 

@@ -65,7 +65,9 @@ EpochResult Trainer::train_epoch(data::BatchIterator& batches, std::int64_t epoc
   data::Batch batch;
   bool stop = false;
   while (!stop && (data_parallel_ || !interrupt_requested()) && batches.next(batch)) {
-    if (data_parallel_) {
+    if (data_parallel_ && data_parallel_->skips(batch.global_size)) {
+      // Too small to share (an epoch's last batch under synchronised BatchNorm): no step.
+    } else if (data_parallel_) {
       stop = data_parallel_step(batch, p, epoch);
     } else {
       forward(batch, p, epoch);

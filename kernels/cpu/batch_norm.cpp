@@ -83,13 +83,32 @@ void batch_norm_backward(const T* dy, const T* x, const T* gamma, const T* save_
   }
 }
 
+template <typename T>
+void batch_norm_backward_input(const T* dy, const T* x, const T* gamma, const T* save_mean,
+                               const T* save_invstd, const T* dgamma, const T* dbeta, double count,
+                               T* dx, const BatchNormShape& s) {
+  const T m = static_cast<T>(count);
+#pragma omp parallel for if (s.numel() > 65536)
+  for (std::int64_t c = 0; c < s.channels; ++c) {
+    const T mean = save_mean[c], invstd = save_invstd[c];
+    const T scale = gamma[c] * invstd, mean_dy = dbeta[c] / m, mean_dy_xhat = dgamma[c] / m;
+    for_channel(s, c, [&](std::int64_t i) {
+      const T xhat = (x[i] - mean) * invstd;
+      dx[i] = scale * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+    });
+  }
+}
+
 #define DLFS_INSTANTIATE_BATCH_NORM(T)                                                             \
   template void batch_norm_train_forward<T>(const T*, const T*, const T*, T*, T*, T*, T*, T*,      \
                                             std::int64_t*, const BatchNormShape&, double, double); \
   template void batch_norm_inference_forward<T>(const T*, const T*, const T*, const T*, const T*,  \
                                                 T*, const BatchNormShape&, double);                \
   template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*,   \
-                                       T*, const BatchNormShape&);
+                                       T*, const BatchNormShape&);                                 \
+  template void batch_norm_backward_input<T>(const T*, const T*, const T*, const T*, const T*,     \
+                                             const T*, const T*, double, T*,                       \
+                                             const BatchNormShape&);
 DLFS_INSTANTIATE_BATCH_NORM(float)
 DLFS_INSTANTIATE_BATCH_NORM(double)
 #undef DLFS_INSTANTIATE_BATCH_NORM

@@ -177,8 +177,8 @@ __global__ void batch_norm_backward_combine_kernel(const float* partials, float*
 __global__ void batch_norm_backward_input_kernel(const float* dy, const float* x,
                                                  const float* gamma, const float* save_mean,
                                                  const float* save_invstd, const float* dgamma,
-                                                 const float* dbeta, float* dx, BatchNormShape s) {
-  const float count = static_cast<float>(s.per_channel());
+                                                 const float* dbeta, float* dx, BatchNormShape s,
+                                                 float count) {
   DLFS_GRID_STRIDE_LOOP(i, s.numel()) {
     const std::int64_t c = (i / s.spatial) % s.channels;
     const float invstd = save_invstd[c];
@@ -244,7 +244,17 @@ void batch_norm_backward(const float* dy, const float* x, const float* gamma,
   }
   if (s.numel() == 0) return;
   DLFS_LAUNCH(blocks_for(s.numel()), kThreads, 0, stream, batch_norm_backward_input_kernel)
-  (dy, x, gamma, save_mean, save_invstd, dgamma, dbeta, dx, s);
+  (dy, x, gamma, save_mean, save_invstd, dgamma, dbeta, dx, s, static_cast<float>(s.per_channel()));
+  DLFS_CUDA_CHECK_LAUNCH();
+}
+
+void batch_norm_backward_input(const float* dy, const float* x, const float* gamma,
+                               const float* save_mean, const float* save_invstd,
+                               const float* dgamma, const float* dbeta, double count, float* dx,
+                               const BatchNormShape& s, CudaStream stream) {
+  if (s.numel() == 0) return;
+  DLFS_LAUNCH(blocks_for(s.numel()), kThreads, 0, stream, batch_norm_backward_input_kernel)
+  (dy, x, gamma, save_mean, save_invstd, dgamma, dbeta, dx, s, static_cast<float>(count));
   DLFS_CUDA_CHECK_LAUNCH();
 }
 

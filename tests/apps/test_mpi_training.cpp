@@ -84,7 +84,9 @@ double max_relative_difference(const std::string& a_path, const std::string& b_p
     if (tensor.dtype() != DType::Float32) continue;
     const std::vector<float> x = tensor.to_vector<float>(),
                              y = b.tensors[t].second.to_vector<float>();
-    double scale = 1e-12, diff = 0;
+    // A floor for tensors near zero: the biases of layers before a BatchNorm get gradients of
+    // rounding noise only (BatchNorm cancels them), around 1e-9.
+    double scale = 1e-3, diff = 0;
     for (std::size_t i = 0; i < x.size(); ++i) {
       scale = std::max(scale, std::fabs(static_cast<double>(x[i])));
       diff = std::max(diff, std::fabs(static_cast<double>(x[i]) - y[i]));
@@ -126,6 +128,35 @@ TEST(MpiTraining, ReplicasStayTheSameBitsAfterEveryStepWithBatchNormAndUnevenSha
   EXPECT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_NE(r.out.find("epoch 2/2"), std::string::npos) << r.out;
   EXPECT_TRUE(std::filesystem::exists(dir + "/model.safetensors"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(MpiTraining, SyncBatchNormMatchesOneProcessWithTheSameGlobalBatch) {
+  DLFS_SKIP_WITHOUT_MPI();
+  const std::string dir = fresh_temp_path("mpi", "sync_bn");
+  // mlp-bn, 585 training images: 18 batches of 32 and one of 9, split 5 and 4.
+  const std::vector<std::string> model{"--model", "mlp-bn", "--epochs", "1"};
+  const ProcessResult one =
+      run_process(train_args(dir + "/one", 32, model, "650", "0.1"), dir + "-1");
+  ASSERT_EQ(one.exit_code, 0) << describe(one);
+  std::vector<std::string> synced = model;
+  synced.push_back("--sync-bn");
+  const ProcessResult sync =
+      run_process(mpirun(2, train_args(dir + "/sync", 16, synced, "650", "0.1")), dir + "-s");
+  ASSERT_EQ(sync.exit_code, 0) << describe(sync);
+  const ProcessResult own =
+      run_process(mpirun(2, train_args(dir + "/own", 16, model, "650", "0.1")), dir + "-o");
+  ASSERT_EQ(own.exit_code, 0) << describe(own);
+  // The global batch's statistics: one process's training, to rounding. Each rank's own: another.
+  EXPECT_LE(
+      max_relative_difference(dir + "/one/model.safetensors", dir + "/sync/model.safetensors"),
+      1e-5);
+  EXPECT_GT(max_relative_difference(dir + "/one/model.safetensors", dir + "/own/model.safetensors"),
+            1e-3);
+  // 643 images at 32: the last batch of 3 would leave a rank 1 image; it is skipped, not fatal.
+  const ProcessResult small_last =
+      run_process(mpirun(2, train_args(dir + "/last", 16, synced, "643")), dir + "-l");
+  EXPECT_EQ(small_last.exit_code, 0) << describe(small_last);
   std::filesystem::remove_all(dir);
 }
 
@@ -191,8 +222,12 @@ TEST(MpiTraining, AHungRankMakesTheOthersStopAtTheTimeoutNamingWhatTheyWaitedFor
   EXPECT_FALSE(r.timed_out) << describe(r);
   EXPECT_LT(seconds, 40);
   EXPECT_NE(r.exit_code, 0) << describe(r);
-  EXPECT_NE(r.err.find("dlfs train (rank 0 of 2): rank 0 of 2: the gradient sum (bucket 1 of 1) "
-                       "got no answer from the other ranks in 2 s (--dist-timeout)"),
+  // The first bucket launched is the one rank 1 never joins.
+  EXPECT_NE(r.err.find("dlfs train (rank 0 of 2): rank 0 of 2: the gradient sum (bucket 1 of "),
+            std::string::npos)
+      << describe(r);
+  EXPECT_NE(r.err.find(") got no answer from the other ranks in 2 s (--dist-timeout); a rank has "
+                       "stopped or died, so this run ends"),
             std::string::npos)
       << describe(r);
   std::filesystem::remove_all(dir);

@@ -7,6 +7,7 @@
 
 #include "dlfs/kernels/batch_norm.hpp"
 #include "support/batch_norm_close.hpp"
+#include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 
@@ -342,6 +343,52 @@ TEST(BatchNormGpu, ChannelsSplitOverSeveralBlocksMatchCpu) {
     expect_batch_norm_equivalent(shape);
   expect_batch_norm_equivalent({203, 3, 7, 11}, 300.0, 0.05);
   expect_batch_norm_equivalent({2, 1, 300, 301}, -40.0, 0.01);
+}
+
+}  // namespace
+}  // namespace dlfs::kernels
+
+namespace dlfs::kernels {
+namespace {
+
+// dx from sums over a larger batch (synchronised BatchNorm) is backward's dx when the sums and
+// count are this batch's own; with another batch's sums and count it is not.
+TEST(BatchNormBackwardInput, WithItsOwnSumsItIsBackwardsDx) {
+  for (const Shape& shape : {Shape{6, 4}, Shape{3, 5, 7, 2}}) {
+    const Tensor x = testing::random_normal(shape, 3, 2.0), dy = testing::random_normal(shape, 4);
+    State s(shape[1], DType::Float32);
+    BatchNormSaved saved;
+    batch_norm_train_forward(x, s.gamma, s.beta, s.running_mean, s.running_var, nullptr, kMomentum,
+                             kEps, &saved);
+    const BatchNormGrads g = batch_norm_backward(dy, x, s.gamma, saved);
+    const double count = static_cast<double>(x.numel() / shape[1]);
+    const Tensor dx = batch_norm_backward_input(dy, x, s.gamma, saved, g.dgamma, g.dbeta, count);
+    EXPECT_EQ(dx.to_vector<float>(), g.dx.to_vector<float>()) << shape.str();
+    const Tensor other =
+        batch_norm_backward_input(dy, x, s.gamma, saved, g.dgamma, g.dbeta, 2 * count);
+    EXPECT_GT(testing::max_difference(g.dx, other).max_relative, 1e-3);
+    EXPECT_THROW(batch_norm_backward_input(dy, x, s.gamma, saved, g.dgamma, g.dbeta, count - 1),
+                 Error);
+  }
+}
+
+TEST(BatchNormBackwardInputGpu, MatchesCpu) {
+  DLFS_REQUIRE_GPU();
+  const Shape shape{9, 6, 5, 3};
+  const Tensor x = testing::random_normal(shape, 5, 2.0), dy = testing::random_normal(shape, 6);
+  State s(6, DType::Float32);
+  BatchNormSaved saved;
+  batch_norm_train_forward(x, s.gamma, s.beta, s.running_mean, s.running_var, nullptr, kMomentum,
+                           kEps, &saved);
+  const BatchNormGrads g = batch_norm_backward(dy, x, s.gamma, saved);
+  const double count = 3.0 * 9 * 5 * 3;  // as if three processes held such a batch
+  const Tensor cpu = batch_norm_backward_input(dy, x, s.gamma, saved, g.dgamma, g.dbeta, count);
+  const Device gpu = Device::cuda();
+  const BatchNormSaved saved_gpu{saved.mean.to(gpu), saved.invstd.to(gpu)};
+  const Tensor on_gpu = batch_norm_backward_input(dy.to(gpu), x.to(gpu), s.gamma.to(gpu), saved_gpu,
+                                                  g.dgamma.to(gpu), g.dbeta.to(gpu), count);
+  EXPECT_TRUE(on_gpu.device().is_cuda());
+  EXPECT_TENSORS_CLOSE(cpu, on_gpu, 1e-5);
 }
 
 }  // namespace
