@@ -42,10 +42,10 @@ namespace dlfs::app {
 namespace {
 
 void declare_options(Options& o) {
-  o.add("model", "NAME", "model to train (see dlfs models)", "lenet5");
+  o.add("model", "NAME", "model to train (see dlfs models)", "simple-convnet");
   o.add("data", "DIR", "directory with the four MNIST-format files, or 'synthetic'",
         data::kDefaultMnistDirectory);
-  o.add("epochs", "N", "passes over the training split", "5");
+  o.add("epochs", "N", "passes over the training split", "10");
   o.add("batch-size", "N", "mini-batch size", "64");
   o.add("optimizer", "NAME", "sgd, momentum, nesterov, adagrad, rmsprop or adam", "adam");
   o.add("lr", "X", "learning rate (default: 0.003 for adam, the book's default for the others)");
