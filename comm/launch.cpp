@@ -65,12 +65,16 @@ LaunchInfo detect_launch(const EnvironmentReader& getenv) {
   return info;
 }
 
-LaunchInfo detect_launch() {
-  return detect_launch([](const char* name) -> std::optional<std::string> {
+EnvironmentReader process_environment() {
+  return [](const char* name) -> std::optional<std::string> {
     const char* value = std::getenv(name);
     if (!value) return std::nullopt;
     return std::string(value);
-  });
+  };
+}
+
+LaunchInfo detect_launch() {
+  return detect_launch(process_environment());
 }
 
 void check_environment_agrees(const LaunchInfo& mpi, const EnvironmentReader& getenv) {

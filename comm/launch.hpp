@@ -22,6 +22,8 @@ struct LaunchInfo {
 using EnvironmentReader = std::function<std::optional<std::string>(const char* name)>;
 LaunchInfo detect_launch(const EnvironmentReader& getenv);
 LaunchInfo detect_launch();
+// This process's environment (std::getenv) as an EnvironmentReader.
+EnvironmentReader process_environment();
 
 // The RANK / WORLD_SIZE / LOCAL_RANK a user set, checked against what MPI says: a contradiction
 // is an InputError naming the variable.

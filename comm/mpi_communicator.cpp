@@ -162,13 +162,10 @@ std::unique_ptr<Communicator> make_mpi_communicator(double timeout_seconds) {
   }
   LaunchInfo mpi;
   mpi.launched = true, mpi.rank = rank, mpi.world_size = size, mpi.local_rank = local_rank;
-  const auto getenv = [](const char* name) -> std::optional<std::string> {
-    const char* value = std::getenv(name);
-    if (!value) return std::nullopt;
-    return std::string(value);
-  };
-  check_environment_agrees(mpi, getenv);
-  if (const auto local = getenv("LOCAL_RANK")) local_rank = std::atoi(local->c_str());
+  const EnvironmentReader environment = process_environment();
+  check_environment_agrees(mpi, environment);
+  // A LOCAL_RANK the user set wins, read (and checked) as detect_launch reads it.
+  if (environment("LOCAL_RANK")) local_rank = detect_launch(environment).local_rank;
   return std::make_unique<MpiCommunicator>(rank, size, local_rank, timeout_seconds);
 }
 
