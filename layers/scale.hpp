@@ -12,6 +12,7 @@ class Scale : public Layer {
   std::string describe() const override;
   Tensor forward(const std::vector<Tensor>& inputs, Mode mode) override;
   std::vector<Tensor> backward(const Tensor& grad_output) override;
+  double factor() const { return factor_; }
 
  private:
   double factor_;

@@ -68,6 +68,21 @@ bool built_with_cudnn() noexcept {
   return DLFS_HAVE_CUDNN != 0;
 }
 
+void synchronize_cuda_device(int index) {
+#if DLFS_HAVE_CUDA
+  int previous = 0;
+  cudaGetDevice(&previous);
+  cudaSetDevice(index);
+  const cudaError_t status = cudaDeviceSynchronize();
+  cudaSetDevice(previous);
+  if (status != cudaSuccess)
+    throw Error(std::string("cudaDeviceSynchronize on cuda:") + std::to_string(index) + ": " +
+                cudaGetErrorString(status));
+#else
+  (void)index;
+#endif
+}
+
 Device Device::parse(const std::string& text) {
   if (text == "cpu") return cpu();
   if (text == "auto") return cuda_available() ? cuda(0) : cpu();

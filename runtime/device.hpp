@@ -36,4 +36,9 @@ std::string cuda_status() noexcept;
 bool built_with_cuda() noexcept;
 bool built_with_cudnn() noexcept;
 
+// Waits until every stream of CUDA device `index` is idle: memory handed to or taken from
+// another library (DLPack) may have work pending on a stream dlfs does not know. Nothing to do
+// in a build without CUDA.
+void synchronize_cuda_device(int index);
+
 }  // namespace dlfs

@@ -17,7 +17,11 @@ Storage::Storage(std::size_t bytes, const Device& device)
   data_ = pool_->allocate(bytes, stream);
 }
 
+Storage::Storage(void* data, std::size_t bytes, const Device& device, std::shared_ptr<void> owner)
+    : data_(data), bytes_(bytes), device_(device), owner_(std::move(owner)) {}
+
 Storage::~Storage() {
+  if (!pool_) return;  // external memory: owner_ lets it go
   // A destructor must not throw. The pool throws only for a pointer it never handed out, which
   // would be a bug in dlfs: it is reported on stderr (once per occurrence) and the block is
   // leaked rather than the process ended.

@@ -12,6 +12,9 @@ namespace dlfs {
 class Storage {
  public:
   Storage(std::size_t bytes, const Device& device);
+  // Memory that another owner allocated (a NumPy array, a DLPack tensor): used in place, never
+  // returned to a pool; `owner` is released when the last tensor viewing it goes.
+  Storage(void* data, std::size_t bytes, const Device& device, std::shared_ptr<void> owner);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -24,7 +27,8 @@ class Storage {
   void* data_ = nullptr;
   std::size_t bytes_ = 0;
   Device device_;
-  CachingPool* pool_ = nullptr;
+  CachingPool* pool_ = nullptr;  // null for external memory
+  std::shared_ptr<void> owner_;  // keeps external memory alive
 };
 
 }  // namespace dlfs

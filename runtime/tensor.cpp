@@ -39,6 +39,17 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, const Device& device) {
   return t;
 }
 
+Tensor Tensor::from_external(void* data, const Shape& shape, DType dtype, const Device& device,
+                             std::shared_ptr<void> owner) {
+  Tensor t;
+  t.shape_ = shape;
+  t.dtype_ = dtype;
+  t.device_ = device;
+  if (!data && t.nbytes() > 0) throw Error("Tensor::from_external: null data for " + t.str());
+  t.storage_ = std::make_shared<Storage>(data, t.nbytes(), device, std::move(owner));
+  return t;
+}
+
 Tensor Tensor::zeros(const Shape& shape, DType dtype, const Device& device) {
   return full(shape, 0.0, dtype, device);
 }
@@ -116,7 +127,7 @@ Tensor Tensor::reshape(const std::vector<std::int64_t>& dims) const {
   int inferred = -1;
   for (std::size_t i = 0; i < out.size(); ++i) {
     if (out[i] == -1) {
-      if (inferred >= 0) throw Error("reshape: more than one -1 in the new shape");
+      if (inferred >= 0) throw InputError("reshape: more than one -1 in the new shape");
       inferred = static_cast<int>(i);
     } else {
       known *= out[i];
@@ -124,13 +135,13 @@ Tensor Tensor::reshape(const std::vector<std::int64_t>& dims) const {
   }
   if (inferred >= 0) {
     if (known == 0 || numel() % known != 0)
-      throw Error("reshape: cannot infer a dimension of " + shape_.str());
+      throw InputError("reshape: cannot infer a dimension of " + shape_.str());
     out[static_cast<std::size_t>(inferred)] = numel() / known;
   }
   Shape shape(out);
   if (shape.numel() != numel())
-    throw Error("reshape: " + shape_.str() + " has " + std::to_string(numel()) + " elements, " +
-                shape.str() + " needs " + std::to_string(shape.numel()));
+    throw InputError("reshape: " + shape_.str() + " has " + std::to_string(numel()) +
+                     " elements, " + shape.str() + " needs " + std::to_string(shape.numel()));
   Tensor t = *this;
   t.shape_ = shape;
   return t;

@@ -30,6 +30,12 @@ class Tensor {
   template <typename T>
   static Tensor from_vector(const std::vector<T>& values, const Shape& shape);
 
+  // A tensor over memory dlfs did not allocate (contiguous, row-major, `device`'s memory), used
+  // in place: writes through it change the owner's data. `owner` is held until the last tensor
+  // sharing the storage goes (the Python bindings hand NumPy arrays and DLPack tensors this way).
+  static Tensor from_external(void* data, const Shape& shape, DType dtype, const Device& device,
+                              std::shared_ptr<void> owner);
+
   bool defined() const { return storage_ != nullptr; }
   const Shape& shape() const { return shape_; }
   int ndim() const { return shape_.ndim(); }

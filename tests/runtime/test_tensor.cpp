@@ -19,6 +19,29 @@ TEST(Tensor, CreatesShapedZeroedStorage) {
   for (float v : t.to_vector<float>()) EXPECT_EQ(v, 0.0f);
 }
 
+TEST(Tensor, FromExternalUsesTheMemoryInPlaceAndReleasesItsOwnerLast) {
+  std::vector<float> memory = {1, 2, 3, 4, 5, 6};
+  int releases = 0;
+  std::shared_ptr<void> owner(&releases, [](void* count) { ++*static_cast<int*>(count); });
+  const std::uint64_t raw_before = memory_pool(Device::cpu()).stats().raw_allocations;
+  Tensor t = Tensor::from_external(memory.data(), {2, 3}, DType::Float32, Device::cpu(), owner);
+  owner.reset();
+  EXPECT_EQ(t.data<float>(), memory.data());
+  memory[4] = 50;
+  EXPECT_EQ(t.to_vector<float>()[4], 50.0f);
+  t.fill_(7.0);  // writes reach the owner's memory
+  EXPECT_EQ(memory[0], 7.0f);
+  Tensor view = t.reshape({3, 2});
+  EXPECT_TRUE(view.same_storage(t));
+  t = Tensor();
+  EXPECT_EQ(releases, 0);  // the view still uses it
+  view = Tensor();
+  EXPECT_EQ(releases, 1);
+  EXPECT_EQ(memory_pool(Device::cpu()).stats().raw_allocations,
+            raw_before);  // the pool was never asked
+  EXPECT_THROW(Tensor::from_external(nullptr, {2}, DType::Float32, Device::cpu(), nullptr), Error);
+}
+
 TEST(Tensor, HostMemoryIs64ByteAligned) {
   for (int n : {1, 7, 100, 4097}) {
     Tensor t = Tensor::empty({n});
