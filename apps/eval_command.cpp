@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "dlfs/apps/checkpoint_evaluation.hpp"
 #include "dlfs/apps/commands.hpp"
 #include "dlfs/apps/options.hpp"
 #include "dlfs/apps/run_setup.hpp"
@@ -12,7 +13,7 @@
 
 namespace dlfs::app {
 
-int eval_command(int argc, char** argv) {
+std::optional<CheckpointEvaluation> evaluate_checkpoint(int argc, char** argv) {
   Options o("eval",
             "Evaluates a dlfs checkpoint (model.safetensors from dlfs train), or with --model a "
             "PyTorch state_dict saved with safetensors, on the test set of an MNIST-format "
@@ -28,7 +29,7 @@ int eval_command(int argc, char** argv) {
   o.add("batch-size", "N", "evaluation batch size", "500");
   o.add("seed", "N", "seed of the synthetic data (only with --data synthetic)", "0");
   o.add_flag("json", "print one JSON object");
-  if (!o.parse(argc, argv, 2)) return 0;
+  if (!o.parse(argc, argv, 2)) return std::nullopt;
   if (!o.given("checkpoint")) throw InputError("option --checkpoint FILE is required");
 
   const std::string path = o.text("checkpoint");
@@ -68,21 +69,29 @@ int eval_command(int argc, char** argv) {
                      model.input_shape.str() + " images but " + setup.data_dir + " has " +
                      image.str());
   model.graph.to(setup.device);
-  const train::EvalResult r = train::evaluate(model, setup.data.test, setup.batch_size);
-  if (o.flag("json")) {
+  return CheckpointEvaluation{path, model.name, setup.device.str(),
+                              train::evaluate(model, setup.data.test, setup.batch_size),
+                              o.flag("json")};
+}
+
+int eval_command(int argc, char** argv) {
+  const std::optional<CheckpointEvaluation> e = evaluate_checkpoint(argc, argv);
+  if (!e) return 0;
+  const train::EvalResult& r = e->result;
+  if (e->json) {
     JsonWriter json;
     json.begin_object()
-        .field("checkpoint", path)
-        .field("model", model.name)
-        .field("device", setup.device.str())
+        .field("checkpoint", e->checkpoint)
+        .field("model", e->model)
+        .field("device", e->device)
         .field("test_accuracy", r.accuracy)
         .field("test_loss", r.loss)
         .field("images", r.samples)
         .end_object();
     std::fputs(json.str().c_str(), stdout);
   } else {
-    std::printf("%s (%s) on %s: test accuracy %.4f  loss %.4f  (%lld images)\n", path.c_str(),
-                model.name.c_str(), setup.device.str().c_str(), r.accuracy, r.loss,
+    std::printf("%s (%s) on %s: test accuracy %.4f  loss %.4f  (%lld images)\n",
+                e->checkpoint.c_str(), e->model.c_str(), e->device.c_str(), r.accuracy, r.loss,
                 static_cast<long long>(r.samples));
   }
   return 0;
