@@ -4,7 +4,7 @@
 Each folder of the house is a library that may include only its own headers and those of the
 folders below it:
 
-    emulation  <- runtime <- kernels <- layers <- models <- train <- apps
+    emulation  <- runtime <- kernels <- layers <- models <- train <- apps <- python
                   runtime <- data;   kernels <- optim;   runtime <- comm;   data, optim, comm <- train
 
 (emulation stands in for the CUDA toolkit in the emulated build, so runtime and kernels may name
@@ -31,6 +31,9 @@ ALLOWED = {
     "comm": {"comm", "runtime"},
     "train": {"train", "models", "layers", "kernels", "runtime", "data", "optim", "comm"},
     "apps": {"apps", "train", "models", "layers", "kernels", "runtime", "data", "optim", "comm"},
+    # The Python module's sources (python/src) wrap everything, the commands included.
+    "python": {"python", "apps", "train", "models", "layers", "kernels", "runtime", "data", "optim",
+               "comm"},
 }
 SOURCE_SUFFIXES = (".hpp", ".cpp", ".h", ".cu", ".cuh")
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')

@@ -16,7 +16,7 @@ start=$(date +%s)
 
 echo "fuzz: configuring $BUILD with $CXX_COMPILER (DLFS_FUZZ=ON, CPU only)"
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_COMPILER=$CXX_COMPILER" \
-  -DDLFS_CUDA=OFF -DDLFS_FUZZ=ON -DDLFS_BUILD_TESTS=OFF -DDLFS_BUILD_BENCH=OFF \
+  -DDLFS_CUDA=OFF -DDLFS_FUZZ=ON -DDLFS_BUILD_TESTS=OFF -DDLFS_BUILD_BENCH=OFF -DDLFS_PYTHON=OFF \
   > "$BUILD.configure.log" 2>&1 || { cat "$BUILD.configure.log"; echo "fuzz: configure FAILED"; exit 1; }
 
 TARGETS=(idx_reader safetensors)  # fuzz/<name>_fuzzer.cpp, built as dlfs_<name>_fuzzer

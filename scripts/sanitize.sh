@@ -15,7 +15,7 @@ start=$(date +%s)
 
 echo "sanitize: configuring $BUILD (CPU only, RelWithDebInfo, $FLAGS)"
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDLFS_CUDA=OFF \
-  -DDLFS_BUILD_BENCH=OFF "-DCMAKE_CXX_FLAGS=$FLAGS" \
+  -DDLFS_BUILD_BENCH=OFF -DDLFS_PYTHON=OFF "-DCMAKE_CXX_FLAGS=$FLAGS" \
   "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" > "$BUILD.configure.log" 2>&1 \
   || { cat "$BUILD.configure.log"; echo "sanitize: configure FAILED"; exit 1; }
 

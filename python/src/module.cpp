@@ -1,0 +1,15 @@
+// dlfs._core: the native half of the Python package. Each bind_* function lives in its own file;
+// the package (python/dlfs/*.py) builds the book-style API on top.
+#include "dlfs/python/src/bindings.hpp"
+
+NB_MODULE(_core, m) {
+  m.doc() = "dlfs's native module: tensors, kernels, layers, models and the training commands";
+  m.attr("__version__") = DLFS_VERSION;  // project(VERSION) in the top CMakeLists.txt
+  dlfs::python::bind_errors(m);
+  dlfs::python::bind_tensor(m);
+  dlfs::python::bind_ops(m);
+  dlfs::python::bind_layers(m);
+  dlfs::python::bind_models(m);
+  dlfs::python::bind_data(m);
+  dlfs::python::bind_commands(m);
+}

@@ -1,0 +1,91 @@
+"""dlfs.fit and dlfs.evaluate: the dlfs train and eval commands in this process, their files read
+back as Python values, their errors as exceptions, Ctrl-C as KeyboardInterrupt, and the GIL let go
+while they work."""
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+import dlfs
+
+QUICK = dict(data="synthetic", limit_train=600, quiet=True, plot="off")
+
+
+def test_fit_returns_the_run_as_python_values(in_tmp):
+    result = dlfs.fit(model="lenet5", epochs=2, **QUICK)
+    assert result.out == "runs/lenet5"
+    assert len(result.history) == 2
+    assert [row["epoch"] for row in result.history] == [1, 2]
+    assert result.summary["model"] == "lenet5" and result.summary["epochs"] == 2
+    assert 0.5 < result.test_accuracy <= 1.0  # synthetic blobs are easy
+    assert os.path.isfile(result.checkpoint) and os.path.isfile(result.state)
+    # The CLI's defaults: batch 64, Adam, cosine schedule, seed 0.
+    assert result.summary["batch_size"] == 64 and result.summary["optimizer"] == "Adam"
+    again = dlfs.fit(model="lenet5", epochs=2, **QUICK)
+    assert again.out == "runs/lenet5-2"  # never over another run
+    timing = ("images_per_second", "seconds")
+    figures = [[v for k, v in row.items() if k not in timing] for row in result.history]
+    assert figures == [[v for k, v in row.items() if k not in timing] for row in again.history]
+
+
+def test_evaluate_agrees_with_the_run(in_tmp):
+    result = dlfs.fit(model="mlp", epochs=1, **QUICK)
+    figures = dlfs.evaluate(result.checkpoint, data="synthetic")
+    assert figures["model"] == "mlp" and figures["images"] == 500
+    assert figures["test_accuracy"] == pytest.approx(result.test_accuracy, abs=1e-12)
+    model = result.load_model()
+    assert model.name == "mlp"
+
+
+def test_trainer_keeps_options(in_tmp):
+    trainer = dlfs.Trainer(model="mlp", epochs=1, **QUICK)
+    a, b = trainer.fit(seed=1), trainer.fit(seed=2, out="other")
+    assert a.summary["seed"] == 1 and b.summary["seed"] == 2 and b.out == "other"
+
+
+def test_bad_options_are_value_errors_with_the_commands_message(in_tmp):
+    with pytest.raises(ValueError, match="--epochs"):
+        dlfs.fit(model="lenet5", epochs=0, **QUICK)
+    with pytest.raises(ValueError, match="unknown option '--no-such-option'"):
+        dlfs.fit(model="lenet5", no_such_option=3, **QUICK)
+    with pytest.raises(ValueError, match="/no/such/dir"):
+        dlfs.fit(model="lenet5", data="/no/such/dir", quiet=True)
+    with pytest.raises(ValueError, match="missing.safetensors. does not exist"):
+        dlfs.evaluate("missing.safetensors")
+
+
+def test_ctrl_c_stops_saves_and_resumes(in_tmp):
+    def interrupt_soon():
+        time.sleep(1.5)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_soon, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt, match="train_state.safetensors"):
+        dlfs.fit(model="resnet20", epochs=50, out="stopped", **QUICK)
+    assert os.path.isfile("stopped/train_state.safetensors")
+    # Python's own Ctrl-C handling is back.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    resumed = dlfs.fit(resume="stopped/train_state.safetensors", epochs=1, quiet=True, plot="off")
+    assert resumed.out == "stopped" and len(resumed.history) == 1
+
+
+def test_fit_lets_other_python_threads_run(in_tmp):
+    ticks = []
+    done = threading.Event()
+
+    def count():
+        while not done.is_set():
+            ticks.append(1)
+            time.sleep(0.01)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    start = time.time()
+    dlfs.fit(model="lenet5", epochs=2, **QUICK)
+    elapsed = time.time() - start
+    done.set()
+    counter.join()
+    # With the GIL held for the whole run the counter would stop; it ticks every 10 ms.
+    assert len(ticks) > 0.3 * elapsed / 0.01, (len(ticks), elapsed)
