@@ -9,5 +9,6 @@ int eval_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
 int experiment_command(int argc, char** argv);
 int plot_command(int argc, char** argv);
+int export_command(int argc, char** argv);
 
 }  // namespace dlfs::app

@@ -1,4 +1,4 @@
-// The `dlfs` command: train, eval, plot, models, info, bench, experiment.
+// The `dlfs` command: train, eval, plot, export, models, info, bench, experiment.
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -21,6 +21,7 @@ const char* kHelp =
     "  train    train a model on Fashion-MNIST (or any MNIST-format directory)\n"
     "  eval     evaluate a checkpoint on the test set\n"
     "  plot     learning curves of several training runs in one picture (--list: a table)\n"
+    "  export   a checkpoint's inference graph as an ONNX model (runs python -m dlfs.onnx)\n"
     "  models   list the models with their parameter counts\n"
     "  info     the build (CUDA, cuDNN) and the devices this machine has\n"
     "  bench    training throughput (images/s) and peak memory per model and batch size\n"
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
     if (command == "train") return dlfs::app::train_command(argc, argv);
     if (command == "eval") return dlfs::app::eval_command(argc, argv);
     if (command == "plot") return dlfs::app::plot_command(argc, argv);
+    if (command == "export") return dlfs::app::export_command(argc, argv);
     if (command == "models") return dlfs::app::models_command(argc, argv);
     if (command == "info") return dlfs::app::info_command(argc, argv);
     if (command == "bench") return dlfs::app::bench_command(argc, argv);
