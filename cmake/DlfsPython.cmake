@@ -19,6 +19,11 @@ if(NOT DLFS_PYTHON STREQUAL "OFF")
       set(_dlfs_nanobind_dir "")
     endif()
   endif()
+  # A build folder first configured by an isolated pip build remembers a nanobind that pip has
+  # since deleted: look again.
+  if(DEFINED nanobind_DIR AND NOT EXISTS "${nanobind_DIR}")
+    unset(nanobind_DIR CACHE)
+  endif()
   if(_dlfs_nanobind_dir)
     find_package(nanobind CONFIG REQUIRED PATHS ${_dlfs_nanobind_dir} NO_DEFAULT_PATH)
     set(DLFS_HAVE_PYTHON ON)

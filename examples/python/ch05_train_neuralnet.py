@@ -101,6 +101,8 @@ def parse_arguments(argv):
                         help="use only the first N training images (0: all)")
     parser.add_argument("--hidden-size", type=int, default=50,
                         help="hidden units (default: 50 as the book; dlfs's two-layer-net has 100)")
+    parser.add_argument("--limit-test", type=int, default=0,
+                        help="use only the first N test images (default: 0, all)")
     parser.add_argument("--seed", type=int, default=0, help="NumPy seed (default: 0)")
     args = parser.parse_args(argv)
     if args.device.startswith("cuda") and not dlfs.cuda_available():
@@ -114,6 +116,8 @@ def main(argv=None):
 
     (x_train, t_train), (x_test, t_test) = dlfs.datasets.fashion_mnist(
         normalize=True, one_hot_label=True, limit_train=args.limit_train)
+    if args.limit_test > 0:
+        x_test, t_test = x_test[:args.limit_test], t_test[:args.limit_test]
 
     network = TwoLayerNet(input_size=784, hidden_size=args.hidden_size, output_size=10,
                           device=args.device)

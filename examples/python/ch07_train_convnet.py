@@ -219,6 +219,8 @@ def parse_arguments(argv):
     parser.add_argument("--batch-size", type=int, default=100, help="mini-batch (default: 100)")
     parser.add_argument("--limit-train", type=int, default=0,
                         help="use only the first N training images (0: all)")
+    parser.add_argument("--limit-test", type=int, default=0,
+                        help="use only the first N test images (default: 0, all)")
     parser.add_argument("--seed", type=int, default=0, help="NumPy seed (default: 0)")
     parser.add_argument("--save", metavar="FILE", help="pickle the parameters to FILE at the end "
                         "(the book writes params.pkl)")
@@ -234,6 +236,8 @@ def main(argv=None):
 
     (x_train, t_train), (x_test, t_test) = dlfs.datasets.fashion_mnist(
         flatten=False, limit_train=args.limit_train)
+    if args.limit_test > 0:
+        x_test, t_test = x_test[:args.limit_test], t_test[:args.limit_test]
 
     max_epochs = args.epochs
 

@@ -37,5 +37,6 @@ def info():
         "version": __version__,
         "cuda_built": _core.built_with_cuda(),
         "cudnn_built": _core.built_with_cudnn(),
+        "cuda_emulated": _core.emulated_cuda,  # the emulated device of the test build
         "cuda": _core.cuda_status(),
     }

@@ -5,6 +5,8 @@
 NB_MODULE(_core, m) {
   m.doc() = "dlfs's native module: tensors, kernels, layers, models and the training commands";
   m.attr("__version__") = DLFS_VERSION;  // project(VERSION) in the top CMakeLists.txt
+  // The emulated CUDA device (a test build): "cuda" works, at the speed of one CPU thread.
+  m.attr("emulated_cuda") = DLFS_CUDA_EMULATION != 0;
   dlfs::python::bind_errors(m);
   dlfs::python::bind_tensor(m);
   dlfs::python::bind_ops(m);

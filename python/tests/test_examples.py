@@ -48,8 +48,19 @@ def final_test_accuracy(output):
     return float(re.findall(r"test acc[: ]([0-9.]+)", output)[-1])
 
 
+def on_the_emulated_device(device):
+    # The emulated CUDA device runs every GPU thread on one CPU thread: a short run there.
+    return device != "cpu" and dlfs.info()["cuda_emulated"]
+
+
 @needs_fashion_mnist
 def test_ch05_train_neuralnet_learns(device):
+    if on_the_emulated_device(device):
+        output = run_example("ch05_train_neuralnet", "--device", device, "--iters", "150",
+                             "--limit-train", "1000", "--limit-test", "500", "--seed", "1")
+        # Measured on the CPU (2026-12-06): 0.678, 0.670, 0.604 with seeds 1, 2, 3.
+        assert final_test_accuracy(output) > 0.45
+        return
     output = run_example("ch05_train_neuralnet", "--device", device, "--iters", "600",
                          "--limit-train", "3000", "--seed", "1")
     assert len(re.findall(r"^train acc, test acc \| ", output, re.M)) == 20  # 3000/100 per epoch
@@ -59,6 +70,13 @@ def test_ch05_train_neuralnet_learns(device):
 
 @needs_fashion_mnist
 def test_ch07_train_convnet_learns(device):
+    if on_the_emulated_device(device):
+        output = run_example("ch07_train_convnet", "--device", device, "--epochs", "2",
+                             "--limit-train", "600", "--limit-test", "300", "--seed", "1")
+        # Measured on the CPU (2026-12-06): 0.383, 0.390, 0.377 with seeds 1, 2, 3 (chance: 0.1;
+        # the book's weight_init_std 0.01 starts slowly).
+        assert final_test_accuracy(output) > 0.25
+        return
     output = run_example("ch07_train_convnet", "--device", device, "--epochs", "5",
                          "--limit-train", "3000", "--seed", "1")
     assert len(re.findall(r"^=== epoch:\d+, train acc:", output, re.M)) == 5

@@ -186,7 +186,7 @@ def trained_lenet5(tmp_path_factory):
         pytest.skip("Fashion-MNIST is not in %s" % FASHION_MNIST)
     out = tmp_path_factory.mktemp("lenet5") / "run"
     return dlfs.fit(model="lenet5", epochs=1, limit_train=2000, data=str(FASHION_MNIST),
-                    out=str(out), quiet=True, plot="off")
+                    out=str(out), quiet=True, plot="off", device="cpu")
 
 
 def raw_test_images(count):

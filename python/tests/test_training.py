@@ -10,7 +10,9 @@ import pytest
 
 import dlfs
 
-QUICK = dict(data="synthetic", limit_train=600, quiet=True, plot="off")
+# The CPU unless a test says otherwise: on the emulated CUDA device ("auto" picks it) training
+# runs at the speed of one CPU thread.
+QUICK = dict(data="synthetic", limit_train=600, quiet=True, plot="off", device="cpu")
 
 
 def test_fit_returns_the_run_as_python_values(in_tmp):
@@ -30,9 +32,15 @@ def test_fit_returns_the_run_as_python_values(in_tmp):
     assert figures == [[v for k, v in row.items() if k not in timing] for row in again.history]
 
 
+def test_fit_on_each_device(in_tmp, device):
+    result = dlfs.fit(model="mlp", epochs=1, **dict(QUICK, device=device, limit_train=300))
+    assert result.summary["device"] == ("cpu" if device == "cpu" else "cuda:0")
+    assert result.test_accuracy > 0.5
+
+
 def test_evaluate_agrees_with_the_run(in_tmp):
     result = dlfs.fit(model="mlp", epochs=1, **QUICK)
-    figures = dlfs.evaluate(result.checkpoint, data="synthetic")
+    figures = dlfs.evaluate(result.checkpoint, data="synthetic", device="cpu")
     assert figures["model"] == "mlp" and figures["images"] == 500
     assert figures["test_accuracy"] == pytest.approx(result.test_accuracy, abs=1e-12)
     model = result.load_model()
@@ -67,7 +75,8 @@ def test_ctrl_c_stops_saves_and_resumes(in_tmp):
     assert os.path.isfile("stopped/train_state.safetensors")
     # Python's own Ctrl-C handling is back.
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    resumed = dlfs.fit(resume="stopped/train_state.safetensors", epochs=1, quiet=True, plot="off")
+    resumed = dlfs.fit(resume="stopped/train_state.safetensors", epochs=1, quiet=True, plot="off",
+                       device="cpu")
     assert resumed.out == "stopped" and len(resumed.history) == 1
 
 
