@@ -20,6 +20,11 @@ def _pairs(params, grads):
         yield key, w, g
 
 
+def _zeros_like_each(params):
+    """Optimizer state: one zero tensor beside each parameter, on its device."""
+    return {key: zeros_like(w) for key, w in params.items()}
+
+
 class SGD:
     def __init__(self, lr=0.01):
         self.lr = lr
@@ -35,7 +40,7 @@ class Momentum:
 
     def update(self, params, grads):
         if self.v is None:
-            self.v = {key: zeros_like(w) for key, w in params.items()}
+            self.v = _zeros_like_each(params)
         for key, w, g in _pairs(params, grads):
             _ops.momentum_update_(w, g, self.v[key], self.lr, self.momentum)
 
@@ -43,9 +48,9 @@ class Momentum:
 class Nesterov(Momentum):
     def update(self, params, grads):
         if self.v is None:
-            self.v = {key: zeros_like(w) for key, w in params.items()}
+            self.v = _zeros_like_each(params)
         for key, w, g in _pairs(params, grads):
-            _core.ops.nesterov_update_(w, g, self.v[key], self.lr, self.momentum)
+            _ops.nesterov_update_(w, g, self.v[key], self.lr, self.momentum)
 
 
 class AdaGrad:
@@ -54,7 +59,7 @@ class AdaGrad:
 
     def update(self, params, grads):
         if self.h is None:
-            self.h = {key: zeros_like(w) for key, w in params.items()}
+            self.h = _zeros_like_each(params)
         for key, w, g in _pairs(params, grads):
             _ops.adagrad_update_(w, g, self.h[key], self.lr)
 
@@ -65,7 +70,7 @@ class RMSprop:
 
     def update(self, params, grads):
         if self.h is None:
-            self.h = {key: zeros_like(w) for key, w in params.items()}
+            self.h = _zeros_like_each(params)
         for key, w, g in _pairs(params, grads):
             _ops.rmsprop_update_(w, g, self.h[key], self.lr, self.decay_rate)
 
@@ -77,8 +82,7 @@ class Adam:
 
     def update(self, params, grads):
         if self.m is None:
-            self.m = {key: zeros_like(w) for key, w in params.items()}
-            self.v = {key: zeros_like(w) for key, w in params.items()}
+            self.m, self.v = _zeros_like_each(params), _zeros_like_each(params)
         self.iter += 1
         lr_t = self.lr * (1.0 - self.beta2 ** self.iter) ** 0.5 / (1.0 - self.beta1 ** self.iter)
         for key, w, g in _pairs(params, grads):

@@ -19,6 +19,10 @@ def book_updates(name, params, grads_per_step, **kw):
             elif name == "Momentum":
                 state[k] = kw["momentum"] * state.get(k, 0) - kw["lr"] * g
                 p += state[k]
+            elif name == "Nesterov":  # the book's form (docs/optimizers.md)
+                m = kw["momentum"]
+                state[k] = m * state.get(k, 0) - kw["lr"] * g
+                p += m * m * state[k] - (1 + m) * kw["lr"] * g
             elif name == "AdaGrad":
                 state[k] = state.get(k, 0) + g * g
                 p -= kw["lr"] * g / (np.sqrt(state[k]) + 1e-7)
@@ -37,6 +41,7 @@ def book_updates(name, params, grads_per_step, **kw):
 CASES = [
     ("SGD", dict(lr=0.1)),
     ("Momentum", dict(lr=0.05, momentum=0.9)),
+    ("Nesterov", dict(lr=0.05, momentum=0.9)),
     ("AdaGrad", dict(lr=0.1)),
     ("RMSprop", dict(lr=0.01, decay_rate=0.99)),
     ("Adam", dict(lr=0.01, beta1=0.9, beta2=0.999)),
