@@ -21,3 +21,22 @@ add_library(dlfs_openblas INTERFACE)
 target_include_directories(dlfs_openblas INTERFACE ${DLFS_CBLAS_INCLUDE_DIR})
 target_link_libraries(dlfs_openblas INTERFACE ${DLFS_OPENBLAS_LIBRARY})
 message(STATUS "dlfs: OpenBLAS ${DLFS_OPENBLAS_LIBRARY}")
+
+# oneDNN (Debian's libdnnl-dev) as a CPU convolution path beside im2col + GEMM
+# (kernels/cpu/onednn_conv2d.hpp). Found by header and library, like OpenBLAS, so the installed
+# package needs no find_dependency for it. Debian's build threads with OpenMP, as dlfs does.
+set(DLFS_HAVE_ONEDNN OFF)
+if(NOT DLFS_ONEDNN STREQUAL "OFF")
+  find_path(DLFS_ONEDNN_INCLUDE_DIR oneapi/dnnl/dnnl.hpp HINTS $ENV{DNNL_ROOT}/include)
+  find_library(DLFS_ONEDNN_LIBRARY dnnl HINTS $ENV{DNNL_ROOT}/lib)
+  if(DLFS_ONEDNN_INCLUDE_DIR AND DLFS_ONEDNN_LIBRARY)
+    add_library(dlfs_onednn INTERFACE)
+    target_include_directories(dlfs_onednn INTERFACE ${DLFS_ONEDNN_INCLUDE_DIR})
+    target_link_libraries(dlfs_onednn INTERFACE ${DLFS_ONEDNN_LIBRARY})
+    set(DLFS_HAVE_ONEDNN ON)
+    message(STATUS "dlfs: oneDNN ${DLFS_ONEDNN_LIBRARY}")
+  elseif(DLFS_ONEDNN STREQUAL "ON")
+    message(FATAL_ERROR "DLFS_ONEDNN=ON but oneapi/dnnl/dnnl.hpp / libdnnl were not found: "
+                        "install libdnnl-dev (Debian) or set DNNL_ROOT.")
+  endif()
+endif()

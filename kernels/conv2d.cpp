@@ -1,5 +1,6 @@
 #include "dlfs/kernels/conv2d.hpp"
 
+#include "dlfs/kernels/cpu/onednn_conv2d.hpp"
 #include "dlfs/kernels/dispatch.hpp"
 #include "dlfs/kernels/gemm.hpp"
 #include "dlfs/kernels/swap_axes.hpp"
@@ -15,6 +16,8 @@ const char* conv2d_path_name(Conv2dPath path) {
       return "batched-columns";
     case Conv2dPath::PerImage:
       return "per-image";
+    case Conv2dPath::Onednn:
+      return "onednn";
     case Conv2dPath::Cudnn:
       return "cudnn";
   }
@@ -27,6 +30,15 @@ Conv2dPath choose_conv2d_path(ConvAlgorithm requested, const ConvGeometry& g,
     const bool cudnn_runs = DLFS_HAVE_CUDNN && x.dtype() == DType::Float32;
     return requested == ConvAlgorithm::Cudnn && cudnn_runs ? Conv2dPath::Cudnn
                                                            : Conv2dPath::BatchedColumns;
+  }
+  if (requested != ConvAlgorithm::Im2col && onednn::supports(g, out_channels, x)) {
+    // Measured per layer (docs/convolution.md): oneDNN's JIT kernels beat dlfs's own paths by
+    // 15-40% on 3x3 and 5x5 layers from 6 input channels up, but lost 2-3x on 1-channel first
+    // layers (its layouts block channels by 8) and 1.1-2x on 1x1 layers, which are one plain
+    // GEMM per image on the PerImage path. Auto keeps those on dlfs's paths.
+    const bool pointwise = g.window.kernel_h == 1 && g.window.kernel_w == 1;
+    if (requested == ConvAlgorithm::Onednn || (g.channels >= kOnednnMinChannels && !pointwise))
+      return Conv2dPath::Onednn;
   }
   // Per image, a layer's GEMMs have only OH*OW columns: where that is tiny (the 3x3 maps at the
   // end of the 28x28 VGGs) they run far below OpenBLAS's rate, and the batched GEMM with N*OH*OW
@@ -128,6 +140,14 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry&
       if (saved) saved->input = x;  // backward lowers each image again
       return y;
     }
+    case Conv2dPath::Onednn: {
+      const std::int64_t out_channels = weight.dim(0);
+      if (!cache.onednn_plan || !onednn::plan_matches(*cache.onednn_plan, g, out_channels))
+        cache.onednn_plan = onednn::make_convolution_plan(g, out_channels);
+      Tensor y = onednn::convolution_forward(*cache.onednn_plan, x, weight);
+      if (saved) saved->input = x;
+      return y;
+    }
     case Conv2dPath::Cudnn: {
 #if DLFS_HAVE_CUDNN
       const std::int64_t out_channels = weight.dim(0);
@@ -152,6 +172,12 @@ Conv2dGradients conv2d_backward(const Tensor& dy, const Tensor& weight, const Co
       return backward_batched(dy, weight, saved);
     case Conv2dPath::PerImage:
       return backward_per_image(dy, weight, saved);
+    case Conv2dPath::Onednn: {
+      Conv2dGradients grads;
+      onednn::convolution_backward(*cache.onednn_plan, saved.input, dy, weight, grads.input,
+                                   grads.weight);
+      return grads;
+    }
     case Conv2dPath::Cudnn: {
 #if DLFS_HAVE_CUDNN
       Conv2dGradients grads;

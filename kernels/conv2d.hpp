@@ -2,20 +2,27 @@
 // 2-D convolution as an op: y = x (*) weight over NCHW batches, and its two gradients. No bias
 // (kernels/bias.hpp adds it). The weight is OIHW, [O, C, kh, kw], as PyTorch's Conv2d.
 //
-// Three paths compute it (docs/convolution.md has the measurements behind the rule):
+// Four paths compute it (docs/convolution.md has the measurements behind the rule):
 //   BatchedColumns  im2col of the whole batch into [C*kh*kw, N*OH*OW] (im2col.hpp), ONE GEMM per
 //                   pass, a batch/channel swap to NCHW. CPU and GPU. Keeps the columns.
 //   PerImage        CPU only: one image's columns at a time in a per-thread buffer that stays in
 //                   cache, images in parallel in fixed chunks (kernels/cpu/conv2d.cpp). Keeps x.
+//   Onednn          CPU only: oneDNN's JIT kernels (kernels/cpu/onednn_conv2d.hpp). Keeps x.
 //   Cudnn           cuDNN (kernels/cuda/cudnn_conv2d.hpp). Keeps x.
 //
-// choose_conv2d_path's rule:
-//   1. Cudnn when the layer asks for it and it can run: float32 on a GPU, in a build with cuDNN.
-//   2. Otherwise, on a GPU: BatchedColumns.
-//   3. On the CPU: PerImage when an output map has at least kPerImageMinPixels pixels, or when the
-//      convolution does fewer than kPerImageSmallMacs multiply-adds per image; BatchedColumns
-//      otherwise (large layers on tiny maps, whose per-image GEMMs are too narrow to run fast).
-// Every path sums in an order fixed by the shapes, so results do not depend on the thread count.
+// choose_conv2d_path's rule, from the layer's ConvAlgorithm (conv_algorithm.hpp):
+//   1. On a GPU: Cudnn when the layer asks for it and it can run (float32, a build with cuDNN);
+//      BatchedColumns otherwise.
+//   2. On the CPU, unless the layer asks for Im2col: Onednn when oneDNN can run it (float32, a
+//      build with oneDNN; onednn::supports) and either the layer asks for it or the layer has at
+//      least kOnednnMinChannels input channels and a kernel larger than 1x1.
+//   3. Otherwise, on the CPU: PerImage when an output map has at least kPerImageMinPixels pixels,
+//      or when the convolution does fewer than kPerImageSmallMacs multiply-adds per image;
+//      BatchedColumns otherwise (large layers on tiny maps, whose per-image GEMMs are too narrow
+//      to run fast).
+// dlfs's own paths sum in an order fixed by the shapes, so their results do not depend on the
+// thread count; oneDNN's weight gradient does (in its last bits), and is the same from run to run
+// at one thread count.
 #include <cstdint>
 #include <memory>
 
@@ -25,13 +32,14 @@
 
 namespace dlfs::kernels {
 
-enum class Conv2dPath { BatchedColumns, PerImage, Cudnn };
+enum class Conv2dPath { BatchedColumns, PerImage, Onednn, Cudnn };
 
-// "batched-columns", "per-image" or "cudnn".
+// "batched-columns", "per-image", "onednn" or "cudnn".
 const char* conv2d_path_name(Conv2dPath path);
 
 constexpr std::int64_t kPerImageMinPixels = 32;
 constexpr std::int64_t kPerImageSmallMacs = std::int64_t{1} << 20;
+constexpr std::int64_t kOnednnMinChannels = 4;
 
 // The path a convolution of `g` with `out_channels` outputs takes for input `x` (see above).
 Conv2dPath choose_conv2d_path(ConvAlgorithm requested, const ConvGeometry& g,
@@ -40,11 +48,15 @@ Conv2dPath choose_conv2d_path(ConvAlgorithm requested, const ConvGeometry& g,
 namespace cudnn {
 class ConvolutionPlan;  // descriptors and chosen algorithms for one shape (cuda/cudnn_conv2d.hpp)
 }
+namespace onednn {
+class ConvolutionPlan;  // primitives and reorders for one shape (cpu/onednn_conv2d.hpp)
+}
 
-// What one convolution keeps from call to call: the cuDNN plan for the last shape it ran (a
-// shared_ptr because the type is complete only in builds with cuDNN).
+// What one convolution keeps from call to call: the cuDNN or oneDNN plan for the last shape it
+// ran (shared_ptrs because the types are complete only in their own sources).
 struct Conv2dCache {
   std::shared_ptr<cudnn::ConvolutionPlan> cudnn_plan;
+  std::shared_ptr<onednn::ConvolutionPlan> onednn_plan;
 };
 
 // What a training forward keeps for its backward.
@@ -52,7 +64,7 @@ struct Conv2dSaved {
   Conv2dPath path = Conv2dPath::BatchedColumns;
   ConvGeometry geometry;
   Tensor columns;  // BatchedColumns: the batch's im2col columns
-  Tensor input;    // PerImage and Cudnn: the input x (backward lowers it again)
+  Tensor input;    // PerImage, Onednn and Cudnn: the input x
   bool defined() const { return columns.defined() || input.defined(); }
 };
 

@@ -12,19 +12,31 @@ ConvAlgorithm parse_conv_algorithm(const std::string& text) {
   std::string lower = text;
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "auto") return ConvAlgorithm::Auto;
   if (lower == "im2col") return ConvAlgorithm::Im2col;
+  if (lower == "onednn") return ConvAlgorithm::Onednn;
   if (lower == "cudnn") return ConvAlgorithm::Cudnn;
   throw InputError("unknown convolution algorithm \"" + text +
-                   "\"; expected \"im2col\" or \"cudnn\"");
+                   "\"; expected \"auto\", \"im2col\", \"onednn\" or \"cudnn\"");
 }
 
 const char* conv_algorithm_name(ConvAlgorithm algorithm) {
-  return algorithm == ConvAlgorithm::Cudnn ? "cudnn" : "im2col";
+  switch (algorithm) {
+    case ConvAlgorithm::Auto:
+      return "auto";
+    case ConvAlgorithm::Im2col:
+      return "im2col";
+    case ConvAlgorithm::Onednn:
+      return "onednn";
+    case ConvAlgorithm::Cudnn:
+      return "cudnn";
+  }
+  return "?";
 }
 
 ConvAlgorithm conv_algorithm_from_environment() {
   const char* text = std::getenv("DLFS_CONV");
-  if (text == nullptr || *text == '\0') return ConvAlgorithm::Im2col;
+  if (text == nullptr || *text == '\0') return ConvAlgorithm::Auto;
   try {
     return parse_conv_algorithm(text);
   } catch (const InputError& e) {

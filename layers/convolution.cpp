@@ -85,7 +85,14 @@ Shape Convolution::output_shape(const Shape& input) const {
 
 std::optional<ConvAlgorithm> Convolution::last_algorithm() const {
   if (!last_path_) return std::nullopt;
-  return *last_path_ == kernels::Conv2dPath::Cudnn ? ConvAlgorithm::Cudnn : ConvAlgorithm::Im2col;
+  switch (*last_path_) {
+    case kernels::Conv2dPath::Cudnn:
+      return ConvAlgorithm::Cudnn;
+    case kernels::Conv2dPath::Onednn:
+      return ConvAlgorithm::Onednn;
+    default:
+      return ConvAlgorithm::Im2col;
+  }
 }
 
 Tensor Convolution::forward(const std::vector<Tensor>& inputs, Mode mode) {

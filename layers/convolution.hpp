@@ -3,10 +3,13 @@
 // Parameters follow PyTorch's Conv2d: "weight" [out, in, kh, kw] (OIHW) and "bias" [out].
 //
 // The layer holds the parameters and what a training forward keeps for backward; the computing
-// is the op kernels/conv2d.hpp, which picks one of its paths (per image or batched columns on the
-// CPU, im2col or cuDNN on a GPU) by a documented rule from the algorithm the layer asks for:
+// is the op kernels/conv2d.hpp, which picks one of its paths (oneDNN, per image or batched
+// columns on the CPU; im2col or cuDNN on a GPU) by a documented rule from the algorithm the layer
+// asks for:
+//   Auto   - the default: oneDNN for float32 CPU tensors in builds with oneDNN, Im2col elsewhere.
 //   Im2col - dlfs's own kernels: im2col + GEMM (OpenBLAS / cuBLAS) + col2im, on CPU and GPU.
-//   Cudnn  - cuDNN, for float32 GPU tensors in builds with cuDNN. Elsewhere Im2col runs.
+//   Onednn - oneDNN, for float32 CPU tensors in builds with oneDNN. Elsewhere as Auto.
+//   Cudnn  - cuDNN, for float32 GPU tensors in builds with cuDNN. Elsewhere as Auto.
 #include <optional>
 #include <string>
 
@@ -41,13 +44,14 @@ class Convolution : public Layer {
   // ("Convolution: kernel 5x5 with padding 0 does not fit input 3x3").
   Shape output_shape(const Shape& input) const;
 
-  // The algorithm this layer asks for: DLFS_CONV when the layer was built (im2col when unset),
+  // The algorithm this layer asks for: DLFS_CONV when the layer was built (auto when unset),
   // until set here. It may still fall back to Im2col (see above).
   void set_algorithm(ConvAlgorithm algorithm) { algorithm_ = algorithm; }
   ConvAlgorithm algorithm() const { return algorithm_; }
   // The path the last forward() ran (kernels/conv2d.hpp); nullopt before the first.
   std::optional<kernels::Conv2dPath> last_path() const { return last_path_; }
-  // The algorithm the last forward() actually ran: Cudnn for the cuDNN path, Im2col otherwise.
+  // The algorithm the last forward() actually ran: Cudnn or Onednn for those libraries' paths,
+  // Im2col for dlfs's own.
   std::optional<ConvAlgorithm> last_algorithm() const;
 
   const kernels::ConvWindow& window() const { return window_; }
@@ -65,7 +69,7 @@ class Convolution : public Layer {
   std::optional<kernels::Conv2dPath> last_path_;
   // Kept by a Train-mode forward for backward (its path, shapes, and columns or input).
   kernels::Conv2dSaved saved_;
-  kernels::Conv2dCache cache_;  // the cuDNN plan for the last shape seen
+  kernels::Conv2dCache cache_;  // the cuDNN or oneDNN plan for the last shape seen
 };
 
 }  // namespace dlfs

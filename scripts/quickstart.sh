@@ -21,7 +21,7 @@ case "$job" in
 esac
 
 packages=(build-essential cmake ninja-build ccache pkg-config python3
-          libopenblas-openmp-dev libgtest-dev libbenchmark-dev zlib1g-dev dataset-fashion-mnist
+          libopenblas-openmp-dev libdnnl-dev libgtest-dev libbenchmark-dev zlib1g-dev dataset-fashion-mnist
           python3-matplotlib clang libclang-rt-14-dev libboost-context-dev
           python3-torch  # the models' PyTorch twins (tests/models/test_pytorch_forward.cpp)
           openmpi-bin libopenmpi-dev  # mpirun and MPI: data-parallel training (docs/distributed.md)

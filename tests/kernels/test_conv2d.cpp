@@ -1,15 +1,20 @@
-// The convolution op (kernels/conv2d.hpp) on the CPU: its rule picks PerImage for layers with
-// output maps of at least 32 pixels and for small layers (im2col per image, again in backward;
-// dW summed in fixed image chunks; pointwise layers without im2col), and BatchedColumns (one
-// batched GEMM) for large layers on tiny maps. Each path, forced on every case, against the
-// direct convolution loops in float64 (exact up to rounding) and float32, and the per-image path
-// for bit-identical results at any thread count.
+// The convolution op (kernels/conv2d.hpp) on the CPU: its rule picks oneDNN for float32 unless
+// the layer asks for im2col, and among dlfs's own paths PerImage for layers with output maps of
+// at least 32 pixels and for small layers (im2col per image, again in backward; dW summed in
+// fixed image chunks; pointwise layers without im2col), and BatchedColumns (one batched GEMM) for
+// large layers on tiny maps. Each path, forced on every case, against the direct convolution
+// loops in float64 (exact up to rounding) and float32; the per-image path for bit-identical
+// results at any thread count; oneDNN for a float32 gradient check and for the same bits from
+// run to run.
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "dlfs/kernels/conv2d.hpp"
+#include "dlfs/kernels/cpu/onednn_conv2d.hpp"
 #include "dlfs/runtime/generator.hpp"
 #include "support/conv_reference.hpp"
 
@@ -109,24 +114,149 @@ TEST(Conv2dCpu, RuleChoosesPerImageForLargeMapsAndSmallLayers) {
 TEST(Conv2dCpu, CudnnIsNeverChosenOnTheCpu) {
   const Case c = per_image_cases()[1];
   const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+  const Conv2dPath automatic =
+      kernels::onednn::available() ? Conv2dPath::Onednn : Conv2dPath::PerImage;
   EXPECT_EQ(kernels::choose_conv2d_path(kernels::ConvAlgorithm::Cudnn, g, c.out_channels,
                                         Tensor::zeros(c.input)),
-            Conv2dPath::PerImage);
+            automatic);
 }
 
-TEST(Conv2dCpu, BothPathsMatchDirectConvolutionOnEveryCase) {
+TEST(Conv2dCpu, RuleTakesOnednnForFloat32UnlessIm2colIsAsked) {
+  if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
   std::vector<Case> cases = per_image_cases();
   for (const Case& c : batched_cases()) cases.push_back(c);
-  for (const Case& c : cases)
-    for (Conv2dPath path : {Conv2dPath::PerImage, Conv2dPath::BatchedColumns}) {
-      check_against_direct(c, path, DType::Float64, 1e-13);
-      check_against_direct(c, path, DType::Float32, 1e-5);
-    }
+  int automatic_onednn = 0;
+  for (const Case& c : cases) {
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+    SCOPED_TRACE(c.input.str() + " " + kernels::describe(c.window));
+    const Conv2dPath own = chosen_path(c, Tensor::zeros(c.input));
+    // Auto: oneDNN from kOnednnMinChannels input channels up, for kernels larger than 1x1.
+    const bool onednn_pays = c.input[1] >= kernels::kOnednnMinChannels &&
+                             !(c.window.kernel_h == 1 && c.window.kernel_w == 1);
+    automatic_onednn += onednn_pays;
+    EXPECT_EQ(kernels::choose_conv2d_path(kernels::ConvAlgorithm::Auto, g, c.out_channels,
+                                          Tensor::zeros(c.input)),
+              onednn_pays ? Conv2dPath::Onednn : own);
+    EXPECT_EQ(kernels::choose_conv2d_path(kernels::ConvAlgorithm::Onednn, g, c.out_channels,
+                                          Tensor::zeros(c.input)),
+              Conv2dPath::Onednn);
+    // float64 stays on dlfs's own paths: oneDNN's convolutions are float32 here.
+    for (auto requested : {kernels::ConvAlgorithm::Auto, kernels::ConvAlgorithm::Onednn})
+      EXPECT_EQ(kernels::choose_conv2d_path(requested, g, c.out_channels,
+                                            Tensor::zeros(c.input, DType::Float64)),
+                own);
+    EXPECT_EQ(kernels::choose_conv2d_path(kernels::ConvAlgorithm::Im2col, g, c.out_channels,
+                                          Tensor::zeros(c.input)),
+              own);
+  }
+  EXPECT_GE(automatic_onednn, 3);  // the cases cover both sides of the rule
+  EXPECT_LE(automatic_onednn, static_cast<int>(cases.size()) - 3);
 }
 
 bool bitwise_equal(const Tensor& a, const Tensor& b) {
   return a.shape() == b.shape() &&
          std::memcmp(a.data<float>(), b.data<float>(), sizeof(float) * a.numel()) == 0;
+}
+
+// oneDNN on every case, its odd shapes among them (stride 2, 1x1, padding, dilation, a batch of
+// one), and on the shapes of the catalog's nets: LeNet's 1-channel first layer, ResNet's
+// stride-2 and 1x1 shortcut layers, a VGG layer on a 3x3 map.
+std::vector<Case> onednn_cases() {
+  std::vector<Case> cases = per_image_cases();
+  for (const Case& c : batched_cases()) cases.push_back(c);
+  cases.push_back({{4, 16, 28, 28}, 32, conv_window(3, 3, 2, 2, 1, 1)});  // ResNet downsampling
+  cases.push_back({{4, 16, 28, 28}, 32, conv_window(1, 1, 2, 2)});        // its 1x1 shortcut
+  cases.push_back({{3, 64, 3, 3}, 64, conv_window(3, 3, 1, 1, 1, 1)});    // VGG on a 3x3 map
+  cases.push_back({{2, 5, 8, 6}, 7, conv_window(2, 3, 3, 2, 1, 2)});      // bottom padding unused
+  return cases;
+}
+
+TEST(Conv2dOnednn, SupportsEveryCaseAndMatchesDirectConvolution) {
+  if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
+  for (const Case& c : onednn_cases()) {
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+    EXPECT_TRUE(kernels::onednn::supports(g, c.out_channels, Tensor::zeros(c.input)))
+        << c.input.str() << " " << kernels::describe(c.window);
+    check_against_direct(c, Conv2dPath::Onednn, DType::Float32, 1e-5);
+  }
+}
+
+// The central difference of L = sum(y * r) (r fixed, random) is exact for a convolution, which
+// is linear in x and in W, up to float32 rounding of L; so a large step and a tolerance of a few
+// parts in 10^4 check every sampled element of dx and dW.
+TEST(Conv2dOnednn, GradientsMatchCentralDifferences) {
+  if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
+  for (const Case& c : {Case{{3, 5, 7, 9}, 4, conv_window(3, 3, 2, 2, 1, 1)},
+                        Case{{2, 4, 5, 6}, 3, conv_window(1, 1)},
+                        Case{{2, 2, 7, 8}, 2, conv_window(2, 3, 1, 2, 1, 2, 2, 3)}}) {
+    SCOPED_TRACE(c.input.str() + " " + kernels::describe(c.window));
+    Inputs in = draw(c, DType::Float32, 17);
+    const Result analytic = run(c, in, Conv2dPath::Onednn);  // in.dy plays r
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+    const auto loss = [&](const Tensor& x, const Tensor& w) {
+      kernels::Conv2dCache cache;
+      const Tensor y = kernels::conv2d_forward(x, w, g, Conv2dPath::Onednn, cache, nullptr);
+      double sum = 0;
+      for (std::int64_t i = 0; i < y.numel(); ++i)
+        sum += double{y.data<float>()[i]} * in.dy.data<float>()[i];
+      return sum;
+    };
+    const double step = 0.25;
+    const auto check = [&](Tensor& perturbed, const Tensor& gradient, const char* what) {
+      double worst = 0;
+      for (std::int64_t i = 0; i < perturbed.numel(); i += 3) {
+        float& v = perturbed.data<float>()[i];
+        const float original = v;
+        v = original + static_cast<float>(step);
+        const double plus = loss(in.x, in.weight);
+        v = original - static_cast<float>(step);
+        const double minus = loss(in.x, in.weight);
+        v = original;
+        const double numeric = (plus - minus) / (2 * step);
+        const double a = gradient.data<float>()[i];
+        worst = std::max(worst, std::abs(a - numeric) / std::max({std::abs(a), 1.0}));
+      }
+      EXPECT_LE(worst, 2e-4) << what;
+    };
+    check(in.x, analytic.dx, "dx");
+    check(in.weight, analytic.dw, "dW");
+  }
+}
+
+TEST(Conv2dOnednn, SameBitsFromRunToRun) {
+  if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
+  const Case resnet{{16, 16, 14, 14}, 16, conv_window(3, 3, 1, 1, 1, 1)};
+  const Inputs in = draw(resnet, DType::Float32, 9);
+  const Result first = run(resnet, in, Conv2dPath::Onednn);
+  for (int round = 0; round < 3; ++round) {
+    const Result again = run(resnet, in, Conv2dPath::Onednn);
+    EXPECT_TRUE(bitwise_equal(first.y, again.y));
+    EXPECT_TRUE(bitwise_equal(first.dx, again.dx));
+    EXPECT_TRUE(bitwise_equal(first.dw, again.dw));
+  }
+}
+
+TEST(Conv2dOnednn, PlanFollowsShapeChangesAndNamesItsKernels) {
+  if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
+  const Case big{{4, 3, 10, 10}, 5, conv_window(3, 3, 1, 1, 1, 1)};
+  const Case small{{2, 3, 6, 6}, 5, conv_window(3, 3, 1, 1, 1, 1)};
+  kernels::Conv2dCache cache;
+  for (const Case* c : {&big, &small, &big}) {
+    const Inputs in = draw(*c, DType::Float32, 3);
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c->input, c->window);
+    kernels::Conv2dSaved saved;
+    const Tensor y = kernels::conv2d_forward(in.x, in.weight, g, Conv2dPath::Onednn, cache, &saved);
+    kernels::conv2d_backward(in.dy, in.weight, saved, cache);
+    ASSERT_TRUE(cache.onednn_plan);
+    EXPECT_TRUE(kernels::onednn::plan_matches(*cache.onednn_plan, g, c->out_channels));
+    const testing::DirectConvolution direct(c->input, c->out_channels, c->window);
+    EXPECT_LE(testing::max_normalized_error(direct.forward(in.x, in.weight, Tensor()),
+                                            testing::as_doubles(y)),
+              1e-5);
+  }
+  const std::string kernels_used = kernels::onednn::describe(*cache.onednn_plan);
+  EXPECT_NE(kernels_used.find("forward "), std::string::npos) << kernels_used;
+  EXPECT_NE(kernels_used.find("backward weights "), std::string::npos) << kernels_used;
 }
 
 TEST(Conv2dCpu, PerImagePathIsBitIdenticalForAnyThreadCount) {

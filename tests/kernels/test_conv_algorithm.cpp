@@ -12,6 +12,10 @@ namespace {
 
 TEST(ConvAlgorithm, ParsesNamesAndRejectsOthers) {
   EXPECT_EQ(parse_conv_algorithm("im2col"), ConvAlgorithm::Im2col);
+  EXPECT_EQ(parse_conv_algorithm("Auto"), ConvAlgorithm::Auto);
+  EXPECT_EQ(parse_conv_algorithm("oneDNN"), ConvAlgorithm::Onednn);
+  EXPECT_STREQ(conv_algorithm_name(ConvAlgorithm::Auto), "auto");
+  EXPECT_STREQ(conv_algorithm_name(ConvAlgorithm::Onednn), "onednn");
   EXPECT_EQ(parse_conv_algorithm("cuDNN"), ConvAlgorithm::Cudnn);
   EXPECT_STREQ(conv_algorithm_name(ConvAlgorithm::Cudnn), "cudnn");
   EXPECT_STREQ(conv_algorithm_name(ConvAlgorithm::Im2col), "im2col");
@@ -19,8 +23,10 @@ TEST(ConvAlgorithm, ParsesNamesAndRejectsOthers) {
     parse_conv_algorithm("winograd");
     FAIL() << "no exception";
   } catch (const InputError& e) {
-    EXPECT_STREQ(e.what(),
-                 "unknown convolution algorithm \"winograd\"; expected \"im2col\" or \"cudnn\"");
+    EXPECT_STREQ(
+        e.what(),
+        "unknown convolution algorithm \"winograd\"; expected \"auto\", \"im2col\", \"onednn\" or "
+        "\"cudnn\"");
   }
 }
 
@@ -34,7 +40,7 @@ TEST(ConvAlgorithm, EnvironmentVariableSelectsTheDefault) {
   setenv("DLFS_CONV", "fft", 1);
   EXPECT_THROW(conv_algorithm_from_environment(), InputError);
   unsetenv("DLFS_CONV");
-  EXPECT_EQ(conv_algorithm_from_environment(), ConvAlgorithm::Im2col);
+  EXPECT_EQ(conv_algorithm_from_environment(), ConvAlgorithm::Auto);
   if (saved) setenv("DLFS_CONV", saved_value.c_str(), 1);
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "dlfs/kernels/cpu/onednn_conv2d.hpp"
 #include "dlfs/layers/convolution.hpp"
 #include "support/conv_reference.hpp"
 #include "support/equivalence.hpp"
@@ -210,17 +211,29 @@ TEST(ConvolutionLayer, InferenceKeepsNothingForBackward) {
   EXPECT_THROW(layer.backward(Tensor::zeros({1, 1, 3, 2})), Error);  // wrong gradient shape
 }
 
-TEST(ConvolutionLayer, CudnnRequestedOnTheCpuRunsIm2col) {
+TEST(ConvolutionLayer, CudnnRequestedOnTheCpuRunsWhatAutoRuns) {
   Generator gen(24);
-  ConvCase c{{2, 3, 6, 6}, 4, conv_window(3, 3, 1, 1, 1, 1)};
+  ConvCase c{{2, 5, 6, 6}, 4, conv_window(3, 3, 1, 1, 1, 1)};  // Auto's rule takes oneDNN here
   auto layer = make_layer(c, gen);
+  layer->set_algorithm(ConvAlgorithm::Auto);
   Tensor x = random_float(c.input, gen);
   Tensor expected = layer->forward({x}, Mode::Inference);
+  const ConvAlgorithm automatic =
+      kernels::onednn::available() ? ConvAlgorithm::Onednn : ConvAlgorithm::Im2col;
+  EXPECT_EQ(layer->last_algorithm(), automatic);
   layer->set_algorithm(ConvAlgorithm::Cudnn);
   EXPECT_EQ(layer->algorithm(), ConvAlgorithm::Cudnn);
   Tensor y = layer->forward({x}, Mode::Inference);
-  EXPECT_EQ(layer->last_algorithm(), ConvAlgorithm::Im2col);
+  EXPECT_EQ(layer->last_algorithm(), automatic);
   EXPECT_EQ(y.to_vector<float>(), expected.to_vector<float>());
+  // Im2col keeps the CPU on dlfs's own kernels; float64 never goes to oneDNN.
+  layer->set_algorithm(ConvAlgorithm::Im2col);
+  layer->forward({x}, Mode::Inference);
+  EXPECT_EQ(layer->last_algorithm(), ConvAlgorithm::Im2col);
+  layer->set_algorithm(ConvAlgorithm::Onednn);
+  layer->to(DType::Float64);
+  layer->forward({x.to(DType::Float64)}, Mode::Inference);
+  EXPECT_EQ(layer->last_algorithm(), ConvAlgorithm::Im2col);
 }
 
 // ---- Algorithm selection ------------------------------------------------------------------------
@@ -234,7 +247,7 @@ TEST(ConvAlgorithm, LayersTakeTheEnvironmentWhenBuiltUntilSetThemselves) {
   unsetenv("DLFS_CONV");
   EXPECT_EQ(follows.algorithm(), ConvAlgorithm::Cudnn);  // read when built, kept after
   EXPECT_EQ(own.algorithm(), ConvAlgorithm::Im2col);
-  EXPECT_EQ(Convolution(1, 1, 1, 1).algorithm(), ConvAlgorithm::Im2col);
+  EXPECT_EQ(Convolution(1, 1, 1, 1).algorithm(), ConvAlgorithm::Auto);
   setenv("DLFS_CONV", "fft", 1);
   try {
     Convolution bad(1, 1, 1, 1);

@@ -1,0 +1,49 @@
+#pragma once
+// The Onednn path of kernels/conv2d.hpp: float32 NCHW convolutions on the CPU through oneDNN
+// (Debian's libdnnl-dev 2.6, the library PyTorch's CPU convolutions use). Builds without oneDNN
+// define these functions too: available() is false there and the others throw dlfs::Error.
+// This header includes no oneDNN header.
+//
+// oneDNN picks its own blocked memory layouts (nChw8c with AVX2, nChw16c with AVX-512) and a
+// JIT kernel for the machine it runs on. dlfs's tensors stay NCHW/OIHW: each pass reorders its
+// operands into the primitive's layout, runs, and reorders the result back. The blocked copies
+// come from the CPU memory pool and live for one call only, so a training step keeps no more
+// than the im2col paths do (the input x, as PerImage keeps it).
+//
+// A plan holds the primitives of one shape: forward, and after the first backward the
+// backward-data and backward-weights primitives, each with its reorders. Results are the same
+// bit for bit from run to run at one thread count; the weight gradient is reduced across threads,
+// so (unlike dlfs's own paths) it changes in its last bits with the thread count.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dlfs/kernels/im2col.hpp"
+#include "dlfs/runtime/tensor.hpp"
+
+namespace dlfs::kernels::onednn {
+
+// True in builds linked against oneDNN.
+bool available();
+
+// True when oneDNN can run this convolution: float32 on the CPU, sizes within int.
+bool supports(const ConvGeometry& geometry, std::int64_t out_channels, const Tensor& x);
+
+class ConvolutionPlan;
+
+std::shared_ptr<ConvolutionPlan> make_convolution_plan(const ConvGeometry& geometry,
+                                                       std::int64_t out_channels);
+// True when the plan was made for this geometry and output channel count.
+bool plan_matches(const ConvolutionPlan& plan, const ConvGeometry& geometry,
+                  std::int64_t out_channels);
+// The kernels oneDNN chose, e.g. "forward jit:avx2, backward data jit:avx2, backward weights
+// jit:avx2" (the backward ones once a backward has run).
+std::string describe(const ConvolutionPlan& plan);
+
+// y [N, O, OH, OW] = x (*) weight, without bias.
+Tensor convolution_forward(ConvolutionPlan& plan, const Tensor& x, const Tensor& weight);
+// dx [N, C, H, W] and dweight [O, C, kh, kw] from the input x and dy [N, O, OH, OW].
+void convolution_backward(ConvolutionPlan& plan, const Tensor& x, const Tensor& dy,
+                          const Tensor& weight, Tensor& dx, Tensor& dweight);
+
+}  // namespace dlfs::kernels::onednn
