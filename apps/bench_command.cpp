@@ -1,7 +1,9 @@
-// dlfs bench: training throughput. For each model, device and batch size it runs full training
-// steps (forward in Train mode, backward, one optimizer step) on synthetic input of the model's
-// input shape, warm-up steps first, then timed steps, and reports images/s and the pools' peak
-// memory, as a table and, with --json-out, as the common benchmark results JSON.
+// dlfs bench: training or inference throughput. For each model, device and batch size it runs
+// full training steps (forward in Train mode, backward, one optimizer step) or, with --pass
+// inference, Inference-mode forwards up to the logits, on synthetic input of the model's input
+// shape, warm-up steps first, then timed steps, and reports images/s, the pools' peak memory and
+// the process's resident memory, as a table and, with --json-out, as the common benchmark
+// results JSON.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -49,7 +51,21 @@ struct Measurement {
   double seconds = 0.0, images_per_second = 0.0;
   std::size_t peak_bytes = 0;       // peak of the device's pool (the host pool on the CPU)
   std::size_t peak_host_bytes = 0;  // peak of the host pool
+  // The process's resident memory (Linux; 0 elsewhere) before the model was built, and its high
+  // water mark after the timed steps: their difference is what the model and its steps cost,
+  // pools, libraries' scratch and all (bench/compare_pytorch.py sets it beside PyTorch's).
+  std::size_t rss_before_model_bytes = 0, peak_rss_bytes = 0;
 };
+
+// A field of /proc/self/status ("VmRSS", "VmHWM") in bytes; 0 where there is none.
+std::size_t process_memory(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const std::string prefix = std::string(field) + ":";
+  while (std::getline(in, line))
+    if (line.rfind(prefix, 0) == 0) return std::stoull(line.substr(prefix.size())) * 1024;
+  return 0;
+}
 
 std::vector<ModelSpec> parse_models(const std::string& text) {
   std::vector<ModelSpec> out;
@@ -101,9 +117,12 @@ struct StepPlan {
   double min_seconds = 2.0;
 };
 
+enum class Pass { Train, Inference };
+
 Measurement measure(const ModelSpec& spec, std::int64_t batch, const Device& device,
-                    const optim::OptimizerConfig& opt_config, const StepPlan& plan,
+                    const optim::OptimizerConfig& opt_config, const StepPlan& plan, Pass pass,
                     std::uint64_t seed) {
+  const std::size_t rss_before_model = process_memory("VmRSS");
   Model model = build_model(spec.name, spec.variant);
   Generator init_gen(seed);
   initialize(model, InitScheme::Auto, init_gen);
@@ -118,6 +137,8 @@ Measurement measure(const ModelSpec& spec, std::int64_t batch, const Device& dev
   host_pool.reset_peaks();
 
   auto step = [&]() {
+    if (pass == Pass::Inference)
+      return model.graph.run({{Model::kInput, images}}, model.logits_node, Mode::Inference);
     Tensor loss = model.graph.run({{Model::kInput, images}, {Model::kLabels, labels}},
                                   Model::kLossNode, Mode::Train);
     model.graph.backward(Model::kLossNode);
@@ -128,15 +149,15 @@ Measurement measure(const ModelSpec& spec, std::int64_t batch, const Device& dev
   m.model = model.name;
   m.variant = model.variant;
   m.device = device.str();
-  m.optimizer = optimizer->name();
+  m.optimizer = pass == Pass::Inference ? "none (inference)" : optimizer->name();
   m.batch_size = batch;
   m.parameters = model.graph.parameter_count();
   m.warmup = plan.warmup;
 
   auto warm_start = std::chrono::steady_clock::now();
-  Tensor loss;
+  Tensor loss;  // the loss, or in inference the logits
   for (std::int64_t i = 0; i < plan.warmup; ++i) loss = step();
-  if (loss.defined()) loss.to_vector<float>();
+  if (loss.defined()) loss.reshape({loss.numel()}).to_vector<float>();
   const double warm_seconds = seconds_since(warm_start);
 
   m.steps = plan.steps;
@@ -148,7 +169,7 @@ Measurement measure(const ModelSpec& spec, std::int64_t batch, const Device& dev
   const auto start = std::chrono::steady_clock::now();
   for (std::int64_t i = 0; i < m.steps; ++i) loss = step();
   // Reading the loss waits for the device to finish every step queued before it.
-  const float last_loss = loss.to_vector<float>()[0];
+  const float last_loss = loss.reshape({loss.numel()}).to_vector<float>()[0];
   m.seconds = seconds_since(start);
   if (!std::isfinite(last_loss))
     throw Error("the loss of " + m.model + "@" + m.variant + " at batch " + std::to_string(batch) +
@@ -156,6 +177,8 @@ Measurement measure(const ModelSpec& spec, std::int64_t batch, const Device& dev
   m.images_per_second = static_cast<double>(batch * m.steps) / m.seconds;
   m.peak_bytes = pool.stats().peak_allocated_bytes;
   m.peak_host_bytes = host_pool.stats().peak_allocated_bytes;
+  m.rss_before_model_bytes = rss_before_model;
+  m.peak_rss_bytes = process_memory("VmHWM");
   return m;
 }
 
@@ -215,10 +238,11 @@ std::string iso_date() {
 }
 
 void write_json(const std::string& path, const std::vector<Measurement>& results,
-                const Device& device) {
+                const Device& device, Pass pass) {
+  const char* kind = pass == Pass::Inference ? "inference" : "training";
   JsonWriter json;
   json.begin_object()
-      .field("kind", "training")
+      .field("kind", kind)
       .field("date", iso_date())
       .key("machine")
       .begin_object()
@@ -239,7 +263,7 @@ void write_json(const std::string& path, const std::vector<Measurement>& results
       .begin_array();
   for (const Measurement& m : results) {
     json.begin_object()
-        .field("group", "training")
+        .field("group", kind)
         .field("name", m.model + "@" + m.variant + " batch " + std::to_string(m.batch_size) + " " +
                            m.device)
         .field("metric", "images/s")
@@ -267,6 +291,8 @@ void write_json(const std::string& path, const std::vector<Measurement>& results
         .field("seconds", m.seconds)
         .field("peak_memory_bytes", m.peak_bytes)
         .field("peak_host_memory_bytes", m.peak_host_bytes)
+        .field("rss_before_model_bytes", m.rss_before_model_bytes)
+        .field("peak_rss_bytes", m.peak_rss_bytes)
         .end_object()
         .end_object();
   }
@@ -282,12 +308,15 @@ void write_json(const std::string& path, const std::vector<Measurement>& results
 
 int bench_command(int argc, char** argv) {
   Options o("bench",
-            "Measures training throughput (forward, backward and optimizer step) in images/s "
-            "and peak pool memory, per model, device and batch size, on synthetic input.");
+            "Measures training throughput (forward, backward and optimizer step) or inference "
+            "throughput in images/s, and peak memory, per model, device and batch size, on "
+            "synthetic input.");
   o.add("models", "LIST", "comma-separated models, each NAME or NAME@SIZE (e.g. resnet18@224)",
         std::string(kSmallModels) + ", plus " + kGpuModels + " on a GPU");
   o.add("device", "NAME", "auto, cpu, cuda or cuda:N", "auto");
   o.add("batch-sizes", "LIST", "comma-separated batch sizes", "64,128");
+  o.add("pass", "NAME", "train (forward, backward, optimizer step) or inference (forward only)",
+        "train");
   o.add("warmup", "N", "untimed steps before timing", "2");
   o.add("steps", "N", "timed steps (0: enough to fill --min-time)", "0");
   o.add("min-time", "S", "seconds of timed steps when --steps is 0", "2");
@@ -311,17 +340,23 @@ int bench_command(int argc, char** argv) {
   opt_config.name = o.text("optimizer");
   opt_config.lr = o.real("lr", 0.0, 1e6);
   const auto seed = static_cast<std::uint64_t>(o.integer("seed", 0, INT64_MAX));
+  const std::string pass_name = o.text("pass");
+  if (pass_name != "train" && pass_name != "inference")
+    throw InputError("option --pass: '" + pass_name + "' is not train or inference");
+  const Pass pass = pass_name == "inference" ? Pass::Inference : Pass::Train;
 
-  std::printf("dlfs bench: training throughput on %s (%s), %s, warm-up %lld steps\n",
-              device.str().c_str(), device.is_cuda() ? cuda_status().c_str() : cpu_name().c_str(),
-              opt_config.name.c_str(), static_cast<long long>(plan.warmup));
+  std::printf("dlfs bench: %s throughput on %s (%s), %s, warm-up %lld steps\n",
+              pass == Pass::Inference ? "inference" : "training", device.str().c_str(),
+              device.is_cuda() ? cuda_status().c_str() : cpu_name().c_str(),
+              pass == Pass::Inference ? "no optimizer" : opt_config.name.c_str(),
+              static_cast<long long>(plan.warmup));
   std::printf("%-14s %5s %6s %6s %9s %11s %10s\n", "model", "input", "batch", "steps", "ms/step",
               "images/s", "peak MiB");
   std::fflush(stdout);
   std::vector<Measurement> results;
   for (const ModelSpec& spec : models) {
     for (std::int64_t batch : batch_sizes) {
-      const Measurement m = measure(spec, batch, device, opt_config, plan, seed);
+      const Measurement m = measure(spec, batch, device, opt_config, plan, pass, seed);
       std::printf("%-14s %5s %6lld %6lld %9.2f %11.1f %10.1f\n", m.model.c_str(), m.variant.c_str(),
                   static_cast<long long>(m.batch_size), static_cast<long long>(m.steps),
                   1000.0 * m.seconds / m.steps, m.images_per_second, m.peak_bytes / 1048576.0);
@@ -330,7 +365,7 @@ int bench_command(int argc, char** argv) {
     }
   }
   if (o.given("json-out")) {
-    write_json(o.text("json-out"), results, device);
+    write_json(o.text("json-out"), results, device, pass);
     std::printf("wrote %s\n", o.text("json-out").c_str());
   }
   return 0;

@@ -1,5 +1,6 @@
 // `dlfs bench` on the CPU with tiny step counts: every model/batch pair gets a positive
-// throughput and a peak memory in the common results JSON.
+// throughput, a peak memory and the process's resident memory in the common results JSON, in
+// training and in inference.
 #include <gtest/gtest.h>
 
 #include "dlfs/apps/commands.hpp"
@@ -46,6 +47,33 @@ TEST(BenchCommand, WritesPositiveThroughputForEachModelAndBatchSize) {
     EXPECT_EQ(extra->find("timed_steps")->integer, 2);
     // At least the activations of one batch of 28x28 images were live at the peak.
     EXPECT_GT(extra->find("peak_memory_bytes")->integer, expected_batches[i] * 28 * 28 * 4);
+    // Resident memory grew past what it was before the model: at least by the pool's peak.
+    const std::int64_t before = extra->find("rss_before_model_bytes")->integer;
+    EXPECT_GT(before, 0);
+    EXPECT_GE(extra->find("peak_rss_bytes")->integer, before);
+  }
+}
+
+TEST(BenchCommand, InferencePassTimesForwardsOnly) {
+  const std::string out = testing::temp_path("bench", "inference") + ".json";
+  ::testing::internal::CaptureStdout();
+  ASSERT_EQ(bench({"dlfs", "bench", "--models", "lenet5", "--batch-sizes", "16", "--device", "cpu",
+                   "--pass", "inference", "--warmup", "1", "--steps", "3", "--json-out", out}),
+            0);
+  const std::string table = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(table.find("inference throughput"), std::string::npos) << table;
+  const JsonValue doc = parse_json(read_text_file(out));
+  EXPECT_EQ(doc.find("kind")->string, "inference");
+  const JsonValue& r = doc.find("results")->array.at(0);
+  EXPECT_EQ(r.find("group")->string, "inference");
+  EXPECT_GT(r.find("value")->number, 0.0);
+  EXPECT_EQ(r.find("extra")->find("optimizer")->string, "none (inference)");
+  EXPECT_EQ(r.find("extra")->find("timed_steps")->integer, 3);
+  try {
+    bench({"dlfs", "bench", "--pass", "backward", "--device", "cpu"});
+    FAIL() << "--pass backward was accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "option --pass: 'backward' is not train or inference");
   }
 }
 
