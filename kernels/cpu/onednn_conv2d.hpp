@@ -10,10 +10,15 @@
 // come from the CPU memory pool and live for one call only, so a training step keeps no more
 // than the im2col paths do (the input x, as PerImage keeps it).
 //
-// A plan holds the primitives of one shape: forward, and after the first backward the
-// backward-data and backward-weights primitives, each with its reorders. Results are the same
-// bit for bit from run to run at one thread count; the weight gradient is reduced across threads,
-// so (unlike dlfs's own paths) it changes in its last bits with the thread count.
+// A batch runs as at most 8 chunks fixed by its size, each on one thread, taken by the threads
+// as they come free; dW is summed from per-chunk partials in chunk order. So results are the same
+// bit for bit at any thread count up to the chunk count, and a core shared with another process
+// holds back only the chunks it runs. With more threads than chunks the batch runs whole on
+// oneDNN's own threads, and dW then changes in its last bits with the thread count.
+//
+// A plan holds the primitives of one convolution shape for any batch: per chunk size, forward,
+// and after the first backward the backward-data and backward-weights primitives, each with its
+// reorders.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,11 +38,12 @@ class ConvolutionPlan;
 
 std::shared_ptr<ConvolutionPlan> make_convolution_plan(const ConvGeometry& geometry,
                                                        std::int64_t out_channels);
-// True when the plan was made for this geometry and output channel count.
+// True when the plan serves this geometry (any batch) and output channel count.
 bool plan_matches(const ConvolutionPlan& plan, const ConvGeometry& geometry,
                   std::int64_t out_channels);
-// The kernels oneDNN chose, e.g. "forward jit:avx2, backward data jit:avx2, backward weights
-// jit:avx2" (the backward ones once a backward has run).
+// The kernels oneDNN chose and the last call's chunks, e.g. "forward jit:avx2, backward data
+// jit:avx2, backward weights jit:avx2; 8 chunks of 8 images, one thread each" (the backward ones
+// once a backward has run).
 std::string describe(const ConvolutionPlan& plan);
 
 // y [N, O, OH, OW] = x (*) weight, without bias.

@@ -259,6 +259,64 @@ TEST(Conv2dOnednn, PlanFollowsShapeChangesAndNamesItsKernels) {
   EXPECT_NE(kernels_used.find("backward weights "), std::string::npos) << kernels_used;
 }
 
+// The oneDNN path splits a batch into at most 8 chunks that depend on the batch size only, runs
+// each on one thread and sums dW's per-chunk partials in chunk order: the same bits at 1, 2 and
+// 3 threads, for a batch of 64 (8 chunks of 8), one whose last chunk is smaller (13: 6 of 2 and
+// one of 1) and one of 3 images (3 chunks of 1).
+TEST(Conv2dOnednn, SameBitsForAnyThreadCountUpToTheChunkCount) {
+  if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
+  const int threads = omp_get_max_threads();
+  for (const Case& c : {Case{{64, 16, 14, 14}, 32, conv_window(3, 3, 1, 1, 1, 1)},
+                        Case{{13, 8, 9, 9}, 16, conv_window(3, 3, 2, 2, 1, 1)},
+                        Case{{3, 6, 10, 10}, 8, conv_window(5, 5)}}) {
+    SCOPED_TRACE(c.input.str() + " " + kernels::describe(c.window));
+    const Inputs in = draw(c, DType::Float32, 21);
+    omp_set_num_threads(1);
+    const Result one = run(c, in, Conv2dPath::Onednn);
+    for (int t : {2, 3}) {
+      omp_set_num_threads(t);
+      const Result many = run(c, in, Conv2dPath::Onednn);
+      EXPECT_TRUE(bitwise_equal(one.y, many.y)) << t << " threads";
+      EXPECT_TRUE(bitwise_equal(one.dx, many.dx)) << t << " threads";
+      EXPECT_TRUE(bitwise_equal(one.dw, many.dw)) << t << " threads";
+    }
+    const testing::DirectConvolution direct(c.input, c.out_channels, c.window);
+    EXPECT_LE(testing::max_normalized_error(direct.backward_filter(in.x, in.dy),
+                                            testing::as_doubles(one.dw)),
+              1e-5);
+  }
+  omp_set_num_threads(threads);
+}
+
+// One plan serves every batch size of its shape (training, an epoch's last batch, validation):
+// each gets its own chunk primitives, and results match the direct loops whichever came first.
+TEST(Conv2dOnednn, OnePlanServesEveryBatchSize) {
+  if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
+  kernels::Conv2dCache cache;
+  std::shared_ptr<kernels::onednn::ConvolutionPlan> first;
+  for (std::int64_t batch : {20, 7, 1, 20, 9, 64, 33, 2, 20}) {
+    const Case c{{batch, 4, 8, 8}, 6, conv_window(3, 3, 1, 1, 1, 1)};
+    SCOPED_TRACE(c.input.str());
+    const Inputs in = draw(c, DType::Float32, static_cast<std::uint64_t>(batch));
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+    kernels::Conv2dSaved saved;
+    const Tensor y = kernels::conv2d_forward(in.x, in.weight, g, Conv2dPath::Onednn, cache, &saved);
+    const kernels::Conv2dGradients grads = kernels::conv2d_backward(in.dy, in.weight, saved, cache);
+    if (!first) first = cache.onednn_plan;
+    EXPECT_EQ(cache.onednn_plan, first);
+    const testing::DirectConvolution direct(c.input, c.out_channels, c.window);
+    EXPECT_LE(testing::max_normalized_error(direct.forward(in.x, in.weight, Tensor()),
+                                            testing::as_doubles(y)),
+              1e-5);
+    EXPECT_LE(testing::max_normalized_error(direct.backward_data(in.dy, in.weight),
+                                            testing::as_doubles(grads.input)),
+              1e-5);
+    EXPECT_LE(testing::max_normalized_error(direct.backward_filter(in.x, in.dy),
+                                            testing::as_doubles(grads.weight)),
+              1e-5);
+  }
+}
+
 TEST(Conv2dCpu, PerImagePathIsBitIdenticalForAnyThreadCount) {
   const Case lenet{{100, 6, 14, 14}, 16, conv_window(5, 5)};
   const Inputs in = draw(lenet, DType::Float32, 9);
