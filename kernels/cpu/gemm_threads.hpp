@@ -1,12 +1,12 @@
 #pragma once
-// When one CPU GEMM is worth more than one thread. OpenBLAS's OpenMP build runs a call on
-// omp_get_max_threads() threads of the calling thread (one thread inside a parallel region) and
-// splits the work over blocks of C only. Small products (LeNet's layers, a batch of 100 through a
-// 120-wide Linear) and small outputs with a long inner dimension (the weight gradient
-// dW[6, 25] = dY' col^T with K = 78400) gain nothing from a second thread but pay its wake-ups
-// and barriers, which on a busy machine can cost a thousand times the work (docs/results.md).
-// kernels/cpu/gemm.cpp runs such GEMMs on one thread; the convolution's per-image path
-// (kernels/cpu/conv2d.cpp) runs its GEMMs of that size in parallel over images instead.
+// When one CPU GEMM is worth more than one thread. kernels/cpu/gemm.cpp cuts larger ones into
+// fixed blocks of C, one single-threaded OpenBLAS call each, in parallel. Small products (LeNet's
+// layers, a batch of 100 through a 120-wide Linear) and small outputs with a long inner dimension
+// (the weight gradient dW[6, 25] = dY' col^T with K = 78400) gain nothing from a second thread but
+// pay its wake-ups and barriers, which on a busy machine can cost a thousand times the work
+// (docs/results.md). kernels/cpu/gemm.cpp runs such GEMMs on one thread; the convolution's
+// per-image path (kernels/cpu/conv2d.cpp) runs its GEMMs of that size in parallel over images
+// instead.
 #include <cstdint>
 
 namespace dlfs::kernels::cpu {

@@ -1,4 +1,11 @@
 #include <gtest/gtest.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <vector>
 
 #include "dlfs/kernels/gemm.hpp"
 #include "support/equivalence.hpp"
@@ -51,6 +58,47 @@ TEST_P(GemmTest, MatchesNaiveLoopsOnOddShapes) {
 
 INSTANTIATE_TEST_SUITE_P(AllTranspositions, GemmTest,
                          ::testing::Combine(::testing::Bool(), ::testing::Bool()));
+
+// dlfs cuts large GEMMs into blocks fixed by the shape, each on one thread: the same bits at 1,
+// 2 and 3 threads, in every transposition, on the shapes of SimpleConvNet's and vgg-small-bn's
+// Linear layers at batch 128 (OpenBLAS's own threading changed them) and on row and column
+// counts that leave a smaller last block.
+TEST(Gemm, SameBitsForAnyThreadCount) {
+  const int threads = omp_get_max_threads();
+  Generator gen(3);
+  for (const auto& [m, n, k] : std::vector<std::array<std::int64_t, 3>>{
+           {128, 100, 4320}, {4320, 100, 128}, {128, 256, 1152}, {77, 1003, 301}, {1003, 77, 301}})
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) +
+                     (ta ? " A^T" : "") + (tb ? " B^T" : ""));
+        const Tensor a = Tensor::empty(ta ? Shape{k, m} : Shape{m, k}).uniform_(gen, -1, 1);
+        const Tensor b = Tensor::empty(tb ? Shape{n, k} : Shape{k, n}).uniform_(gen, -1, 1);
+        std::vector<Tensor> results;
+        for (int t : {1, 2, 3}) {
+          omp_set_num_threads(t);
+          Tensor c = Tensor::zeros({m, n});
+          matmul(a, ta, b, tb, c);
+          results.push_back(c);
+        }
+        for (int i : {1, 2})
+          EXPECT_EQ(std::memcmp(results[0].data<float>(), results[i].data<float>(),
+                                sizeof(float) * m * n),
+                    0)
+              << (i + 1) << " threads";
+        // Against the double loops, relative to C's largest element: sums of up to 4,320
+        // products cancel to near zero in places, where an element-wise ratio means nothing.
+        const Tensor expected = naive_matmul(a, ta, b, tb);
+        double worst = 0, largest = 0;
+        for (std::int64_t e = 0; e < m * n; ++e) {
+          const double want = expected.data<double>()[e];
+          largest = std::max(largest, std::abs(want));
+          worst = std::max(worst, std::abs(want - results[0].data<float>()[e]));
+        }
+        EXPECT_LE(worst, 1e-5 * largest);
+      }
+  omp_set_num_threads(threads);
+}
 
 TEST(Gemm, Float64OnTheCpu) {
   Tensor a = Tensor::from_vector<double>({1, 2, 3, 4, 5, 6}, {2, 3});
