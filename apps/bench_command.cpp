@@ -136,6 +136,7 @@ Measurement measure(const ModelSpec& spec, std::int64_t batch, const Device& dev
   pool.reset_peaks();
   host_pool.reset_peaks();
 
+  model.graph.set_input_gradients(false);  // as in training: no gradient for the images
   auto step = [&]() {
     if (pass == Pass::Inference)
       return model.graph.run({{Model::kInput, images}}, model.logits_node, Mode::Inference);

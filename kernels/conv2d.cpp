@@ -67,7 +67,8 @@ Tensor forward_batched(const Tensor& x, const Tensor& weight, const ConvGeometry
   return y.reshape({g.batch, out_channels, g.out_h, g.out_w});
 }
 
-Conv2dGradients backward_batched(const Tensor& dy, const Tensor& weight, const Conv2dSaved& saved) {
+Conv2dGradients backward_batched(const Tensor& dy, const Tensor& weight, const Conv2dSaved& saved,
+                                 bool input_gradient) {
   const ConvGeometry& g = saved.geometry;
   const std::int64_t out_channels = weight.dim(0);
   // dY'[O, N*OH*OW]: the gradient with batch and channel swapped, as the forward GEMM made Y'.
@@ -78,6 +79,7 @@ Conv2dGradients backward_batched(const Tensor& dy, const Tensor& weight, const C
   grads.weight = Tensor::empty(weight.shape(), dy.dtype(), dy.device());
   Tensor dw = grads.weight.reshape({out_channels, g.col_rows()});
   matmul(dy_swapped, false, saved.columns, true, dw);
+  if (!input_gradient) return grads;
   // dcol = W^T * dY', folded back onto the image by col2im.
   Tensor w = weight.reshape({out_channels, g.col_rows()});
   Tensor dcol = Tensor::empty({g.col_rows(), g.col_cols()}, dy.dtype(), dy.device());
@@ -99,13 +101,13 @@ Tensor forward_per_image(const Tensor& x, const Tensor& weight, const ConvGeomet
   return y;
 }
 
-Conv2dGradients backward_per_image(const Tensor& dy, const Tensor& weight,
-                                   const Conv2dSaved& saved) {
+Conv2dGradients backward_per_image(const Tensor& dy, const Tensor& weight, const Conv2dSaved& saved,
+                                   bool input_gradient) {
   const Tensor& x = saved.input;
   const cpu::PerImageConv2d plan(saved.geometry, weight.dim(0), dtype_size(x.dtype()));
   Conv2dGradients grads;
   grads.weight = Tensor::empty(weight.shape(), dy.dtype(), dy.device());
-  grads.input = Tensor::empty(x.shape(), x.dtype(), x.device());
+  if (input_gradient) grads.input = Tensor::empty(x.shape(), x.dtype(), x.device());
   Tensor columns;  // one image's columns (then their gradient) per thread
   if (plan.column_elements() > 0) columns = Tensor::empty({plan.column_elements()}, x.dtype());
   Tensor partial_dw;  // one dW per chunk when there are several
@@ -114,7 +116,7 @@ Conv2dGradients backward_per_image(const Tensor& dy, const Tensor& weight,
   DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
     cpu::conv2d_backward_per_image<scalar_t>(
         plan, x.data<scalar_t>(), weight.data<scalar_t>(), dy.data<scalar_t>(),
-        grads.input.data<scalar_t>(), grads.weight.data<scalar_t>(),
+        input_gradient ? grads.input.data<scalar_t>() : nullptr, grads.weight.data<scalar_t>(),
         columns.defined() ? columns.data<scalar_t>() : nullptr,
         partial_dw.defined() ? partial_dw.data<scalar_t>() : nullptr);
   });
@@ -166,23 +168,24 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry&
 }
 
 Conv2dGradients conv2d_backward(const Tensor& dy, const Tensor& weight, const Conv2dSaved& saved,
-                                Conv2dCache& cache) {
+                                Conv2dCache& cache, bool input_gradient) {
   switch (saved.path) {
     case Conv2dPath::BatchedColumns:
-      return backward_batched(dy, weight, saved);
+      return backward_batched(dy, weight, saved, input_gradient);
     case Conv2dPath::PerImage:
-      return backward_per_image(dy, weight, saved);
+      return backward_per_image(dy, weight, saved, input_gradient);
     case Conv2dPath::Onednn: {
       Conv2dGradients grads;
-      onednn::convolution_backward(*cache.onednn_plan, saved.input, dy, weight, grads.input,
-                                   grads.weight);
+      onednn::convolution_backward(*cache.onednn_plan, saved.input, dy, weight,
+                                   input_gradient ? &grads.input : nullptr, grads.weight);
       return grads;
     }
     case Conv2dPath::Cudnn: {
 #if DLFS_HAVE_CUDNN
       Conv2dGradients grads;
       grads.weight = cudnn::convolution_backward_filter(*cache.cudnn_plan, saved.input, dy);
-      grads.input = cudnn::convolution_backward_data(*cache.cudnn_plan, dy, weight);
+      if (input_gradient)
+        grads.input = cudnn::convolution_backward_data(*cache.cudnn_plan, dy, weight);
       return grads;
 #else
       (void)cache;

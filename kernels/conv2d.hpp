@@ -79,9 +79,10 @@ struct Conv2dGradients {
   Tensor weight;  // dW [O, C, kh, kw]
 };
 
-// The gradients for dy [N, O, OH, OW], by the path and from what the forward saved.
+// The gradients for dy [N, O, OH, OW], by the path and from what the forward saved. Without
+// `input_gradient`, dx is left undefined and its pass skipped (a first layer's input is data).
 Conv2dGradients conv2d_backward(const Tensor& dy, const Tensor& weight, const Conv2dSaved& saved,
-                                Conv2dCache& cache);
+                                Conv2dCache& cache, bool input_gradient = true);
 
 namespace cpu {
 
@@ -107,8 +108,8 @@ struct PerImageConv2d {
 template <typename T>
 void conv2d_forward_per_image(const PerImageConv2d& plan, const T* x, const T* weight, T* y,
                               T* columns);
-// dW = sum_n dY[n] * im2col(x[n])^T (chunk partial sums added in chunk order) and
-// dx[n] = col2im(W^T * dY[n]).
+// dW = sum_n dY[n] * im2col(x[n])^T (chunk partial sums added in chunk order) and, unless dx is
+// null, dx[n] = col2im(W^T * dY[n]).
 template <typename T>
 void conv2d_backward_per_image(const PerImageConv2d& plan, const T* x, const T* weight, const T* dy,
                                T* dx, T* dweight, T* columns, T* partial_dweight);

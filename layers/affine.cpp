@@ -54,10 +54,11 @@ std::vector<Tensor> Affine::backward(const Tensor& grad_output) {
                 " does not match the output [" + std::to_string(batch) + ", " +
                 std::to_string(out_features_) + "]");
   Tensor dy = grad_output.reshape({batch, out_features_});
-  Tensor dx = Tensor::empty({batch, in_features_}, dy.dtype(), dy.device());
-  kernels::matmul(dy, false, weight_.value, false, dx);                      // dy W
   kernels::matmul(dy, true, input_, false, gradient_buffer(weight_), 1, 0);  // dy^T x
   bias_.grad = kernels::bias_grad(dy);
+  if (!input_gradient_needed()) return {Tensor()};  // the first layer's input is data
+  Tensor dx = Tensor::empty({batch, in_features_}, dy.dtype(), dy.device());
+  kernels::matmul(dy, false, weight_.value, false, dx);  // dy W
   return {dx.reshape(input_shape_.dims())};
 }
 

@@ -120,7 +120,7 @@ std::vector<Tensor> Convolution::backward(const Tensor& grad_output) {
     throw Error("Convolution::backward: gradient " + grad_output.str() + " does not match output " +
                 expected.str() + " of " + weight_.value.str());
   kernels::Conv2dGradients grads =
-      kernels::conv2d_backward(grad_output, weight_.value, saved_, cache_);
+      kernels::conv2d_backward(grad_output, weight_.value, saved_, cache_, input_gradient_needed());
   weight_.grad = grads.weight;
   if (has_bias_) bias_.grad = kernels::bias_grad(grad_output);
   // One backward per forward: free the saved activations now rather than at the next forward.

@@ -44,6 +44,16 @@ class Layer {
   void to(DType dtype);
   // Sets every parameter gradient to zero.
   void zero_grad();
+
+  // Whether backward() must compute the gradients with respect to the inputs. The graph clears
+  // it for a node that reads only graph inputs when their gradients are not wanted (training),
+  // so the first convolution skips its backward-data pass; such a layer returns undefined
+  // tensors for those gradients. A layer may ignore it and compute them anyway.
+  void set_input_gradient_needed(bool needed) { input_gradient_needed_ = needed; }
+  bool input_gradient_needed() const { return input_gradient_needed_; }
+
+ private:
+  bool input_gradient_needed_ = true;
 };
 
 using LayerPtr = std::unique_ptr<Layer>;

@@ -211,6 +211,20 @@ void Graph::backward(const std::string& target, const Tensor& seed) {
   };
   for (auto it = target_it + 1; it != last_train_run_.end(); ++it) zero_parameter_grads(*it);
 
+  // What takes a gradient, as PyTorch's requires_grad: the graph inputs when their gradients are
+  // wanted, nodes with parameters, and nodes that read something that takes one. A node reading
+  // nothing of the kind (the first layer, in training) skips its input gradients.
+  std::set<std::string> takes_gradient;
+  if (input_gradients_wanted_)
+    for (const auto& in : graph_inputs_) takes_gradient.insert(in);
+  for (auto it = last_train_run_.begin(); it != target_it + 1; ++it) {
+    Node* n = *it;
+    const bool reads_one =
+        std::any_of(n->inputs.begin(), n->inputs.end(),
+                    [&](const std::string& in) { return takes_gradient.count(in) > 0; });
+    if (reads_one || !n->layer->parameters().empty()) takes_gradient.insert(n->name);
+  }
+
   for (auto it = std::make_reverse_iterator(target_it + 1); it != last_train_run_.rend(); ++it) {
     Node* n = *it;
     auto g = grads.find(n->name);
@@ -221,6 +235,10 @@ void Graph::backward(const std::string& target, const Tensor& seed) {
     const Device run_on = n->layer->supports(device_) ? device_ : Device::cpu();
     Tensor grad_output = place(g->second, run_on);
     grads.erase(g);
+    n->layer->set_input_gradient_needed(
+        std::any_of(n->inputs.begin(), n->inputs.end(),
+                    [&](const std::string& in) { return takes_gradient.count(in) > 0; }));
+
     std::vector<Tensor> input_grads = n->layer->backward(grad_output);
     if (gradients_ready_) gradients_ready_(*n->layer);
     for (std::size_t i = 0; i < n->inputs.size() && i < input_grads.size(); ++i) {

@@ -56,6 +56,11 @@ class Graph {
   void set_gradients_ready_hook(GradientsReadyHook hook) { gradients_ready_ = std::move(hook); }
   // The gradient with respect to a graph input after backward() (undefined if none reached it).
   Tensor input_gradient(const std::string& name) const;
+  // Whether backward() computes the gradients with respect to the graph inputs (the default).
+  // Training turns it off: then, as with PyTorch's requires_grad, a node that reads nothing with
+  // parameters upstream (the first layer, a Flatten before it) skips its input gradients
+  // (Layer::set_input_gradient_needed), and input_gradient() gives undefined tensors.
+  void set_input_gradients(bool wanted) { input_gradients_wanted_ = wanted; }
 
   // Moves parameters and buffers: to `device` for layers that support it, else to the CPU.
   void to(const Device& device);
@@ -91,6 +96,7 @@ class Graph {
   std::vector<Node*> last_train_run_;  // nodes run in the last Train-mode run, in order
   std::int64_t fallback_transfers_ = 0;
   GradientsReadyHook gradients_ready_;
+  bool input_gradients_wanted_ = true;
 };
 
 }  // namespace dlfs

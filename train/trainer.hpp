@@ -46,7 +46,10 @@ class DivergenceError : public Error {
 
 class Trainer {
  public:
-  Trainer(Model& model, optim::Optimizer& optimizer) : model_(model), optimizer_(optimizer) {}
+  // Training needs no gradient with respect to the images: the first layer skips computing it.
+  Trainer(Model& model, optim::Optimizer& optimizer) : model_(model), optimizer_(optimizer) {
+    model_.graph.set_input_gradients(false);
+  }
 
   // Trains as one rank of a data-parallel run: `batches` must be sharded (set_shard), each step's
   // gradients are summed over the ranks before the optimizer step, a stop request ends the

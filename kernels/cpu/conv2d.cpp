@@ -107,6 +107,7 @@ void conv2d_backward_per_image(const PerImageConv2d& plan, const T* x, const T* 
       const T* dyn = dy + n * plan.image_out;
       gemm<T>(false, true, plan.o, plan.k, plan.p, 1, dyn, plan.p, col, plan.p, n == first ? 0 : 1,
               chunk_dw, plan.k);
+      if (!dx) continue;
       T* dcol = plan.pointwise ? dx + n * plan.image_in : buffer;
       gemm<T>(true, false, plan.k, plan.p, plan.o, 1, w, plan.k, dyn, plan.p, 0, dcol, plan.p);
       if (!plan.pointwise) col2im(buffer, dx + n * plan.image_in, plan.one_image);

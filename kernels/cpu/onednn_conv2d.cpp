@@ -318,8 +318,8 @@ class ConvolutionPlan {
   }
 
   // dW is summed from one partial per chunk, in chunk order, so its bits depend on the batch
-  // only, not on which thread ran which chunk.
-  void backward(const Tensor& x, const Tensor& dy, const Tensor& weight, Tensor& dx, Tensor& dw) {
+  // only, not on which thread ran which chunk. Without dx, the backward-data pass is skipped.
+  void backward(const Tensor& x, const Tensor& dy, const Tensor& weight, Tensor* dx, Tensor& dw) {
     const std::int64_t batch = x.dim(0);
     const Split s = split(batch);
     {
@@ -327,9 +327,10 @@ class ConvolutionPlan {
       s.full->make_backward();
       if (s.tail) s.tail->make_backward();
     }
-    const Tensor weights = blocked_weights(s, weight, &BatchPrimitives::backward_data_weight);
+    const Tensor weights =
+        dx ? blocked_weights(s, weight, &BatchPrimitives::backward_data_weight) : Tensor();
     const std::int64_t weight_floats = weight.numel();
-    dx = Tensor::empty(x.shape());
+    if (dx) *dx = Tensor::empty(x.shape());
     Tensor partials = Tensor::empty({s.chunks, weight_floats});
 
     const bool shared =
@@ -369,13 +370,17 @@ class ConvolutionPlan {
            {DNNL_ARG_DIFF_WEIGHTS, diff_wei},
            {DNNL_ARG_SCRATCHPAD, scratchpad_memory(p.backward_weights_pd.scratchpad_desc(), pad)}});
       p.backward_weights_weight.to_user(diff_wei, partial, pad, stream);
+      if (!dx) {
+        stream.wait();
+        return;
+      }
 
       float* data_output_buffer = take(data_output_floats);
       const memory data_diff_dst =
           p.shared_output_gradient()
               ? diff_dst
               : p.backward_data_output.blocked_copy(dy_chunk, data_output_buffer, pad, stream);
-      float* dx_chunk = dx.data<float>() + first * image(dx);
+      float* dx_chunk = dx->data<float>() + first * image(*dx);
       const memory diff_src = p.backward_data_source.result(dx_chunk, take(input_gradient_floats));
       p.backward_data->execute(
           stream,
@@ -556,7 +561,7 @@ Tensor convolution_forward(ConvolutionPlan& plan, const Tensor& x, const Tensor&
 }
 
 void convolution_backward(ConvolutionPlan& plan, const Tensor& x, const Tensor& dy,
-                          const Tensor& weight, Tensor& dx, Tensor& dweight) {
+                          const Tensor& weight, Tensor* dx, Tensor& dweight) {
   plan.backward(x, dy, weight, dx, dweight);
 }
 
@@ -585,7 +590,7 @@ std::string describe(const ConvolutionPlan&) {
 Tensor convolution_forward(ConvolutionPlan&, const Tensor&, const Tensor&) {
   no_onednn();
 }
-void convolution_backward(ConvolutionPlan&, const Tensor&, const Tensor&, const Tensor&, Tensor&,
+void convolution_backward(ConvolutionPlan&, const Tensor&, const Tensor&, const Tensor&, Tensor*,
                           Tensor&) {
   no_onednn();
 }

@@ -48,8 +48,9 @@ std::string describe(const ConvolutionPlan& plan);
 
 // y [N, O, OH, OW] = x (*) weight, without bias.
 Tensor convolution_forward(ConvolutionPlan& plan, const Tensor& x, const Tensor& weight);
-// dx [N, C, H, W] and dweight [O, C, kh, kw] from the input x and dy [N, O, OH, OW].
+// dweight [O, C, kh, kw] and, unless dx is null, dx [N, C, H, W] from the input x and
+// dy [N, O, OH, OW].
 void convolution_backward(ConvolutionPlan& plan, const Tensor& x, const Tensor& dy,
-                          const Tensor& weight, Tensor& dx, Tensor& dweight);
+                          const Tensor& weight, Tensor* dx, Tensor& dweight);
 
 }  // namespace dlfs::kernels::onednn

@@ -317,6 +317,28 @@ TEST(Conv2dOnednn, OnePlanServesEveryBatchSize) {
   }
 }
 
+// A first layer's backward skips dx (its input is data): dW comes out the same bits, dx
+// undefined, on every CPU path.
+TEST(Conv2dCpu, WithoutTheInputGradientDwIsUnchangedAndDxUndefined) {
+  const Case c{{9, 4, 10, 10}, 8, conv_window(3, 3, 1, 1, 1, 1)};
+  const Inputs in = draw(c, DType::Float32, 13);
+  const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+  std::vector<Conv2dPath> paths = {Conv2dPath::PerImage, Conv2dPath::BatchedColumns};
+  if (kernels::onednn::available()) paths.push_back(Conv2dPath::Onednn);
+  for (Conv2dPath path : paths) {
+    SCOPED_TRACE(kernels::conv2d_path_name(path));
+    const Result full = run(c, in, path);
+    kernels::Conv2dCache cache;
+    kernels::Conv2dSaved saved;
+    kernels::conv2d_forward(in.x, in.weight, g, path, cache, &saved);
+    const kernels::Conv2dGradients grads =
+        kernels::conv2d_backward(in.dy, in.weight, saved, cache, /*input_gradient=*/false);
+    EXPECT_FALSE(grads.input.defined());
+    ASSERT_TRUE(grads.weight.defined());
+    EXPECT_TRUE(bitwise_equal(grads.weight, full.dw));
+  }
+}
+
 TEST(Conv2dCpu, PerImagePathIsBitIdenticalForAnyThreadCount) {
   const Case lenet{{100, 6, 14, 14}, 16, conv_window(5, 5)};
   const Inputs in = draw(lenet, DType::Float32, 9);

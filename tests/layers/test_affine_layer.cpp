@@ -70,6 +70,15 @@ TEST(AffineLayer, BackwardOverwritesParameterGradients) {
   layer.backward(dy);
   EXPECT_EQ(layer.weight().grad.to_vector<float>(), dw);
   EXPECT_EQ(layer.bias().grad.to_vector<float>(), db);
+
+  // As a first layer in training (the graph clears the flag): no dx, the same dW and db.
+  layer.set_input_gradient_needed(false);
+  layer.forward({x}, Mode::Train);
+  const std::vector<Tensor> none = layer.backward(dy);
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_FALSE(none[0].defined());
+  EXPECT_EQ(layer.weight().grad.to_vector<float>(), dw);
+  EXPECT_EQ(layer.bias().grad.to_vector<float>(), db);
 }
 
 TEST(AffineLayer, RejectsBadInputs) {

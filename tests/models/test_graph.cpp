@@ -133,6 +133,57 @@ TEST(Graph, SumsGradientsOfATensorUsedTwice) {
   EXPECT_DOUBLE_EQ(g.parameters()[1].parameter->grad.to_vector<double>()[0], 6.0);
 }
 
+// Passes x through and notes, at each backward, whether the graph asked for its input gradient;
+// returns none when not asked.
+class Probe : public Layer {
+ public:
+  explicit Probe(std::vector<bool>& asked) : asked_(asked) {}
+  std::string type() const override { return "Probe"; }
+  Tensor forward(const std::vector<Tensor>& in, Mode) override { return in[0].clone(); }
+  std::vector<Tensor> backward(const Tensor& dy) override {
+    asked_.push_back(input_gradient_needed());
+    return {input_gradient_needed() ? dy.clone() : Tensor()};
+  }
+
+ private:
+  std::vector<bool>& asked_;
+};
+
+// Without input gradients (training), a node takes one only where something with parameters
+// lies upstream, as PyTorch's requires_grad: here "pre" and "a" read nothing of the kind, "r"
+// and "out" do. The parameters' gradients are the same either way.
+TEST(Graph, WithoutInputGradientsOnlyNodesBelowAParameterComputeThem) {
+  std::vector<bool> pre_asked, r_asked;
+  auto build = [&]() {
+    Graph g;
+    g.add_input("input");
+    g.add("pre", std::make_unique<Probe>(pre_asked), {"input"});
+    g.add("a", std::make_unique<Scale>(2.0), {"pre"});
+    g.add("r", std::make_unique<Probe>(r_asked), {"a"});
+    g.add("out", std::make_unique<Scale>(3.0), {"r"});
+    return g;
+  };
+  const Tensor x = Tensor::from_vector<double>({-1, 2}, {2});
+  Graph with = build();
+  with.run({{"input", x}}, "out", Mode::Train);
+  with.backward("out");
+  EXPECT_EQ(pre_asked, std::vector<bool>{true});
+  EXPECT_EQ(r_asked, std::vector<bool>{true});
+  EXPECT_EQ(with.input_gradient("input").to_vector<double>(), std::vector<double>({6, 6}));
+
+  Graph without = build();
+  without.set_input_gradients(false);
+  without.run({{"input", x}}, "out", Mode::Train);
+  without.backward("out");
+  EXPECT_EQ(pre_asked, (std::vector<bool>{true, false}));
+  EXPECT_EQ(r_asked, (std::vector<bool>{true, true}));
+  EXPECT_FALSE(without.input_gradient("input").defined());
+  EXPECT_FALSE(without.layer("a").input_gradient_needed());  // Scale computes it anyway
+  for (std::size_t i = 0; i < 2; ++i)
+    EXPECT_EQ(without.parameters()[i].parameter->grad.to_vector<double>(),
+              with.parameters()[i].parameter->grad.to_vector<double>());
+}
+
 TEST(GraphGradCheck, ResidualGraphMatchesCentralDifferences) {
   Graph g = residual_graph();
   GraphAsLayer layer(g, "out");
