@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "dlfs/kernels/cpu/gemm_threads.hpp"
+#include "dlfs/kernels/cpu/thread_count_scope.hpp"
 #include "dlfs/kernels/gemm.hpp"
 
 namespace dlfs::kernels::cpu {
@@ -29,23 +30,6 @@ void blas_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::
               as_int(lda), b, as_int(ldb), beta, c, as_int(ldc));
 }
 
-// Runs a GEMM on one thread by lowering the calling thread's OpenMP thread count for the call
-// (OpenBLAS's OpenMP build uses omp_get_max_threads() threads, one inside a parallel region).
-class OneThread {
- public:
-  OneThread() : saved_(omp_get_max_threads()) {
-    if (saved_ > 1) omp_set_num_threads(1);
-  }
-  ~OneThread() {
-    if (saved_ > 1) omp_set_num_threads(saved_);
-  }
-  OneThread(const OneThread&) = delete;
-  OneThread& operator=(const OneThread&) = delete;
-
- private:
-  int saved_;
-};
-
 // OpenBLAS's own threading changes the bits of C with the thread count (0.3.21's Zen kernels,
 // 2026-12-06: every shape tried, 128x100x4320 among them). So dlfs never lets it thread: small
 // GEMMs (gemm_threads.hpp) run as one call on one thread, and the others, at any thread count,
@@ -61,7 +45,7 @@ void gemm_impl(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::
                std::int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (gemm_wants_one_thread(m, n, k)) {
-    const OneThread one;
+    const ThreadCountScope one_thread(1);
     blas_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
@@ -74,7 +58,8 @@ void gemm_impl(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::
 #pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel())
   for (std::int64_t i = 0; i < blocks; ++i) {
     const std::int64_t first = i * block, size = std::min(block, extent - first);
-    const OneThread one;  // else OpenBLAS would size its split by the team's thread count
+    const ThreadCountScope one_thread(
+        1);  // else OpenBLAS would size its split by the team's thread count
     if (by_rows) {
       // Rows [first, first + size) of op(A) and of C.
       const T* a_rows = trans_a ? a + first : a + first * lda;

@@ -13,6 +13,8 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
 #include <utility>
+
+#include "dlfs/kernels/cpu/thread_count_scope.hpp"
 #endif
 
 namespace dlfs::kernels::onednn {
@@ -27,6 +29,7 @@ bool fits_int(std::int64_t v) {
 
 #if DLFS_HAVE_ONEDNN
 
+using cpu::ThreadCountScope;
 using dnnl::memory;
 using Dims = memory::dims;
 using Tag = memory::format_tag;
@@ -48,22 +51,6 @@ dnnl::engine& cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
 }
-
-// Lowers the calling thread's OpenMP thread count for a scope. oneDNN sizes a primitive's work
-// split by the thread count at its creation and runs it on one thread inside a parallel region,
-// so the chunks' primitives are made (and the weights reordered) with one thread.
-class ThreadCountScope {
- public:
-  explicit ThreadCountScope(int threads) : saved_(omp_get_max_threads()) {
-    omp_set_num_threads(threads);
-  }
-  ~ThreadCountScope() { omp_set_num_threads(saved_); }
-  ThreadCountScope(const ThreadCountScope&) = delete;
-  ThreadCountScope& operator=(const ThreadCountScope&) = delete;
-
- private:
-  int saved_;
-};
 
 // Floats that hold `desc`, rounded up to 16 (64 bytes) so that buffers laid end to end stay
 // aligned as oneDNN likes them.
