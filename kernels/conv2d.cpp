@@ -1,5 +1,6 @@
 #include "dlfs/kernels/conv2d.hpp"
 
+#include "dlfs/kernels/cpu/direct_conv2d.hpp"
 #include "dlfs/kernels/cpu/onednn_conv2d.hpp"
 #include "dlfs/kernels/dispatch.hpp"
 #include "dlfs/kernels/gemm.hpp"
@@ -16,6 +17,8 @@ const char* conv2d_path_name(Conv2dPath path) {
       return "batched-columns";
     case Conv2dPath::PerImage:
       return "per-image";
+    case Conv2dPath::Direct:
+      return "direct";
     case Conv2dPath::Onednn:
       return "onednn";
     case Conv2dPath::Cudnn:
@@ -40,6 +43,11 @@ Conv2dPath choose_conv2d_path(ConvAlgorithm requested, const ConvGeometry& g,
     if (requested == ConvAlgorithm::Onednn || (g.channels >= kOnednnMinChannels && !pointwise))
       return Conv2dPath::Onednn;
   }
+  // One input channel: the GEMM's inner size would be only kh*kw, and writing and packing the
+  // columns cost more than the multiply-adds (docs/convolution.md).
+  if (requested != ConvAlgorithm::Im2col && x.dtype() == DType::Float32 &&
+      cpu::direct_conv2d_applies(g))
+    return Conv2dPath::Direct;
   // Per image, a layer's GEMMs have only OH*OW columns: where that is tiny (the 3x3 maps at the
   // end of the 28x28 VGGs) they run far below OpenBLAS's rate, and the batched GEMM with N*OH*OW
   // columns wins despite its extra passes. From 7x7 up the two were within noise of each other,
@@ -88,8 +96,9 @@ Conv2dGradients backward_batched(const Tensor& dy, const Tensor& weight, const C
   return grads;
 }
 
-Tensor forward_per_image(const Tensor& x, const Tensor& weight, const ConvGeometry& g) {
-  const cpu::PerImageConv2d plan(g, weight.dim(0), dtype_size(x.dtype()));
+Tensor forward_per_image(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
+                         bool direct) {
+  const cpu::PerImageConv2d plan(g, weight.dim(0), dtype_size(x.dtype()), direct);
   Tensor y = Tensor::empty({g.batch, plan.o, g.out_h, g.out_w}, x.dtype(), x.device());
   Tensor columns;  // one image's columns per thread
   if (plan.column_elements() > 0) columns = Tensor::empty({plan.column_elements()}, x.dtype());
@@ -104,7 +113,8 @@ Tensor forward_per_image(const Tensor& x, const Tensor& weight, const ConvGeomet
 Conv2dGradients backward_per_image(const Tensor& dy, const Tensor& weight, const Conv2dSaved& saved,
                                    bool input_gradient) {
   const Tensor& x = saved.input;
-  const cpu::PerImageConv2d plan(saved.geometry, weight.dim(0), dtype_size(x.dtype()));
+  const cpu::PerImageConv2d plan(saved.geometry, weight.dim(0), dtype_size(x.dtype()),
+                                 saved.path == Conv2dPath::Direct);
   Conv2dGradients grads;
   grads.weight = Tensor::empty(weight.shape(), dy.dtype(), dy.device());
   if (input_gradient) grads.input = Tensor::empty(x.shape(), x.dtype(), x.device());
@@ -137,8 +147,9 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry&
   switch (path) {
     case Conv2dPath::BatchedColumns:
       return forward_batched(x, weight, g, saved);
-    case Conv2dPath::PerImage: {
-      Tensor y = forward_per_image(x, weight, g);
+    case Conv2dPath::PerImage:
+    case Conv2dPath::Direct: {
+      Tensor y = forward_per_image(x, weight, g, path == Conv2dPath::Direct);
       if (saved) saved->input = x;  // backward lowers each image again
       return y;
     }
@@ -173,6 +184,7 @@ Conv2dGradients conv2d_backward(const Tensor& dy, const Tensor& weight, const Co
     case Conv2dPath::BatchedColumns:
       return backward_batched(dy, weight, saved, input_gradient);
     case Conv2dPath::PerImage:
+    case Conv2dPath::Direct:
       return backward_per_image(dy, weight, saved, input_gradient);
     case Conv2dPath::Onednn: {
       Conv2dGradients grads;

@@ -2,11 +2,14 @@
 // 2-D convolution as an op: y = x (*) weight over NCHW batches, and its two gradients. No bias
 // (kernels/bias.hpp adds it). The weight is OIHW, [O, C, kh, kw], as PyTorch's Conv2d.
 //
-// Four paths compute it (docs/convolution.md has the measurements behind the rule):
+// Five paths compute it (docs/convolution.md has the measurements behind the rule):
 //   BatchedColumns  im2col of the whole batch into [C*kh*kw, N*OH*OW] (im2col.hpp), ONE GEMM per
 //                   pass, a batch/channel swap to NCHW. CPU and GPU. Keeps the columns.
 //   PerImage        CPU only: one image's columns at a time in a per-thread buffer that stays in
 //                   cache, images in parallel in fixed chunks (kernels/cpu/conv2d.cpp). Keeps x.
+//   Direct          CPU only, float32, one input channel, stride 1, no dilation: PerImage's
+//                   chunks, with y and dW summed straight from the padded image
+//                   (kernels/cpu/direct_conv2d.hpp) instead of im2col + GEMM. Keeps x.
 //   Onednn          CPU only: oneDNN's JIT kernels (kernels/cpu/onednn_conv2d.hpp). Keeps x.
 //   Cudnn           cuDNN (kernels/cuda/cudnn_conv2d.hpp). Keeps x.
 //
@@ -15,7 +18,8 @@
 //      BatchedColumns otherwise.
 //   2. On the CPU, unless the layer asks for Im2col: Onednn when oneDNN can run it (float32, a
 //      build with oneDNN; onednn::supports) and either the layer asks for it or the layer has at
-//      least kOnednnMinChannels input channels and a kernel larger than 1x1.
+//      least kOnednnMinChannels input channels and a kernel larger than 1x1; else Direct for a
+//      float32 layer with one input channel, stride 1 and no dilation.
 //   3. Otherwise, on the CPU: PerImage when an output map has at least kPerImageMinPixels pixels,
 //      or when the convolution does fewer than kPerImageSmallMacs multiply-adds per image;
 //      BatchedColumns otherwise (large layers on tiny maps, whose per-image GEMMs are too narrow
@@ -32,9 +36,9 @@
 
 namespace dlfs::kernels {
 
-enum class Conv2dPath { BatchedColumns, PerImage, Onednn, Cudnn };
+enum class Conv2dPath { BatchedColumns, PerImage, Direct, Onednn, Cudnn };
 
-// "batched-columns", "per-image", "onednn" or "cudnn".
+// "batched-columns", "per-image", "direct", "onednn" or "cudnn".
 const char* conv2d_path_name(Conv2dPath path);
 
 constexpr std::int64_t kPerImageMinPixels = 32;
@@ -89,10 +93,14 @@ namespace cpu {
 // The PerImage path's fixed plan for one shape: sizes, the chunks of images that run in parallel,
 // and the scratch the caller provides.
 struct PerImageConv2d {
-  PerImageConv2d(const ConvGeometry& g, std::int64_t out_channels, std::size_t element_size);
+  // `direct`: y and dW by the direct kernels of kernels/cpu/direct_conv2d.hpp (float32, one input
+  // channel, stride 1, no dilation: the caller checks) instead of im2col + GEMM.
+  PerImageConv2d(const ConvGeometry& g, std::int64_t out_channels, std::size_t element_size,
+                 bool direct = false);
 
   ConvGeometry one_image;  // g with batch 1: im2col/col2im of a single image
   std::int64_t batch;
+  bool direct;
   bool pointwise;                    // 1x1, stride 1, no padding: x[n] is its own columns
   std::int64_t o, k, p;              // out channels, C*kh*kw, OH*OW
   std::int64_t image_in, image_out;  // elements of one input image, of one output image
@@ -101,6 +109,7 @@ struct PerImageConv2d {
   // Scratch sizes in elements: the per-thread columns (0 when pointwise) and the per-chunk dW
   // partial sums (0 with one chunk).
   std::int64_t column_elements() const;
+  std::int64_t column_elements_per_thread() const;
   std::int64_t partial_weight_grad_elements() const;
 };
 

@@ -1,8 +1,9 @@
 #pragma once
 // Which algorithm a convolution asks for:
-//   Auto    the default: oneDNN for float32 on the CPU where the build has it, dlfs's own
+//   Auto    the default: oneDNN for float32 on the CPU where the build has it and it pays,
+//           dlfs's direct kernels for float32 one-channel layers on the CPU, dlfs's own
 //           im2col + GEMM kernels elsewhere (and on every GPU);
-//   Im2col  dlfs's own im2col + GEMM kernels on every device;
+//   Im2col  dlfs's own im2col + GEMM kernels on every device, never the direct kernels;
 //   Onednn  oneDNN on the CPU (float32, builds with oneDNN); elsewhere as Auto;
 //   Cudnn   cuDNN on a GPU (float32, builds with cuDNN); elsewhere as Auto.
 // The choice belongs to each Convolution layer (Convolution::set_algorithm); a layer built

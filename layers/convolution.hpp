@@ -51,7 +51,8 @@ class Convolution : public Layer {
   // The path the last forward() ran (kernels/conv2d.hpp); nullopt before the first.
   std::optional<kernels::Conv2dPath> last_path() const { return last_path_; }
   // The algorithm the last forward() actually ran: Cudnn or Onednn for those libraries' paths,
-  // Im2col for dlfs's own.
+  // Im2col for dlfs's own (the direct one-channel kernels included; last_path() tells them
+  // apart).
   std::optional<ConvAlgorithm> last_algorithm() const;
 
   const kernels::ConvWindow& window() const { return window_; }

@@ -271,6 +271,7 @@ struct ConvCase {
 void register_convolution() {
   const std::vector<ConvCase> cases = {
       {"lenet conv1", {100, 1, 28, 28}, 6, 5, 1, 2},
+      {"simple-convnet conv1", {100, 1, 28, 28}, 30, 5, 1, 0},
       {"lenet conv2", {100, 6, 14, 14}, 16, 5, 1, 0},
       {"vgg conv", {8, 64, 56, 56}, 128, 3, 1, 1},
       {"vgg conv", {4, 256, 28, 28}, 256, 3, 1, 1},

@@ -19,8 +19,10 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "dlfs/kernels/conv2d.hpp"
+#include "dlfs/kernels/cpu/direct_conv2d.hpp"
 #include "dlfs/kernels/gemm.hpp"
 
 namespace dlfs::kernels::cpu {
@@ -39,10 +41,11 @@ bool is_pointwise(const ConvWindow& w) {
 }  // namespace
 
 PerImageConv2d::PerImageConv2d(const ConvGeometry& g, std::int64_t out_channels,
-                               std::size_t element_size)
+                               std::size_t element_size, bool direct_kernels)
     : one_image(g),
       batch(g.batch),
-      pointwise(is_pointwise(g.window)),
+      direct(direct_kernels),
+      pointwise(!direct_kernels && is_pointwise(g.window)),
       o(out_channels),
       k(g.col_rows()),
       p(g.out_h * g.out_w),
@@ -57,9 +60,14 @@ PerImageConv2d::PerImageConv2d(const ConvGeometry& g, std::int64_t out_channels,
 
 // One columns buffer per thread of the team (indexed by omp_get_thread_num(); whichever threads
 // the schedule gives the chunks to). A single chunk runs in a team of one: thread 0.
+// The Direct path's scratch (padded image, padded dY map) serves also as dx's columns.
 std::int64_t PerImageConv2d::column_elements() const {
   if (pointwise) return 0;
-  return (chunks > 1 ? omp_get_max_threads() : 1) * k * p;
+  return (chunks > 1 ? omp_get_max_threads() : 1) * column_elements_per_thread();
+}
+
+std::int64_t PerImageConv2d::column_elements_per_thread() const {
+  return direct ? std::max(k * p, direct_conv2d_scratch_elements(one_image)) : k * p;
 }
 
 std::int64_t PerImageConv2d::partial_weight_grad_elements() const {
@@ -79,8 +87,16 @@ void conv2d_forward_per_image(const PerImageConv2d& plan, const T* x, const T* w
   for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
     for (std::int64_t n = first_image(plan, chunk); n < first_image(plan, chunk + 1); ++n) {
       const T* col = x + n * plan.image_in;
+      if constexpr (std::is_same_v<T, float>) {
+        if (plan.direct) {
+          direct_conv2d_forward_image(
+              plan.one_image, plan.o, col, w, y + n * plan.image_out,
+              columns + omp_get_thread_num() * plan.column_elements_per_thread());
+          continue;
+        }
+      }
       if (!plan.pointwise) {
-        T* buffer = columns + omp_get_thread_num() * plan.k * plan.p;
+        T* buffer = columns + omp_get_thread_num() * plan.column_elements_per_thread();
         im2col(col, buffer, plan.one_image);
         col = buffer;
       }
@@ -96,17 +112,28 @@ void conv2d_backward_per_image(const PerImageConv2d& plan, const T* x, const T* 
 #pragma omp parallel for if (plan.chunks > 1)
   for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
     T* chunk_dw = plan.chunks > 1 ? partial_dw + chunk * plan.o * plan.k : dw;
-    T* buffer = plan.pointwise ? nullptr : columns + omp_get_thread_num() * plan.k * plan.p;
+    T* buffer = plan.pointwise ? nullptr
+                               : columns + omp_get_thread_num() * plan.column_elements_per_thread();
     const std::int64_t first = first_image(plan, chunk);
     for (std::int64_t n = first; n < first_image(plan, chunk + 1); ++n) {
       const T* col = x + n * plan.image_in;
-      if (!plan.pointwise) {
-        im2col(col, buffer, plan.one_image);
-        col = buffer;
-      }
       const T* dyn = dy + n * plan.image_out;
-      gemm<T>(false, true, plan.o, plan.k, plan.p, 1, dyn, plan.p, col, plan.p, n == first ? 0 : 1,
-              chunk_dw, plan.k);
+      bool dw_done = false;
+      if constexpr (std::is_same_v<T, float>) {
+        if (plan.direct) {
+          direct_conv2d_weight_grad_image(plan.one_image, plan.o, col, dyn, chunk_dw, n != first,
+                                          buffer);
+          dw_done = true;
+        }
+      }
+      if (!dw_done) {
+        if (!plan.pointwise) {
+          im2col(col, buffer, plan.one_image);
+          col = buffer;
+        }
+        gemm<T>(false, true, plan.o, plan.k, plan.p, 1, dyn, plan.p, col, plan.p,
+                n == first ? 0 : 1, chunk_dw, plan.k);
+      }
       if (!dx) continue;
       T* dcol = plan.pointwise ? dx + n * plan.image_in : buffer;
       gemm<T>(true, false, plan.k, plan.p, plan.o, 1, w, plan.k, dyn, plan.p, 0, dcol, plan.p);

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "dlfs/kernels/conv2d.hpp"
+#include "dlfs/kernels/cpu/direct_conv2d.hpp"
 #include "dlfs/kernels/cpu/onednn_conv2d.hpp"
 #include "dlfs/runtime/generator.hpp"
 #include "support/conv_reference.hpp"
@@ -134,9 +135,12 @@ TEST(Conv2dCpu, RuleTakesOnednnForFloat32UnlessIm2colIsAsked) {
     const bool onednn_pays = c.input[1] >= kernels::kOnednnMinChannels &&
                              !(c.window.kernel_h == 1 && c.window.kernel_w == 1);
     automatic_onednn += onednn_pays;
+    const Conv2dPath automatic = onednn_pays                              ? Conv2dPath::Onednn
+                                 : kernels::cpu::direct_conv2d_applies(g) ? Conv2dPath::Direct
+                                                                          : own;
     EXPECT_EQ(kernels::choose_conv2d_path(kernels::ConvAlgorithm::Auto, g, c.out_channels,
                                           Tensor::zeros(c.input)),
-              onednn_pays ? Conv2dPath::Onednn : own);
+              automatic);
     EXPECT_EQ(kernels::choose_conv2d_path(kernels::ConvAlgorithm::Onednn, g, c.out_channels,
                                           Tensor::zeros(c.input)),
               Conv2dPath::Onednn);
@@ -337,6 +341,82 @@ TEST(Conv2dCpu, WithoutTheInputGradientDwIsUnchangedAndDxUndefined) {
     ASSERT_TRUE(grads.weight.defined());
     EXPECT_TRUE(bitwise_equal(grads.weight, full.dw));
   }
+}
+
+// The Direct path (one input channel, stride 1, no dilation): the catalog's first layers and the
+// kernels' edges: maps of 1 to 70 columns (one partial vector, whole and partial 32-column
+// blocks), output channels that fill whole tiles or leave single channels over, kernels of 1x1
+// to 7 taps wide (one or two passes of weight-gradient taps), padding on one axis only, a batch
+// of one. dx comes from the per-image GEMM and col2im, as on PerImage.
+std::vector<Case> direct_cases() {
+  return {
+      {{100, 1, 28, 28}, 6, conv_window(5, 5, 1, 1, 2, 2)},  // LeNet-5
+      {{9, 1, 28, 28}, 30, conv_window(5, 5)},               // SimpleConvNet: 24 columns
+      {{5, 1, 28, 28}, 16, conv_window(3, 3, 1, 1, 1, 1)},   // DeepConvNet
+      {{3, 1, 6, 74}, 13, conv_window(3, 5)},                // 70 columns: 2 blocks + 6
+      {{2, 1, 5, 3}, 4, conv_window(3, 3)},                  // a 3x1 map
+      {{4, 1, 9, 12}, 7, conv_window(2, 7, 1, 1, 3, 1)},     // 7 taps wide, padding 3x1
+      {{3, 1, 8, 9}, 5, conv_window(1, 1)},                  // 1x1
+      {{1, 1, 17, 41}, 1, conv_window(4, 4, 1, 1, 0, 2)},    // one image, one channel
+  };
+}
+
+TEST(Conv2dDirect, RuleTakesItForFloat32SingleChannelStrideOneUnlessIm2colIsAsked) {
+  for (const Case& c : direct_cases()) {
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+    SCOPED_TRACE(c.input.str() + " " + kernels::describe(c.window));
+    EXPECT_EQ(kernels::choose_conv2d_path(kernels::ConvAlgorithm::Auto, g, c.out_channels,
+                                          Tensor::zeros(c.input)),
+              Conv2dPath::Direct);
+    EXPECT_NE(kernels::choose_conv2d_path(kernels::ConvAlgorithm::Im2col, g, c.out_channels,
+                                          Tensor::zeros(c.input)),
+              Conv2dPath::Direct);
+    EXPECT_NE(kernels::choose_conv2d_path(kernels::ConvAlgorithm::Auto, g, c.out_channels,
+                                          Tensor::zeros(c.input, DType::Float64)),
+              Conv2dPath::Direct);
+  }
+  for (const Case& c : {Case{{2, 1, 28, 28}, 6, conv_window(5, 5, 2, 2)},              // stride 2
+                        Case{{2, 1, 28, 28}, 6, conv_window(3, 3, 1, 1, 0, 0, 2, 2)},  // dilated
+                        Case{{2, 2, 28, 28}, 6, conv_window(5, 5)}}) {  // two channels
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+    EXPECT_NE(kernels::choose_conv2d_path(kernels::ConvAlgorithm::Auto, g, c.out_channels,
+                                          Tensor::zeros(c.input)),
+              Conv2dPath::Direct)
+        << c.input.str() << " " << kernels::describe(c.window);
+  }
+}
+
+TEST(Conv2dDirect, MatchesDirectConvolutionLoops) {
+  for (const Case& c : direct_cases())
+    check_against_direct(c, Conv2dPath::Direct, DType::Float32, 1e-5);
+}
+
+// y sums the taps in row-major order from 0, as the GEMM's inner loop does; dW sums in another
+// fixed order. Both are the same bits at any thread count, dW also without dx.
+TEST(Conv2dDirect, SameBitsForAnyThreadCountAndWithoutTheInputGradient) {
+  const int threads = omp_get_max_threads();
+  for (const Case& c : {direct_cases()[0], direct_cases()[1]}) {
+    SCOPED_TRACE(c.input.str());
+    const Inputs in = draw(c, DType::Float32, 31);
+    omp_set_num_threads(1);
+    const Result one = run(c, in, Conv2dPath::Direct);
+    for (int t : {2, 3}) {
+      omp_set_num_threads(t);
+      const Result many = run(c, in, Conv2dPath::Direct);
+      EXPECT_TRUE(bitwise_equal(one.y, many.y)) << t << " threads";
+      EXPECT_TRUE(bitwise_equal(one.dx, many.dx)) << t << " threads";
+      EXPECT_TRUE(bitwise_equal(one.dw, many.dw)) << t << " threads";
+    }
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+    kernels::Conv2dCache cache;
+    kernels::Conv2dSaved saved;
+    kernels::conv2d_forward(in.x, in.weight, g, Conv2dPath::Direct, cache, &saved);
+    const kernels::Conv2dGradients grads =
+        kernels::conv2d_backward(in.dy, in.weight, saved, cache, /*input_gradient=*/false);
+    EXPECT_FALSE(grads.input.defined());
+    EXPECT_TRUE(bitwise_equal(grads.weight, one.dw));
+  }
+  omp_set_num_threads(threads);
 }
 
 TEST(Conv2dCpu, PerImagePathIsBitIdenticalForAnyThreadCount) {
