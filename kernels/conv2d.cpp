@@ -1,5 +1,6 @@
 #include "dlfs/kernels/conv2d.hpp"
 
+#include "dlfs/kernels/bias.hpp"
 #include "dlfs/kernels/cpu/direct_conv2d.hpp"
 #include "dlfs/kernels/cpu/onednn_conv2d.hpp"
 #include "dlfs/kernels/dispatch.hpp"
@@ -96,8 +97,8 @@ Conv2dGradients backward_batched(const Tensor& dy, const Tensor& weight, const C
   return grads;
 }
 
-Tensor forward_per_image(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
-                         bool direct) {
+Tensor forward_per_image(const Tensor& x, const Tensor& weight, const ConvGeometry& g, bool direct,
+                         const Tensor* direct_bias) {
   const cpu::PerImageConv2d plan(g, weight.dim(0), dtype_size(x.dtype()), direct);
   Tensor y = Tensor::empty({g.batch, plan.o, g.out_h, g.out_w}, x.dtype(), x.device());
   Tensor columns;  // one image's columns per thread
@@ -105,7 +106,8 @@ Tensor forward_per_image(const Tensor& x, const Tensor& weight, const ConvGeomet
   DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
     cpu::conv2d_forward_per_image<scalar_t>(plan, x.data<scalar_t>(), weight.data<scalar_t>(),
                                             y.data<scalar_t>(),
-                                            columns.defined() ? columns.data<scalar_t>() : nullptr);
+                                            columns.defined() ? columns.data<scalar_t>() : nullptr,
+                                            direct_bias ? direct_bias->data<scalar_t>() : nullptr);
   });
   return y;
 }
@@ -141,15 +143,19 @@ Conv2dGradients backward_per_image(const Tensor& dy, const Tensor& weight, const
 
 }  // namespace
 
-Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry& g, Conv2dPath path,
-                      Conv2dCache& cache, Conv2dSaved* saved) {
-  if (saved) *saved = Conv2dSaved{path, g, Tensor(), Tensor()};
+namespace {
+
+// conv2d_forward without the bias, except on the Direct path, which adds `bias` in its sums.
+Tensor forward_by_path(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
+                       Conv2dPath path, Conv2dCache& cache, Conv2dSaved* saved,
+                       const Tensor* bias) {
   switch (path) {
     case Conv2dPath::BatchedColumns:
       return forward_batched(x, weight, g, saved);
     case Conv2dPath::PerImage:
     case Conv2dPath::Direct: {
-      Tensor y = forward_per_image(x, weight, g, path == Conv2dPath::Direct);
+      const bool direct = path == Conv2dPath::Direct;
+      Tensor y = forward_per_image(x, weight, g, direct, direct ? bias : nullptr);
       if (saved) saved->input = x;  // backward lowers each image again
       return y;
     }
@@ -176,6 +182,16 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry&
     }
   }
   throw Error("Convolution: unknown path");
+}
+
+}  // namespace
+
+Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry& g, Conv2dPath path,
+                      Conv2dCache& cache, Conv2dSaved* saved, const Tensor* bias) {
+  if (saved) *saved = Conv2dSaved{path, g, Tensor(), Tensor()};
+  Tensor y = forward_by_path(x, weight, g, path, cache, saved, bias);
+  if (bias && path != Conv2dPath::Direct) bias_add_(y, *bias);
+  return y;
 }
 
 Conv2dGradients conv2d_backward(const Tensor& dy, const Tensor& weight, const Conv2dSaved& saved,

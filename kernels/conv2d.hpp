@@ -74,9 +74,10 @@ struct Conv2dSaved {
 
 // y [N, O, OH, OW] from x [N, C, H, W] and weight [O, C, kh, kw], by `path` (x and weight on one
 // device, one dtype; the caller has checked the shapes: g = conv_geometry of x). With `saved`,
-// fills it for conv2d_backward.
+// fills it for conv2d_backward. With `bias` [O], adds it per output channel: inside the Direct
+// path's sums (each starts from it), by kernels::bias_add_ after the other paths.
 Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry& g, Conv2dPath path,
-                      Conv2dCache& cache, Conv2dSaved* saved);
+                      Conv2dCache& cache, Conv2dSaved* saved, const Tensor* bias = nullptr);
 
 struct Conv2dGradients {
   Tensor input;   // dx [N, C, H, W]
@@ -113,10 +114,11 @@ struct PerImageConv2d {
   std::int64_t partial_weight_grad_elements() const;
 };
 
-// y[n] = W * im2col(x[n]) for every image.
+// y[n] = W * im2col(x[n]) for every image; with plan.direct, the direct kernels, plus
+// direct_bias per output channel unless it is null (ignored without plan.direct).
 template <typename T>
 void conv2d_forward_per_image(const PerImageConv2d& plan, const T* x, const T* weight, T* y,
-                              T* columns);
+                              T* columns, const T* direct_bias = nullptr);
 // dW = sum_n dY[n] * im2col(x[n])^T (chunk partial sums added in chunk order) and, unless dx is
 // null, dx[n] = col2im(W^T * dY[n]).
 template <typename T>

@@ -104,10 +104,9 @@ Tensor Convolution::forward(const std::vector<Tensor>& inputs, Mode mode) {
   const kernels::ConvGeometry g = geometry(x);
   saved_ = kernels::Conv2dSaved{};
   const kernels::Conv2dPath path = kernels::choose_conv2d_path(algorithm_, g, out_channels_, x);
-  Tensor y =
-      kernels::conv2d_forward(x, w, g, path, cache_, mode == Mode::Train ? &saved_ : nullptr);
+  Tensor y = kernels::conv2d_forward(x, w, g, path, cache_, mode == Mode::Train ? &saved_ : nullptr,
+                                     has_bias_ ? &bias_.value : nullptr);
   last_path_ = path;
-  if (has_bias_) kernels::bias_add_(y, bias_.value);
   return y;
 }
 

@@ -81,8 +81,8 @@ std::int64_t first_image(const PerImageConv2d& plan, std::int64_t chunk) {
 }  // namespace
 
 template <typename T>
-void conv2d_forward_per_image(const PerImageConv2d& plan, const T* x, const T* w, T* y,
-                              T* columns) {
+void conv2d_forward_per_image(const PerImageConv2d& plan, const T* x, const T* w, T* y, T* columns,
+                              [[maybe_unused]] const T* direct_bias) {
 #pragma omp parallel for if (plan.chunks > 1)
   for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
     for (std::int64_t n = first_image(plan, chunk); n < first_image(plan, chunk + 1); ++n) {
@@ -90,7 +90,7 @@ void conv2d_forward_per_image(const PerImageConv2d& plan, const T* x, const T* w
       if constexpr (std::is_same_v<T, float>) {
         if (plan.direct) {
           direct_conv2d_forward_image(
-              plan.one_image, plan.o, col, w, y + n * plan.image_out,
+              plan.one_image, plan.o, col, w, direct_bias, y + n * plan.image_out,
               columns + omp_get_thread_num() * plan.column_elements_per_thread());
           continue;
         }
@@ -153,9 +153,9 @@ void conv2d_backward_per_image(const PerImageConv2d& plan, const T* x, const T* 
 }
 
 template void conv2d_forward_per_image<float>(const PerImageConv2d&, const float*, const float*,
-                                              float*, float*);
+                                              float*, float*, const float*);
 template void conv2d_forward_per_image<double>(const PerImageConv2d&, const double*, const double*,
-                                               double*, double*);
+                                               double*, double*, const double*);
 template void conv2d_backward_per_image<float>(const PerImageConv2d&, const float*, const float*,
                                                const float*, float*, float*, float*, float*);
 template void conv2d_backward_per_image<double>(const PerImageConv2d&, const double*, const double*,

@@ -59,30 +59,42 @@ void pad_image(const ConvGeometry& g, const PaddedImage& p, const float* x, floa
                 sizeof(float) * static_cast<std::size_t>(g.width));
 }
 
+// What every tile of one image's forward shares.
+struct ForwardLayer {
+  const float* weight;  // [O, 1, kh, kw]
+  const float* bias;    // [O], or null
+  std::int64_t out_channels, kernel_h, kernel_w;
+  std::int64_t stride;  // of the padded image's rows
+  std::int64_t map;     // OH * OW: from one output channel to the next
+};
+
 // Output columns [0, count) of one 8*V-column block of one output row, for G output channels
-// at once (their G*V sums are independent, so the adds overlap instead of waiting on each
-// other, and each input vector loaded serves G channels). Taps summed in row-major order from 0.
+// [o, o + G) at once (their G*V sums are independent, so the adds overlap instead of waiting on
+// each other, and each input vector loaded serves G channels). Each sum starts from the
+// channel's bias (or 0) and adds the taps in row-major order.
 template <int V, int G>
-DLFS_INLINE void forward_tile(const float* padded, std::int64_t stride, const float* w,
-                              std::int64_t kernel_h, std::int64_t kernel_w, float* out,
-                              std::int64_t map, std::int64_t count) {
-  const std::int64_t taps = kernel_h * kernel_w;
+DLFS_INLINE void forward_tile(const ForwardLayer& layer, const float* padded, std::int64_t o,
+                              float* out, std::int64_t count) {
+  const std::int64_t taps = layer.kernel_h * layer.kernel_w;
+  const float* w = layer.weight + o * taps;
   // Fully unrolled loops over g and v keep the accumulators in registers (GCC leaves arrays it
   // cannot scalarise on the stack).
   Float8 acc[G][V];
 #pragma GCC unroll 16
-  for (int g = 0; g < G; ++g)
+  for (int g = 0; g < G; ++g) {
+    const float start = layer.bias ? layer.bias[o + g] : 0.0f;
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) acc[g][v] = Float8{};
-  for (std::int64_t ky = 0; ky < kernel_h; ++ky) {
-    const float* row = padded + ky * stride;
-    for (std::int64_t kx = 0; kx < kernel_w; ++kx) {
+    for (int v = 0; v < V; ++v) acc[g][v] = Float8{} + start;
+  }
+  for (std::int64_t ky = 0; ky < layer.kernel_h; ++ky) {
+    const float* row = padded + ky * layer.stride;
+    for (std::int64_t kx = 0; kx < layer.kernel_w; ++kx) {
       Float8 in[V];  // unaligned loads
 #pragma GCC unroll 4
       for (int v = 0; v < V; ++v) std::memcpy(&in[v], row + kx + v * kLanes, sizeof in[v]);
 #pragma GCC unroll 16
       for (int g = 0; g < G; ++g) {
-        const float tap = w[g * taps + ky * kernel_w + kx];
+        const float tap = w[g * taps + ky * layer.kernel_w + kx];
 #pragma GCC unroll 4
         for (int v = 0; v < V; ++v) acc[g][v] += tap * in[v];
       }
@@ -96,7 +108,7 @@ DLFS_INLINE void forward_tile(const float* padded, std::int64_t stride, const fl
       if (first >= count) break;
       float sums[kLanes];
       std::memcpy(sums, &acc[g][v], sizeof sums);
-      copy_up_to_8(out + g * map + first, sums, std::min(kLanes, count - first));
+      copy_up_to_8(out + (o + g) * layer.map + first, sums, std::min(kLanes, count - first));
     }
   }
 }
@@ -108,18 +120,13 @@ constexpr int kChannelsPerTile = 11 / V;
 
 // One block of one output row for every output channel: whole tiles, then single channels.
 template <int V>
-DLFS_INLINE void forward_block(const float* padded, std::int64_t stride, const float* w,
-                               std::int64_t out_channels, std::int64_t kernel_h,
-                               std::int64_t kernel_w, float* out, std::int64_t map,
+DLFS_INLINE void forward_block(const ForwardLayer& layer, const float* padded, float* out,
                                std::int64_t count) {
   constexpr int kTile = kChannelsPerTile<V>;
-  const std::int64_t taps = kernel_h * kernel_w;
   std::int64_t o = 0;
-  for (; o + kTile <= out_channels; o += kTile)
-    forward_tile<V, kTile>(padded, stride, w + o * taps, kernel_h, kernel_w, out + o * map, map,
-                           count);
-  for (; o < out_channels; ++o)
-    forward_tile<V, 1>(padded, stride, w + o * taps, kernel_h, kernel_w, out + o * map, map, count);
+  for (; o + kTile <= layer.out_channels; o += kTile)
+    forward_tile<V, kTile>(layer, padded, o, out, count);
+  for (; o < layer.out_channels; ++o) forward_tile<V, 1>(layer, padded, o, out, count);
 }
 
 // dW[o, ky, kx0 .. kx0 + G) (+)= sum over the output map of dy * the input shifted by the tap:
@@ -161,34 +168,33 @@ std::int64_t direct_conv2d_scratch_elements(const ConvGeometry& g) {
 }
 
 DLFS_SIMD_CLONES void direct_conv2d_forward_image(const ConvGeometry& g, std::int64_t out_channels,
-                                                  const float* x, const float* w, float* y,
-                                                  float* scratch) {
+                                                  const float* x, const float* w, const float* bias,
+                                                  float* y, float* scratch) {
   const PaddedImage p = padded_layout(g);
   pad_image(g, p, x, scratch);
-  const std::int64_t kh = g.window.kernel_h, kw = g.window.kernel_w;
-  const std::int64_t map = g.out_h * g.out_w;
+  const ForwardLayer layer{
+      w, bias, out_channels, g.window.kernel_h, g.window.kernel_w, p.stride, g.out_h * g.out_w};
   const std::int64_t last = last_block_columns(g, p);
   const std::int64_t last_vectors = (last + kLanes - 1) / kLanes;
   for (std::int64_t i = 0; i < g.out_h; ++i) {
     const float* rows = scratch + i * p.stride;
     float* out = y + i * g.out_w;
     for (std::int64_t b = 0; b + 1 < p.blocks; ++b)
-      forward_block<kBlockVectors>(rows + b * kBlock, p.stride, w, out_channels, kh, kw,
-                                   out + b * kBlock, map, kBlock);
+      forward_block<kBlockVectors>(layer, rows + b * kBlock, out + b * kBlock, kBlock);
     const std::int64_t b = p.blocks - 1;
     const float* in = rows + b * kBlock;
     switch (last_vectors) {
       case 1:
-        forward_block<1>(in, p.stride, w, out_channels, kh, kw, out + b * kBlock, map, last);
+        forward_block<1>(layer, in, out + b * kBlock, last);
         break;
       case 2:
-        forward_block<2>(in, p.stride, w, out_channels, kh, kw, out + b * kBlock, map, last);
+        forward_block<2>(layer, in, out + b * kBlock, last);
         break;
       case 3:
-        forward_block<3>(in, p.stride, w, out_channels, kh, kw, out + b * kBlock, map, last);
+        forward_block<3>(layer, in, out + b * kBlock, last);
         break;
       default:
-        forward_block<4>(in, p.stride, w, out_channels, kh, kw, out + b * kBlock, map, last);
+        forward_block<4>(layer, in, out + b * kBlock, last);
         break;
     }
   }

@@ -10,8 +10,8 @@
 // 12% of a training step (docs/results.md). Here each output row is a few vector registers
 // summed over the taps, reading a zero-padded copy of the image that stays in L1.
 //
-// Sums run in an order fixed by the shapes: y[o, i, j] = sum over (ky, kx) in row-major order of
-// w[o, ky, kx] * x_padded[i + ky, j + kx], starting from 0 (the order of the GEMM's inner loop);
+// Sums run in an order fixed by the shapes: y[o, i, j] = bias[o] (or 0), then plus, over (ky, kx)
+// in row-major order, w[o, ky, kx] * x_padded[i + ky, j + kx];
 // for dW[o, ky, kx], lane l of an 8-wide accumulator sums columns l, l + 8, ... (vectors in order,
 // rows in order within each), then the 8 lanes are added in order. Results do not depend on the
 // thread count (the per-image chunks of kernels/cpu/conv2d.cpp run these), only, in their last
@@ -34,9 +34,11 @@ inline bool direct_conv2d_applies(const ConvGeometry& g) {
 // map padded to whole vectors).
 std::int64_t direct_conv2d_scratch_elements(const ConvGeometry& g);
 
-// y [O, OH, OW] = the convolution of one image x [1, H, W] with w [O, 1, kh, kw].
+// y [O, OH, OW] = the convolution of one image x [1, H, W] with w [O, 1, kh, kw], plus bias [O]
+// unless it is null: each sum starts from its channel's bias, which saves the separate pass of
+// kernels/bias.hpp over y.
 void direct_conv2d_forward_image(const ConvGeometry& g, std::int64_t out_channels, const float* x,
-                                 const float* w, float* y, float* scratch);
+                                 const float* w, const float* bias, float* y, float* scratch);
 
 // dw [O, 1, kh, kw] (+)= the weight gradient of one image x for its output gradient dy
 // [O, OH, OW]: added to dw when `accumulate`, written over it otherwise.

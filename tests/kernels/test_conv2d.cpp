@@ -391,8 +391,28 @@ TEST(Conv2dDirect, MatchesDirectConvolutionLoops) {
     check_against_direct(c, Conv2dPath::Direct, DType::Float32, 1e-5);
 }
 
-// y sums the taps in row-major order from 0, as the GEMM's inner loop does; dW sums in another
-// fixed order. Both are the same bits at any thread count, dW also without dx.
+// conv2d_forward's bias: inside the Direct path's sums (each starts from its channel's bias), a
+// separate pass on the others; both against the direct loops with the bias.
+TEST(Conv2dDirect, BiasStartsTheSums) {
+  for (const Case& c : {direct_cases()[1], direct_cases()[3]}) {
+    SCOPED_TRACE(c.input.str());
+    const Inputs in = draw(c, DType::Float32, 41);
+    Generator gen(42);
+    const Tensor bias = Tensor::empty({c.out_channels}, DType::Float32).uniform_(gen, -2.0, 2.0);
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+    const testing::DirectConvolution direct(c.input, c.out_channels, c.window);
+    const std::vector<double> expected = direct.forward(in.x, in.weight, bias);
+    for (Conv2dPath path : {Conv2dPath::Direct, Conv2dPath::PerImage}) {
+      kernels::Conv2dCache cache;
+      const Tensor y = kernels::conv2d_forward(in.x, in.weight, g, path, cache, nullptr, &bias);
+      EXPECT_LE(testing::max_normalized_error(expected, testing::as_doubles(y)), 1e-5)
+          << kernels::conv2d_path_name(path);
+    }
+  }
+}
+
+// y sums the taps in row-major order, dW in another fixed order: the same bits at any thread
+// count, dW also without dx.
 TEST(Conv2dDirect, SameBitsForAnyThreadCountAndWithoutTheInputGradient) {
   const int threads = omp_get_max_threads();
   for (const Case& c : {direct_cases()[0], direct_cases()[1]}) {
