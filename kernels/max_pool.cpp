@@ -8,15 +8,20 @@ Tensor max_pool_forward(const Tensor& x, const PoolWindow& window, Tensor* argma
   check_floating("max_pool_forward", x);
   const Pool2dGeometry g = pool2d_geometry("max_pool_forward", x.shape(), window);
   Tensor y = Tensor::empty(g.output_shape(), x.dtype(), x.device());
-  *argmax = Tensor::empty(g.output_shape(), DType::Int32, x.device());
+  // Without `argmax` (inference) the CPU skips it; the GPU kernel writes it to scratch.
+  Tensor indices;
+  if (argmax || x.device().is_cuda())
+    indices = Tensor::empty(g.output_shape(), DType::Int32, x.device());
+  if (argmax) *argmax = indices;
   if (x.device().is_cuda()) {
     DLFS_CUDA_CALL("max_pool_forward",
                    cuda::max_pool_forward(x.data<float>(), y.data<float>(),
-                                          argmax->data<std::int32_t>(), g, stream_of(x)));
+                                          indices.data<std::int32_t>(), g, stream_of(x)));
     return y;
   }
   DLFS_DISPATCH_FLOATING(x.dtype(), "max_pool_forward", [&] {
-    cpu::max_pool_forward(x.data<scalar_t>(), y.data<scalar_t>(), argmax->data<std::int32_t>(), g);
+    cpu::max_pool_forward(x.data<scalar_t>(), y.data<scalar_t>(),
+                          indices.defined() ? indices.data<std::int32_t>() : nullptr, g);
   });
   return y;
 }

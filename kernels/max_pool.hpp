@@ -13,6 +13,7 @@
 namespace dlfs::kernels {
 
 namespace cpu {
+// argmax may be null (inference): the maxima alone, the same values.
 template <typename T>
 void max_pool_forward(const T* x, T* y, std::int32_t* argmax, const Pool2dGeometry& g);
 template <typename T>
@@ -27,7 +28,8 @@ void max_pool_backward(const float* dy, const std::int32_t* argmax, float* dx,
 }  // namespace cuda
 
 // y ([N, C, OH, OW]) = the maximum of each window of x ([N, C, H, W]); *argmax (int32, y's shape)
-// holds where it was.
+// holds where it was. A null argmax (inference, nothing to send a gradient back) spares the CPU
+// writing it.
 Tensor max_pool_forward(const Tensor& x, const PoolWindow& window, Tensor* argmax);
 // dx (input_shape) from dy and the forward's argmax; pixels that were nobody's maximum get 0.
 Tensor max_pool_backward(const Tensor& dy, const Tensor& argmax, const Shape& input_shape,

@@ -13,9 +13,9 @@ MaxPool::MaxPool(const kernels::PoolWindow& window) : window_(window) {
 
 Tensor MaxPool::forward(const std::vector<Tensor>& inputs, Mode mode) {
   const Tensor& x = single_input(inputs, "MaxPool");
-  Tensor argmax;
-  Tensor y = kernels::max_pool_forward(x, window_, &argmax);
-  argmax_ = mode == Mode::Train ? argmax : Tensor();
+  Tensor argmax;  // only a backward needs it
+  Tensor y = kernels::max_pool_forward(x, window_, mode == Mode::Train ? &argmax : nullptr);
+  argmax_ = argmax;
   input_shape_ = x.shape();
   return y;
 }

@@ -70,6 +70,27 @@ void max_pool_2x2_plane(const T* xp, T* yp, std::int32_t* ap, const Pool2dGeomet
   }
 }
 
+// max_pool_2x2_plane without the argmax (inference): the same selects, so the same values, NaN
+// included.
+template <typename T>
+void max_pool_2x2_values_plane(const T* xp, T* yp, const Pool2dGeometry& g) {
+  const std::int64_t in_w = g.in_w, out_w = g.out_w;
+  for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
+    const T* top = xp + 2 * oh * in_w;
+    const T* bottom = top + in_w;
+    T* y = yp + oh * out_w;
+#pragma omp simd
+    for (std::int64_t ow = 0; ow < out_w; ++ow) {
+      const T a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1];
+      T best = a;
+      best = select(b > best || b != b, b, best);
+      best = select(c > best || c != c, c, best);
+      best = select(d > best || d != d, d, best);
+      y[ow] = best;
+    }
+  }
+}
+
 // The 2x2 fast path of max_pool_backward: each input pixel is in at most one window, so it is
 // written once (its window's gradient where it held the max, else 0) instead of zero-filled and
 // then scattered into. "+ T(0)" keeps the scatter's result bit for bit: 0 + (-0) is +0.
@@ -111,7 +132,10 @@ void max_pool_forward(const T* x, T* y, std::int32_t* argmax, const Pool2dGeomet
   for (std::int64_t p = 0; p < g.planes(); ++p) {
     const T* xp = x + p * in_plane;
     if (fast) {
-      max_pool_2x2_plane(xp, y + p * out_plane, argmax + p * out_plane, g);
+      if (argmax)
+        max_pool_2x2_plane(xp, y + p * out_plane, argmax + p * out_plane, g);
+      else
+        max_pool_2x2_values_plane(xp, y + p * out_plane, g);
       continue;
     }
     for (std::int64_t oh = 0; oh < g.out_h; ++oh)
@@ -120,7 +144,7 @@ void max_pool_forward(const T* x, T* y, std::int32_t* argmax, const Pool2dGeomet
             window_argmax(xp, oh * w.stride_h - w.pad_h, ow * w.stride_w - w.pad_w, g);
         const std::int64_t o = p * out_plane + oh * g.out_w + ow;
         y[o] = xp[at];
-        argmax[o] = static_cast<std::int32_t>(at);
+        if (argmax) argmax[o] = static_cast<std::int32_t>(at);
       }
   }
 }

@@ -194,6 +194,9 @@ void expect_max_pool_matches_reference(const Shape& shape, const PoolWindow& w,
   ASSERT_EQ(y.size(), r.y.size());
   EXPECT_EQ(std::memcmp(y.data(), r.y.data(), y.size() * sizeof(T)), 0);
   EXPECT_EQ(argmax.to_vector<std::int32_t>(), r.argmax);
+  // Inference's forward, without an argmax: the same bits.
+  const std::vector<T> values = max_pool_forward(x, w, nullptr).template to_vector<T>();
+  EXPECT_EQ(std::memcmp(values.data(), r.y.data(), values.size() * sizeof(T)), 0);
 }
 
 TEST(MaxPool, EveryPathBreaksTiesLikeTheDefinition) {
@@ -325,6 +328,7 @@ void expect_max_pool_equivalent(const Shape& shape, const PoolWindow& w) {
   Tensor y = max_pool_forward(x, w, &argmax);
   Tensor yd = max_pool_forward(x.to(Device::cuda()), w, &argmax_d);
   EXPECT_TENSORS_CLOSE(y, yd, 1e-6);
+  EXPECT_TENSORS_CLOSE(y, max_pool_forward(x.to(Device::cuda()), w, nullptr), 1e-6);
   EXPECT_EQ(argmax.to_vector<std::int32_t>(), argmax_d.to_vector<std::int32_t>());
   Tensor dy = random_float(y.shape(), 12);
   EXPECT_TENSORS_CLOSE(max_pool_backward(dy, argmax, shape, w),

@@ -1,7 +1,8 @@
 // The 2x2 stride-2 max-pool fast path (kernels/cpu/max_pool.cpp) against the definition: the
-// same maxima AND the same argmax (ties to the first pixel in row-major order, NaN wins, later
-// NaN over earlier), on odd shapes whose last row/column no window covers, and a backward that
-// equals a zero-fill-then-scatter bit for bit (including +0 where dy is -0).
+// same maxima (also without an argmax, as inference runs it) AND the same argmax (ties to the first
+// pixel in row-major order, NaN wins, later NaN over earlier), on odd shapes whose last row/column
+// no window covers, and a backward that equals a zero-fill-then-scatter bit for bit (including +0
+// where dy is -0).
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -48,6 +49,10 @@ void check_shape(std::int64_t planes, std::int64_t h, std::int64_t w, std::uint6
   cpu::max_pool_forward(x.data(), y.data(), argmax.data(), g);
   EXPECT_TRUE(bitwise_equal(y, expected_y));
   EXPECT_EQ(argmax, expected_argmax);
+  // Inference: no argmax, the same values bit for bit.
+  std::vector<T> values_only(expected_y.size(), T(7));
+  cpu::max_pool_forward(x.data(), values_only.data(), static_cast<std::int32_t*>(nullptr), g);
+  EXPECT_TRUE(bitwise_equal(values_only, expected_y));
 
   // dy with -0 entries: the scatter gives 0 + -0 = +0 at the max.
   std::vector<T> dy = testing::max_pool_tricky_values<T>(g.output_numel(), seed + 1);
