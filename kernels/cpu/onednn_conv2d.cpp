@@ -318,7 +318,10 @@ class ConvolutionPlan {
         dx ? blocked_weights(s, weight, &BatchPrimitives::backward_data_weight) : Tensor();
     const std::int64_t weight_floats = weight.numel();
     if (dx) *dx = Tensor::empty(x.shape());
-    Tensor partials = Tensor::empty({s.chunks, weight_floats});
+    // Chunk 0's partial goes straight into dW, the others into `partials`.
+    dw = Tensor::empty(weight.shape());
+    Tensor partials;
+    if (s.chunks > 1) partials = Tensor::empty({s.chunks - 1, weight_floats});
 
     const bool shared =
         s.full->shared_output_gradient() && (!s.tail || s.tail->shared_output_gradient());
@@ -347,7 +350,7 @@ class ConvolutionPlan {
       const float* dy_chunk = dy.data<float>() + first * image(dy);
       const memory diff_dst =
           p.backward_weights_output.blocked_copy(dy_chunk, take(output_floats), pad, stream);
-      float* partial = partials.data<float>() + i * weight_floats;
+      float* partial = i == 0 ? dw.data<float>() : partials.data<float>() + (i - 1) * weight_floats;
       const memory diff_wei =
           p.backward_weights_weight.result(partial, take(weight_gradient_floats));
       p.backward_weights->execute(
@@ -380,14 +383,14 @@ class ConvolutionPlan {
       stream.wait();
     });
 
-    dw = Tensor::empty(weight.shape());
+    if (s.chunks == 1) return;
     const float* parts = partials.data<float>();
     float* sum = dw.data<float>();
-    const std::int64_t chunks = s.chunks;
+    const std::int64_t others = s.chunks - 1;
 #pragma omp parallel for schedule(static) if (weight_floats >= 65536)
     for (std::int64_t e = 0; e < weight_floats; ++e) {
-      float total = parts[e];
-      for (std::int64_t c = 1; c < chunks; ++c) total += parts[c * weight_floats + e];
+      float total = sum[e];
+      for (std::int64_t c = 0; c < others; ++c) total += parts[c * weight_floats + e];
       sum[e] = total;
     }
   }
@@ -435,9 +438,22 @@ class ConvolutionPlan {
     return t.numel() / t.dim(0);
   }
 
+  // dW takes one partial sum per chunk: layers with large weights (ResNet-18's last stage: 9.4 MB
+  // each) get fewer chunks, 4 or 2 (powers of two keep 2 and 4 threads evenly loaded), so that
+  // the partials stay under kMaxPartialBytes. A function of the shapes only, like the split.
+  std::int64_t max_chunks() const {
+    const std::int64_t weight_bytes = out_channels_ * geometry_.channels *
+                                      geometry_.window.kernel_h * geometry_.window.kernel_w *
+                                      static_cast<std::int64_t>(sizeof(float));
+    std::int64_t chunks = kMaxChunks;
+    while (chunks > 2 && chunks * weight_bytes > kMaxPartialBytes) chunks /= 2;
+    return chunks;
+  }
+
   Split split(std::int64_t batch) {
     Split s;
-    s.size = (batch + kMaxChunks - 1) / kMaxChunks;
+    const std::int64_t most = max_chunks();
+    s.size = (batch + most - 1) / most;
     s.chunks = (batch + s.size - 1) / s.size;
     s.threaded = omp_get_max_threads() > s.chunks;
     if (s.threaded) {
@@ -509,6 +525,7 @@ class ConvolutionPlan {
   }
 
   static constexpr std::int64_t kMaxChunks = 8;
+  static constexpr std::int64_t kMaxPartialBytes = std::int64_t{32} << 20;
   static constexpr std::size_t kMaxPrimitiveSets = 6;
 
   ConvGeometry geometry_;

@@ -10,8 +10,9 @@
 // come from the CPU memory pool and live for one call only, so a training step keeps no more
 // than the im2col paths do (the input x, as PerImage keeps it).
 //
-// A batch runs as at most 8 chunks fixed by its size, each on one thread, taken by the threads
-// as they come free; dW is summed from per-chunk partials in chunk order. So results are the same
+// A batch runs as at most 8 chunks fixed by its size (4 or 2 for layers whose 8 dW partials would
+// pass 32 MB), each on one thread, taken by the threads as they come free; dW is summed from
+// per-chunk partials in chunk order. So results are the same
 // bit for bit at any thread count up to the chunk count, and a core shared with another process
 // holds back only the chunks it runs. With more threads than chunks the batch runs whole on
 // oneDNN's own threads, and dW then changes in its last bits with the thread count.

@@ -292,6 +292,36 @@ TEST(Conv2dOnednn, SameBitsForAnyThreadCountUpToTheChunkCount) {
   omp_set_num_threads(threads);
 }
 
+// A layer whose 8 dW partials would pass 32 MB takes fewer chunks (here 256x512x3x3, 4.7 MB of
+// weights: 4 chunks of 2 images), with the same guarantees: the same bits at 1, 2 and 3 threads,
+// and dW (chunk 0's partial written straight into it) against the direct loops.
+TEST(Conv2dOnednn, LargeWeightsTakeFewerChunksWithTheSameBits) {
+  if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
+  const Case c{{8, 512, 4, 4}, 256, conv_window(3, 3, 1, 1, 1, 1)};
+  const Inputs in = draw(c, DType::Float32, 23);
+  const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const Result one = run(c, in, Conv2dPath::Onednn);
+  for (int t : {2, 3}) {
+    omp_set_num_threads(t);
+    kernels::Conv2dCache cache;
+    kernels::Conv2dSaved saved;
+    const Tensor y = kernels::conv2d_forward(in.x, in.weight, g, Conv2dPath::Onednn, cache, &saved);
+    const kernels::Conv2dGradients grads = kernels::conv2d_backward(in.dy, in.weight, saved, cache);
+    EXPECT_TRUE(bitwise_equal(one.y, y)) << t << " threads";
+    EXPECT_TRUE(bitwise_equal(one.dx, grads.input)) << t << " threads";
+    EXPECT_TRUE(bitwise_equal(one.dw, grads.weight)) << t << " threads";
+    const std::string used = kernels::onednn::describe(*cache.onednn_plan);
+    EXPECT_NE(used.find("4 chunks of 2 images"), std::string::npos) << used;
+  }
+  omp_set_num_threads(threads);
+  const testing::DirectConvolution direct(c.input, c.out_channels, c.window);
+  EXPECT_LE(testing::max_normalized_error(direct.backward_filter(in.x, in.dy),
+                                          testing::as_doubles(one.dw)),
+            1e-5);
+}
+
 // One plan serves every batch size of its shape (training, an epoch's last batch, validation):
 // each gets its own chunk primitives, and results match the direct loops whichever came first.
 TEST(Conv2dOnednn, OnePlanServesEveryBatchSize) {
