@@ -141,10 +141,6 @@ Conv2dGradients backward_per_image(const Tensor& dy, const Tensor& weight, const
 }
 #endif
 
-}  // namespace
-
-namespace {
-
 // conv2d_forward without the bias, except on the Direct path, which adds `bias` in its sums.
 Tensor forward_by_path(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
                        Conv2dPath path, Conv2dCache& cache, Conv2dSaved* saved,

@@ -105,10 +105,10 @@ struct PerImageConv2d {
   bool pointwise;                    // 1x1, stride 1, no padding: x[n] is its own columns
   std::int64_t o, k, p;              // out channels, C*kh*kw, OH*OW
   std::int64_t image_in, image_out;  // elements of one input image, of one output image
-  std::int64_t chunks;               // image chunks; one dW partial sum each when > 1
+  std::int64_t chunks;               // image chunks; each sums its own dW partial
 
-  // Scratch sizes in elements: the per-thread columns (0 when pointwise) and the per-chunk dW
-  // partial sums (0 with one chunk).
+  // Scratch sizes in elements: the per-thread columns (0 when pointwise) and the dW partial sums
+  // of chunks 1, 2, ... (chunk 0 sums into dW itself; 0 with one chunk).
   std::int64_t column_elements() const;
   std::int64_t column_elements_per_thread() const;
   std::int64_t partial_weight_grad_elements() const;

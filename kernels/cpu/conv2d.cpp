@@ -22,6 +22,7 @@
 #include <type_traits>
 
 #include "dlfs/kernels/conv2d.hpp"
+#include "dlfs/kernels/cpu/chunk_partial_sums.hpp"
 #include "dlfs/kernels/cpu/direct_conv2d.hpp"
 #include "dlfs/kernels/gemm.hpp"
 
@@ -30,8 +31,6 @@ namespace dlfs::kernels::cpu {
 namespace {
 
 constexpr std::int64_t kImageChunks = 16;
-// dW needs one partial sum per chunk: fewer chunks where those would be large (VGG at 224x224).
-constexpr std::int64_t kMaxPartialDwBytes = std::int64_t{64} << 20;
 
 bool is_pointwise(const ConvWindow& w) {
   return w.kernel_h == 1 && w.kernel_w == 1 && w.stride_h == 1 && w.stride_w == 1 && w.pad_h == 0 &&
@@ -54,8 +53,7 @@ PerImageConv2d::PerImageConv2d(const ConvGeometry& g, std::int64_t out_channels,
   one_image.batch = 1;
   // The count depends on the shapes only, so results do not depend on the thread count.
   const std::int64_t dw_bytes = o * k * static_cast<std::int64_t>(element_size);
-  const std::int64_t by_memory = std::max<std::int64_t>(1, kMaxPartialDwBytes / dw_bytes);
-  chunks = std::min({g.batch, kImageChunks, by_memory});
+  chunks = chunks_within_partial_cap(std::min(g.batch, kImageChunks), 1, dw_bytes);
 }
 
 // One columns buffer per thread of the team (indexed by omp_get_thread_num(); whichever threads
@@ -71,7 +69,7 @@ std::int64_t PerImageConv2d::column_elements_per_thread() const {
 }
 
 std::int64_t PerImageConv2d::partial_weight_grad_elements() const {
-  return chunks > 1 ? chunks * o * k : 0;
+  return (chunks - 1) * o * k;
 }
 
 namespace {
@@ -111,7 +109,7 @@ void conv2d_backward_per_image(const PerImageConv2d& plan, const T* x, const T* 
                                T* dx, T* dw, T* columns, T* partial_dw) {
 #pragma omp parallel for if (plan.chunks > 1)
   for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
-    T* chunk_dw = plan.chunks > 1 ? partial_dw + chunk * plan.o * plan.k : dw;
+    T* chunk_dw = chunk == 0 ? dw : partial_dw + (chunk - 1) * plan.o * plan.k;
     T* buffer = plan.pointwise ? nullptr
                                : columns + omp_get_thread_num() * plan.column_elements_per_thread();
     const std::int64_t first = first_image(plan, chunk);
@@ -140,16 +138,7 @@ void conv2d_backward_per_image(const PerImageConv2d& plan, const T* x, const T* 
       if (!plan.pointwise) col2im(buffer, dx + n * plan.image_in, plan.one_image);
     }
   }
-  if (plan.chunks > 1) {  // dW = the chunks' sums, added in chunk order
-    const std::int64_t size = plan.o * plan.k;
-#pragma omp simd
-    for (std::int64_t i = 0; i < size; ++i) {
-      T sum = partial_dw[i];
-      for (std::int64_t chunk = 1; chunk < plan.chunks; ++chunk)
-        sum += partial_dw[chunk * size + i];
-      dw[i] = sum;
-    }
-  }
+  add_partials_in_chunk_order(dw, partial_dw, plan.chunks - 1, plan.o * plan.k);
 }
 
 template void conv2d_forward_per_image<float>(const PerImageConv2d&, const float*, const float*,

@@ -14,6 +14,7 @@
 #include <optional>
 #include <utility>
 
+#include "dlfs/kernels/cpu/chunk_partial_sums.hpp"
 #include "dlfs/kernels/cpu/thread_count_scope.hpp"
 #endif
 
@@ -29,6 +30,8 @@ bool fits_int(std::int64_t v) {
 
 #if DLFS_HAVE_ONEDNN
 
+using cpu::add_partials_in_chunk_order;
+using cpu::chunks_within_partial_cap;
 using cpu::ThreadCountScope;
 using dnnl::memory;
 using Dims = memory::dims;
@@ -384,15 +387,8 @@ class ConvolutionPlan {
     });
 
     if (s.chunks == 1) return;
-    const float* parts = partials.data<float>();
-    float* sum = dw.data<float>();
-    const std::int64_t others = s.chunks - 1;
-#pragma omp parallel for schedule(static) if (weight_floats >= 65536)
-    for (std::int64_t e = 0; e < weight_floats; ++e) {
-      float total = sum[e];
-      for (std::int64_t c = 0; c < others; ++c) total += parts[c * weight_floats + e];
-      sum[e] = total;
-    }
+    add_partials_in_chunk_order(dw.data<float>(), partials.data<float>(), s.chunks - 1,
+                                weight_floats);
   }
 
  private:
@@ -434,20 +430,15 @@ class ConvolutionPlan {
     Tensor storage;
   };
 
-  static std::int64_t image(const Tensor& t) {
-    return t.numel() / t.dim(0);
-  }
+  static std::int64_t image(const Tensor& t) { return t.numel() / t.dim(0); }
 
   // dW takes one partial sum per chunk: layers with large weights (ResNet-18's last stage: 9.4 MB
-  // each) get fewer chunks, 4 or 2 (powers of two keep 2 and 4 threads evenly loaded), so that
-  // the partials stay under kMaxPartialBytes. A function of the shapes only, like the split.
+  // each) get 4 or 2 chunks instead of 8, by the rule of chunk_partial_sums.hpp.
   std::int64_t max_chunks() const {
     const std::int64_t weight_bytes = out_channels_ * geometry_.channels *
                                       geometry_.window.kernel_h * geometry_.window.kernel_w *
                                       static_cast<std::int64_t>(sizeof(float));
-    std::int64_t chunks = kMaxChunks;
-    while (chunks > 2 && chunks * weight_bytes > kMaxPartialBytes) chunks /= 2;
-    return chunks;
+    return chunks_within_partial_cap(kMaxChunks, 2, weight_bytes);
   }
 
   Split split(std::int64_t batch) {
@@ -525,7 +516,6 @@ class ConvolutionPlan {
   }
 
   static constexpr std::int64_t kMaxChunks = 8;
-  static constexpr std::int64_t kMaxPartialBytes = std::int64_t{32} << 20;
   static constexpr std::size_t kMaxPrimitiveSets = 6;
 
   ConvGeometry geometry_;

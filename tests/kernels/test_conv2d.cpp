@@ -485,5 +485,38 @@ TEST(Conv2dCpu, PerImagePathIsBitIdenticalForAnyThreadCount) {
   omp_set_num_threads(threads);
 }
 
+// The per-image path caps its dW partials like the oneDNN path: 16 chunks for small weights,
+// halved while the partials would pass 32 MB, and the same bits at any thread count.
+TEST(Conv2dCpu, PerImageLargeWeightsTakeFewerChunksWithTheSameBits) {
+  const auto chunks = [](std::vector<std::int64_t> input, std::int64_t out, DType dtype) {
+    const kernels::ConvGeometry g =
+        kernels::conv_geometry("test", Shape(input), conv_window(3, 3, 1, 1, 1, 1));
+    return kernels::cpu::PerImageConv2d(g, out, dtype_size(dtype)).chunks;
+  };
+  EXPECT_EQ(chunks({64, 64, 8, 8}, 64, DType::Float32), 16);
+  EXPECT_EQ(chunks({5, 64, 8, 8}, 64, DType::Float32), 5);
+  EXPECT_EQ(chunks({64, 512, 4, 4}, 256, DType::Float32), 4);  // 4.7 MB of dW each
+  EXPECT_EQ(chunks({64, 512, 4, 4}, 256, DType::Float64), 2);
+  EXPECT_EQ(chunks({64, 512, 4, 4}, 512, DType::Float32), 2);  // 9.4 MB: ResNet-18's last stage
+  EXPECT_EQ(chunks({64, 512, 4, 4}, 512, DType::Float64), 1);
+
+  const Case c{{8, 512, 4, 4}, 256, conv_window(3, 3, 1, 1, 1, 1)};
+  const Inputs in = draw(c, DType::Float32, 29);
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const Result one = run(c, in, Conv2dPath::PerImage);
+  for (int t : {2, 3}) {
+    omp_set_num_threads(t);
+    const Result many = run(c, in, Conv2dPath::PerImage);
+    EXPECT_TRUE(bitwise_equal(one.dx, many.dx)) << t << " threads";
+    EXPECT_TRUE(bitwise_equal(one.dw, many.dw)) << t << " threads";
+  }
+  omp_set_num_threads(threads);
+  const testing::DirectConvolution direct(c.input, c.out_channels, c.window);
+  EXPECT_LE(testing::max_normalized_error(direct.backward_filter(in.x, in.dy),
+                                          testing::as_doubles(one.dw)),
+            1e-5);
+}
+
 }  // namespace
 }  // namespace dlfs
