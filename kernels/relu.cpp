@@ -7,16 +7,18 @@ namespace dlfs::kernels {
 Tensor relu_forward(const Tensor& x, Tensor* mask) {
   check_floating("relu_forward", x);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  *mask = Tensor::empty(x.shape(), DType::UInt8, x.device());
+  std::uint8_t* mask_data = nullptr;
+  if (mask) {
+    *mask = Tensor::empty(x.shape(), DType::UInt8, x.device());
+    mask_data = mask->data<std::uint8_t>();
+  }
   if (x.device().is_cuda()) {
-    DLFS_CUDA_CALL("relu_forward",
-                   cuda::relu_forward(x.data<float>(), y.data<float>(), mask->data<std::uint8_t>(),
-                                      x.numel(), stream_of(x)));
+    DLFS_CUDA_CALL("relu_forward", cuda::relu_forward(x.data<float>(), y.data<float>(), mask_data,
+                                                      x.numel(), stream_of(x)));
     return y;
   }
   DLFS_DISPATCH_FLOATING(x.dtype(), "relu_forward", [&] {
-    cpu::relu_forward(x.data<scalar_t>(), y.data<scalar_t>(), mask->data<std::uint8_t>(),
-                      x.numel());
+    cpu::relu_forward(x.data<scalar_t>(), y.data<scalar_t>(), mask_data, x.numel());
   });
   return y;
 }

@@ -21,7 +21,8 @@ void relu_backward(const float* dy, const std::uint8_t* mask, float* dx, std::in
                    CudaStream stream);
 }  // namespace cuda
 
-// y = max(x, 0); *mask (uint8, x's shape) = x > 0.
+// y = max(x, 0); *mask (uint8, x's shape) = x > 0, unless mask is null (inference: no backward,
+// one byte per element less to write).
 Tensor relu_forward(const Tensor& x, Tensor* mask);
 Tensor relu_backward(const Tensor& dy, const Tensor& mask);
 

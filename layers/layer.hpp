@@ -39,6 +39,13 @@ class Layer {
     return true;
   }
 
+  // What lets inference apply an activation after the max-pool it feeds rather than before
+  // (Graph::run): an element-wise, non-decreasing map f commutes with taking maxima,
+  // max(f(a), f(b)) = f(max(a, b)), bit for bit; a layer that outputs only window maxima
+  // (max-pooling) can then run first, and f touches its smaller output.
+  virtual bool commutes_with_max() const { return false; }
+  virtual bool outputs_window_maxima() const { return false; }
+
   // Moves (or converts) parameters, their gradients and buffers.
   void to(const Device& device);
   void to(DType dtype);

@@ -5,10 +5,10 @@
 namespace dlfs {
 
 Tensor ReLU::forward(const std::vector<Tensor>& inputs, Mode mode) {
-  Tensor mask;
-  Tensor y = kernels::relu_forward(single_input(inputs, "ReLU"), &mask);
-  mask_ = mode == Mode::Train ? mask : Tensor();
-  return y;
+  // Only training keeps a mask: inference has no backward.
+  mask_ = Tensor();
+  return kernels::relu_forward(single_input(inputs, "ReLU"),
+                               mode == Mode::Train ? &mask_ : nullptr);
 }
 
 std::vector<Tensor> ReLU::backward(const Tensor& grad_output) {

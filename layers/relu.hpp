@@ -9,6 +9,7 @@ class ReLU : public Layer {
   std::string type() const override { return "ReLU"; }
   Tensor forward(const std::vector<Tensor>& inputs, Mode mode) override;
   std::vector<Tensor> backward(const Tensor& grad_output) override;
+  bool commutes_with_max() const override { return true; }
 
  private:
   Tensor mask_;

@@ -152,9 +152,40 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
     values[in] = place(it->second, device_);  // the batch crosses to the device once
   }
 
+  // Inference applies an activation that feeds only a max-pool after the pool (Layer::
+  // commutes_with_max): the same bits, on a quarter of the elements for 2x2 pools, and one
+  // pass less over the large map. after_pool[pool] = that activation.
+  std::map<const Node*, Node*> after_pool;
+  std::set<const Node*> moved_after_pool;
+  if (mode == Mode::Inference) {
+    for (Node* pool : order) {
+      if (!needed.count(pool->name) || !pool->layer->outputs_window_maxima() ||
+          pool->inputs.size() != 1)
+        continue;
+      auto it = by_name_.find(pool->inputs[0]);
+      if (it == by_name_.end()) continue;
+      Node* activation = it->second;
+      if (activation->name == target || readers[activation->name] != 1 ||
+          !activation->layer->commutes_with_max() || activation->inputs.size() != 1 ||
+          activation->layer->supports(device_) != pool->layer->supports(device_))
+        continue;
+      after_pool[pool] = activation;
+      moved_after_pool.insert(activation);
+    }
+  }
+
   if (mode == Mode::Train) last_train_run_.clear();
   for (Node* n : order) {
     if (!needed.count(n->name)) continue;
+    if (moved_after_pool.count(n)) {  // passes its input on to the pool, which applies it
+      const Tensor& in = values.at(n->inputs[0]);
+      n->output_shape = in.shape();
+      n->output_dtype = in.dtype();
+      n->output_device = in.device();
+      values[n->name] = in;
+      if (--readers[n->inputs[0]] == 0 && n->inputs[0] != target) values.erase(n->inputs[0]);
+      continue;
+    }
     const bool fallback = !n->layer->supports(device_);
     const Device run_on = fallback ? Device::cpu() : device_;
     if (fallback && !n->fallback_logged) {
@@ -167,6 +198,8 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
     for (const auto& in : n->inputs) inputs.push_back(place(values.at(in), run_on));
     Tensor out = n->layer->forward(inputs, mode);
     inputs.clear();
+    if (auto activation = after_pool.find(n); activation != after_pool.end())
+      out = activation->second->layer->forward({out}, mode);
     n->output_shape = out.shape();
     n->output_dtype = out.dtype();
     n->output_device = out.device();

@@ -5,6 +5,11 @@ namespace dlfs::kernels::cpu {
 
 template <typename T>
 void relu_forward(const T* x, T* y, std::uint8_t* mask, std::int64_t n) {
+  if (!mask) {
+#pragma omp parallel for simd if (n > 65536)
+    for (std::int64_t i = 0; i < n; ++i) y[i] = select(x[i] > T(0), x[i], T(0));
+    return;
+  }
 #pragma omp parallel for simd if (n > 65536)
   for (std::int64_t i = 0; i < n; ++i) {
     // select(): a float `on ? x : 0` would not vectorise (see select.hpp).

@@ -11,7 +11,7 @@ __global__ void relu_forward_kernel(const float* x, float* y, std::uint8_t* mask
   DLFS_GRID_STRIDE_LOOP(i, n) {
     const float v = x[i];
     const bool on = v > 0.0f;
-    mask[i] = on;
+    if (mask) mask[i] = on;  // the same branch for every thread: null in inference
     y[i] = on ? v : 0.0f;
   }
 }

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "dlfs/kernels/relu.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
@@ -15,6 +17,19 @@ TEST(Relu, ForwardStoresTheMaskAndBackwardUsesIt) {
   EXPECT_EQ(mask.to_vector<std::uint8_t>(), std::vector<std::uint8_t>({0, 0, 1, 0, 1}));
   Tensor dy = Tensor::from_vector<float>({1, 2, 3, 4, 5}, {5});
   EXPECT_EQ(relu_backward(dy, mask).to_vector<float>(), std::vector<float>({0, 0, 3, 0, 5}));
+}
+
+TEST(Relu, WithoutAMaskTheOutputIsTheSame) {
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    Generator g(5);
+    Tensor x = Tensor::empty({70001}, dtype);  // over the parallel threshold, odd
+    x.normal_(g);
+    Tensor mask;
+    const Tensor without = relu_forward(x, nullptr), with = relu_forward(x, &mask);
+    EXPECT_EQ(0, std::memcmp(without.raw_data(), with.raw_data(), with.nbytes()));
+  }
+  Tensor x = Tensor::from_vector<float>({-2, 0, 3, -0.0f, 7}, {5});
+  EXPECT_EQ(relu_forward(x, nullptr).to_vector<float>(), std::vector<float>({0, 0, 3, 0, 7}));
 }
 
 TEST(Relu, Float64) {
@@ -49,6 +64,7 @@ TEST(ReluGpu, MatchesCpuOnOddAndLargeShapes) {
     EXPECT_EQ(mask.to_vector<std::uint8_t>(), mask_d.to_vector<std::uint8_t>());
     EXPECT_TENSORS_CLOSE(relu_backward(dy, mask), relu_backward(dy.to(Device::cuda()), mask_d),
                          0.0);
+    EXPECT_TENSORS_CLOSE(y, relu_forward(x.to(Device::cuda()), nullptr), 0.0);
   }
 }
 

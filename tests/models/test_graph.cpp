@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
+
+#include "dlfs/layers/add.hpp"
+#include "dlfs/layers/max_pool.hpp"
 #include "dlfs/layers/relu.hpp"
 #include "dlfs/models/graph.hpp"
 #include "dlfs/runtime/device_pools.hpp"
@@ -252,6 +256,46 @@ TEST(Graph, InferenceReleasesActivationsAfterTheirLastReader) {
   pool.reset_peaks();
   g.run({{"input", x}}, prev, Mode::Train);  // Train keeps every mask for backward
   EXPECT_GT(pool.stats().peak_allocated_bytes - base, 3u << 20);
+}
+
+// A ReLU that records the shape of every input it is given.
+class ShapeRecordingReLU : public ReLU {
+ public:
+  explicit ShapeRecordingReLU(std::vector<Shape>* seen) : seen_(seen) {}
+  Tensor forward(const std::vector<Tensor>& in, Mode mode) override {
+    seen_->push_back(in[0].shape());
+    return ReLU::forward(in, mode);
+  }
+
+ private:
+  std::vector<Shape>* seen_;
+};
+
+TEST(Graph, InferenceAppliesAnActivationAfterTheMaxPoolItAloneFeeds) {
+  std::vector<Shape> seen;
+  Graph g;
+  g.add_input("input");
+  g.add("relu", std::make_unique<ShapeRecordingReLU>(&seen), {"input"});
+  g.add("pool", std::make_unique<MaxPool>(2, 2), {"relu"});
+  Generator gen(3);
+  Tensor x = Tensor::empty({2, 3, 6, 7});  // odd width: the last column is dropped
+  x.normal_(gen);
+  x.data<float>()[0] = -0.0f;
+  const Tensor trained = g.run({{"input", x}}, "pool", Mode::Train);
+  ASSERT_EQ(seen, std::vector<Shape>({Shape({2, 3, 6, 7})}));
+  const Tensor inferred = g.run({{"input", x}}, "pool", Mode::Inference);
+  EXPECT_EQ(seen.back(), Shape({2, 3, 3, 3}));  // applied to the pooled map
+  EXPECT_EQ(inferred.shape(), Shape({2, 3, 3, 3}));
+  EXPECT_EQ(0, std::memcmp(trained.data<float>(), inferred.data<float>(), trained.nbytes()));
+  EXPECT_EQ(g.output_shape("relu"), Shape({2, 3, 6, 7}));
+
+  // As the target, or with a second reader, the activation runs before the pool.
+  seen.clear();
+  g.run({{"input", x}}, "relu", Mode::Inference);
+  g.add("pool2", std::make_unique<MaxPool>(2, 2), {"relu"});
+  g.add("sum", std::make_unique<Add>(), {"pool", "pool2"});
+  g.run({{"input", x}}, "sum", Mode::Inference);
+  EXPECT_EQ(seen, std::vector<Shape>({Shape({2, 3, 6, 7}), Shape({2, 3, 6, 7})}));
 }
 
 // A layer without a CUDA kernel runs on the CPU with transfers done for it.
