@@ -5,6 +5,7 @@
 #include "dlfs/kernels/cpu/onednn_conv2d.hpp"
 #include "dlfs/kernels/dispatch.hpp"
 #include "dlfs/kernels/gemm.hpp"
+#include "dlfs/kernels/max_pool.hpp"
 #include "dlfs/kernels/swap_axes.hpp"
 #if DLFS_HAVE_CUDNN
 #include "dlfs/kernels/cuda/cudnn_conv2d.hpp"
@@ -187,6 +188,29 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry&
   if (saved) *saved = Conv2dSaved{path, g, Tensor(), Tensor()};
   Tensor y = forward_by_path(x, weight, g, path, cache, saved, bias);
   if (bias && path != Conv2dPath::Direct) bias_add_(y, *bias);
+  return y;
+}
+
+Tensor conv2d_forward_max_pooled(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
+                                 Conv2dPath path, Conv2dCache& cache, const Tensor* bias,
+                                 const PoolWindow& pool) {
+  const std::int64_t out_channels = weight.dim(0);
+  const Shape conv_shape{g.batch, out_channels, g.out_h, g.out_w};
+  const Pool2dGeometry pooled = pool2d_geometry("MaxPool", conv_shape, pool);
+  if (path != Conv2dPath::PerImage && path != Conv2dPath::Direct)
+    return max_pool_forward(conv2d_forward(x, weight, g, path, cache, nullptr, bias), pool,
+                            nullptr);
+  const cpu::PerImageConv2d plan(g, out_channels, dtype_size(x.dtype()),
+                                 path == Conv2dPath::Direct);
+  Pool2dGeometry one_image = pooled;
+  one_image.batch = 1;
+  Tensor y = Tensor::empty(pooled.output_shape(), x.dtype(), x.device());
+  Tensor scratch = Tensor::empty({cpu::max_pooled_scratch_elements(plan)}, x.dtype());
+  DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
+    cpu::conv2d_forward_max_pooled_per_image<scalar_t>(
+        plan, x.data<scalar_t>(), weight.data<scalar_t>(), bias ? bias->data<scalar_t>() : nullptr,
+        one_image, y.data<scalar_t>(), scratch.data<scalar_t>());
+  });
   return y;
 }
 

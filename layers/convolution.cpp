@@ -95,19 +95,34 @@ std::optional<ConvAlgorithm> Convolution::last_algorithm() const {
   }
 }
 
-Tensor Convolution::forward(const std::vector<Tensor>& inputs, Mode mode) {
-  const Tensor& x = single_input(inputs, "Convolution");
+kernels::Conv2dPath Convolution::start_forward(const Tensor& x, kernels::ConvGeometry* g) {
   const Tensor& w = weight_.value;
   if (x.device() != w.device() || x.dtype() != w.dtype())
     throw Error("Convolution: input " + x.str() + " does not match weight " + w.str() +
                 "; move the layer with to()");
-  const kernels::ConvGeometry g = geometry(x);
+  *g = geometry(x);
   saved_ = kernels::Conv2dSaved{};
-  const kernels::Conv2dPath path = kernels::choose_conv2d_path(algorithm_, g, out_channels_, x);
-  Tensor y = kernels::conv2d_forward(x, w, g, path, cache_, mode == Mode::Train ? &saved_ : nullptr,
-                                     has_bias_ ? &bias_.value : nullptr);
-  last_path_ = path;
-  return y;
+  last_path_ = kernels::choose_conv2d_path(algorithm_, *g, out_channels_, x);
+  return *last_path_;
+}
+
+Tensor Convolution::forward(const std::vector<Tensor>& inputs, Mode mode) {
+  const Tensor& x = single_input(inputs, "Convolution");
+  kernels::ConvGeometry g;
+  const kernels::Conv2dPath path = start_forward(x, &g);
+  return kernels::conv2d_forward(x, weight_.value, g, path, cache_,
+                                 mode == Mode::Train ? &saved_ : nullptr,
+                                 has_bias_ ? &bias_.value : nullptr);
+}
+
+Tensor Convolution::forward_max_pooled(const std::vector<Tensor>& inputs,
+                                       const kernels::PoolWindow& window, Shape* unpooled_shape) {
+  const Tensor& x = single_input(inputs, "Convolution");
+  kernels::ConvGeometry g;
+  const kernels::Conv2dPath path = start_forward(x, &g);
+  *unpooled_shape = Shape{g.batch, out_channels_, g.out_h, g.out_w};
+  return kernels::conv2d_forward_max_pooled(x, weight_.value, g, path, cache_,
+                                            has_bias_ ? &bias_.value : nullptr, window);
 }
 
 std::vector<Tensor> Convolution::backward(const Tensor& grad_output) {

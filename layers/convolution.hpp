@@ -37,6 +37,10 @@ class Convolution : public Layer {
 
   Tensor forward(const std::vector<Tensor>& inputs, Mode mode) override;
   std::vector<Tensor> backward(const Tensor& grad_output) override;
+  // The convolution and the max-pool after it image by image, on the per-image paths
+  // (kernels::conv2d_forward_max_pooled).
+  Tensor forward_max_pooled(const std::vector<Tensor>& inputs, const kernels::PoolWindow& window,
+                            Shape* unpooled_shape) override;
   std::vector<Parameter*> parameters() override;
 
   // Shape of the output for an NCHW input shape; throws dlfs::Error when the input has the wrong
@@ -61,6 +65,9 @@ class Convolution : public Layer {
 
  private:
   kernels::ConvGeometry geometry(const Tensor& x) const;
+  // What both forwards do first: checks x against the weight, fills *g, forgets the saved state
+  // and picks the path.
+  kernels::Conv2dPath start_forward(const Tensor& x, kernels::ConvGeometry* g);
 
   std::int64_t in_channels_, out_channels_;
   kernels::ConvWindow window_;

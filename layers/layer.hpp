@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dlfs/kernels/pooling.hpp"
 #include "dlfs/runtime/parameter.hpp"
 #include "dlfs/runtime/tensor.hpp"
 
@@ -39,12 +40,21 @@ class Layer {
     return true;
   }
 
-  // What lets inference apply an activation after the max-pool it feeds rather than before
+  // What lets the graph run an activation after the max-pool it feeds rather than before
   // (Graph::run): an element-wise, non-decreasing map f commutes with taking maxima,
-  // max(f(a), f(b)) = f(max(a, b)), bit for bit; a layer that outputs only window maxima
-  // (max-pooling) can then run first, and f touches its smaller output.
+  // max(f(a), f(b)) = f(max(a, b)), bit for bit, and with the pool's choice of maximum; the pool
+  // then runs first, and f touches its smaller output.
   virtual bool commutes_with_max() const { return false; }
-  virtual bool outputs_window_maxima() const { return false; }
+  // The window of a max-pooling layer; null for every other layer.
+  virtual const kernels::PoolWindow* max_pool_window() const { return nullptr; }
+  // Inference: this layer's output max-pooled by `window`, the same bits as forward() and then
+  // the pool, in one pass where the layer can; *unpooled_shape gets forward()'s output shape.
+  // Undefined where the layer has no such pass (the default), and the graph runs the two.
+  virtual Tensor forward_max_pooled(const std::vector<Tensor>& inputs,
+                                    const kernels::PoolWindow& window, Shape* unpooled_shape) {
+    (void)inputs, (void)window, (void)unpooled_shape;
+    return Tensor();
+  }
 
   // Moves (or converts) parameters, their gradients and buffers.
   void to(const Device& device);

@@ -15,7 +15,7 @@ class MaxPool : public Layer {
   std::string describe() const override { return window_.str(); }
   Tensor forward(const std::vector<Tensor>& inputs, Mode mode) override;
   std::vector<Tensor> backward(const Tensor& grad_output) override;
-  bool outputs_window_maxima() const override { return true; }
+  const kernels::PoolWindow* max_pool_window() const override { return &window_; }
 
   const kernels::PoolWindow& window() const { return window_; }
 

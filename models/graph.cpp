@@ -152,55 +152,73 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
     values[in] = place(it->second, device_);  // the batch crosses to the device once
   }
 
-  // Inference applies an activation that feeds only a max-pool after the pool (Layer::
-  // commutes_with_max): the same bits, on a quarter of the elements for 2x2 pools, and one
-  // pass less over the large map. after_pool[pool] = that activation.
-  std::map<const Node*, Node*> after_pool;
-  std::set<const Node*> moved_after_pool;
-  if (mode == Mode::Inference) {
-    for (Node* pool : order) {
-      if (!needed.count(pool->name) || !pool->layer->outputs_window_maxima() ||
-          pool->inputs.size() != 1)
-        continue;
-      auto it = by_name_.find(pool->inputs[0]);
-      if (it == by_name_.end()) continue;
-      Node* activation = it->second;
-      if (activation->name == target || readers[activation->name] != 1 ||
-          !activation->layer->commutes_with_max() || activation->inputs.size() != 1 ||
-          activation->layer->supports(device_) != pool->layer->supports(device_))
-        continue;
-      after_pool[pool] = activation;
-      moved_after_pool.insert(activation);
+  // An activation that feeds only a max-pool is applied after the pool (Layer::commutes_with_max):
+  // the same bits, on a quarter of the elements for 2x2 pools, and one pass less over the large
+  // map. In training its mask is the pooled map's, and backward() runs it before the pool's.
+  // In inference, the layer before them (a convolution) may then pool its own output as it makes
+  // it (Layer::forward_max_pooled).
+  const auto only_reader_of = [&](const std::string& name, const Node* reader) -> Node* {
+    auto it = by_name_.find(name);
+    if (it == by_name_.end() || name == target || readers[name] != 1) return nullptr;
+    Node* node = it->second;
+    return node->layer->supports(device_) == reader->layer->supports(device_) ? node : nullptr;
+  };
+  std::map<const Node*, Node*> after_pool;   // pool -> the activation it applies
+  std::set<const Node*> moved_after_pool;    // those activations
+  std::map<const Node*, Node*> pooled_by;    // producer -> the pool it tries to run itself
+  std::set<const Node*> pooled_by_producer;  // pools whose producer did their work this run
+  for (Node* pool : order) {
+    if (!needed.count(pool->name) || !pool->layer->max_pool_window() || pool->inputs.size() != 1)
+      continue;
+    Node* producer = only_reader_of(pool->inputs[0], pool);
+    if (producer && producer->layer->commutes_with_max() && producer->inputs.size() == 1) {
+      after_pool[pool] = producer;
+      moved_after_pool.insert(producer);
+      producer = only_reader_of(producer->inputs[0], pool);
     }
+    if (producer && mode == Mode::Inference) pooled_by[producer] = pool;
+  }
+  if (mode == Mode::Train) {  // for backward()
+    after_pool_ = after_pool;
+    moved_after_pool_ = moved_after_pool;
   }
 
   if (mode == Mode::Train) last_train_run_.clear();
   for (Node* n : order) {
     if (!needed.count(n->name)) continue;
-    if (moved_after_pool.count(n)) {  // passes its input on to the pool, which applies it
-      const Tensor& in = values.at(n->inputs[0]);
-      n->output_shape = in.shape();
-      n->output_dtype = in.dtype();
-      n->output_device = in.device();
-      values[n->name] = in;
-      if (--readers[n->inputs[0]] == 0 && n->inputs[0] != target) values.erase(n->inputs[0]);
-      continue;
+    Tensor out;
+    const bool passes_input_on = moved_after_pool.count(n) > 0 || pooled_by_producer.count(n) > 0;
+    if (passes_input_on) {
+      // A moved activation hands its input to the pool, which applies it; a pool whose producer
+      // pooled already hands that on.
+      out = values.at(n->inputs[0]);
+      auto input_node = by_name_.find(n->inputs[0]);
+      n->output_shape = moved_after_pool.count(n) && input_node != by_name_.end()
+                            ? input_node->second->output_shape
+                            : out.shape();
+    } else {
+      const bool fallback = !n->layer->supports(device_);
+      const Device run_on = fallback ? Device::cpu() : device_;
+      if (fallback && !n->fallback_logged) {
+        std::fprintf(stderr, "dlfs: %s node '%s' has no %s kernel; running it on the CPU\n",
+                     n->layer->type().c_str(), n->name.c_str(), device_.str().c_str());
+        n->fallback_logged = true;
+      }
+      std::vector<Tensor> inputs;
+      inputs.reserve(n->inputs.size());
+      for (const auto& in : n->inputs) inputs.push_back(place(values.at(in), run_on));
+      if (auto pool = pooled_by.find(n); pool != pooled_by.end()) {
+        out = n->layer->forward_max_pooled(inputs, *pool->second->layer->max_pool_window(),
+                                           &n->output_shape);
+        if (out.defined()) pooled_by_producer.insert(pool->second);
+      }
+      if (!out.defined()) {
+        out = n->layer->forward(inputs, mode);
+        n->output_shape = out.shape();
+      }
     }
-    const bool fallback = !n->layer->supports(device_);
-    const Device run_on = fallback ? Device::cpu() : device_;
-    if (fallback && !n->fallback_logged) {
-      std::fprintf(stderr, "dlfs: %s node '%s' has no %s kernel; running it on the CPU\n",
-                   n->layer->type().c_str(), n->name.c_str(), device_.str().c_str());
-      n->fallback_logged = true;
-    }
-    std::vector<Tensor> inputs;
-    inputs.reserve(n->inputs.size());
-    for (const auto& in : n->inputs) inputs.push_back(place(values.at(in), run_on));
-    Tensor out = n->layer->forward(inputs, mode);
-    inputs.clear();
     if (auto activation = after_pool.find(n); activation != after_pool.end())
       out = activation->second->layer->forward({out}, mode);
-    n->output_shape = out.shape();
     n->output_dtype = out.dtype();
     n->output_device = out.device();
     values[n->name] = std::move(out);
@@ -220,8 +238,11 @@ void Graph::backward(const std::string& target, const Tensor& seed) {
   if (target_it == last_train_run_.end())
     throw Error("graph: backward('" + target + "') needs a Train-mode run() of that node first");
 
-  std::map<std::string, Tensor> grads;
   Node* t = *target_it;
+  if (moved_after_pool_.count(t))
+    throw Error("graph: backward('" + target + "') starts at an activation that the last run " +
+                "applied after its max-pool; start at the pool or further on");
+  std::map<std::string, Tensor> grads;
   if (seed.defined()) {
     if (seed.shape() != t->output_shape)
       throw Error("graph: backward seed " + seed.shape().str() + " does not match '" + target +
@@ -272,7 +293,12 @@ void Graph::backward(const std::string& target, const Tensor& seed) {
         std::any_of(n->inputs.begin(), n->inputs.end(),
                     [&](const std::string& in) { return takes_gradient.count(in) > 0; }));
 
-    std::vector<Tensor> input_grads = n->layer->backward(grad_output);
+    if (auto activation = after_pool_.find(n); activation != after_pool_.end())
+      grad_output = activation->second->layer->backward(grad_output).at(0);
+    // An activation applied after its pool has run its backward already: it passes the
+    // gradient on.
+    std::vector<Tensor> input_grads = moved_after_pool_.count(n) ? std::vector<Tensor>{grad_output}
+                                                                 : n->layer->backward(grad_output);
     if (gradients_ready_) gradients_ready_(*n->layer);
     for (std::size_t i = 0; i < n->inputs.size() && i < input_grads.size(); ++i) {
       const std::string& in = n->inputs[i];

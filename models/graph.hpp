@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,8 @@ class Graph {
 
   // Runs what `target` needs and returns its output. In Train mode every node keeps what its
   // backward needs; in Inference mode a tensor is released as soon as its last consumer ran.
+  // An activation that feeds only a max-pool (ReLU before MaxPool) runs after the pool, on its
+  // smaller output: the same values and gradients, bit for bit (Layer::commutes_with_max).
   Tensor run(const std::map<std::string, Tensor>& feeds, const std::string& target, Mode mode);
   // Backpropagates from `target` (a node run in the last Train-mode run(), usually the loss),
   // seeding its gradient with `seed` (ones when undefined); every parameter on the way gets its
@@ -94,6 +97,10 @@ class Graph {
   Device device_ = Device::cpu();
   std::map<std::string, Tensor> input_grads_;
   std::vector<Node*> last_train_run_;  // nodes run in the last Train-mode run, in order
+  // Activations the last Train-mode run applied after the max-pool they feed (see run()): by
+  // pool, and all of them.
+  std::map<const Node*, Node*> after_pool_;
+  std::set<const Node*> moved_after_pool_;
   std::int64_t fallback_transfers_ = 0;
   GradientsReadyHook gradients_ready_;
   bool input_gradients_wanted_ = true;

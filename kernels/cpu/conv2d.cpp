@@ -21,10 +21,12 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "dlfs/kernels/bias.hpp"
 #include "dlfs/kernels/conv2d.hpp"
 #include "dlfs/kernels/cpu/chunk_partial_sums.hpp"
 #include "dlfs/kernels/cpu/direct_conv2d.hpp"
 #include "dlfs/kernels/gemm.hpp"
+#include "dlfs/kernels/max_pool.hpp"
 
 namespace dlfs::kernels::cpu {
 
@@ -78,28 +80,62 @@ std::int64_t first_image(const PerImageConv2d& plan, std::int64_t chunk) {
 }
 }  // namespace
 
+namespace {
+// y = the convolution of one image: the direct kernels (plus direct_bias) or im2col + GEMM.
+template <typename T>
+void forward_one_image(const PerImageConv2d& plan, const T* image, const T* w,
+                       [[maybe_unused]] const T* direct_bias, T* y, T* columns) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (plan.direct) {
+      direct_conv2d_forward_image(plan.one_image, plan.o, image, w, direct_bias, y, columns);
+      return;
+    }
+  }
+  const T* col = image;
+  if (!plan.pointwise) {
+    im2col(image, columns, plan.one_image);
+    col = columns;
+  }
+  gemm<T>(false, false, plan.o, plan.p, plan.k, 1, w, plan.k, col, plan.p, 0, y, plan.p);
+}
+}  // namespace
+
 template <typename T>
 void conv2d_forward_per_image(const PerImageConv2d& plan, const T* x, const T* w, T* y, T* columns,
-                              [[maybe_unused]] const T* direct_bias) {
+                              const T* direct_bias) {
 #pragma omp parallel for if (plan.chunks > 1)
   for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
+    T* buffer = columns + omp_get_thread_num() * plan.column_elements_per_thread();
+    for (std::int64_t n = first_image(plan, chunk); n < first_image(plan, chunk + 1); ++n)
+      forward_one_image(plan, x + n * plan.image_in, w, direct_bias, y + n * plan.image_out,
+                        buffer);
+  }
+}
+
+std::int64_t max_pooled_scratch_elements_per_thread(const PerImageConv2d& plan) {
+  return (plan.pointwise ? 0 : plan.column_elements_per_thread()) + plan.image_out;
+}
+
+std::int64_t max_pooled_scratch_elements(const PerImageConv2d& plan) {
+  return (plan.chunks > 1 ? omp_get_max_threads() : 1) *
+         max_pooled_scratch_elements_per_thread(plan);
+}
+
+template <typename T>
+void conv2d_forward_max_pooled_per_image(const PerImageConv2d& plan, const T* x, const T* w,
+                                         const T* bias, const Pool2dGeometry& pool, T* y,
+                                         T* scratch) {
+  const std::int64_t per_thread = max_pooled_scratch_elements_per_thread(plan);
+  const std::int64_t pooled = pool.output_numel();
+#pragma omp parallel for if (plan.chunks > 1)
+  for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
+    T* columns = scratch + omp_get_thread_num() * per_thread;
+    T* image_y = columns + (plan.pointwise ? 0 : plan.column_elements_per_thread());
     for (std::int64_t n = first_image(plan, chunk); n < first_image(plan, chunk + 1); ++n) {
-      const T* col = x + n * plan.image_in;
-      if constexpr (std::is_same_v<T, float>) {
-        if (plan.direct) {
-          direct_conv2d_forward_image(
-              plan.one_image, plan.o, col, w, direct_bias, y + n * plan.image_out,
-              columns + omp_get_thread_num() * plan.column_elements_per_thread());
-          continue;
-        }
-      }
-      if (!plan.pointwise) {
-        T* buffer = columns + omp_get_thread_num() * plan.column_elements_per_thread();
-        im2col(col, buffer, plan.one_image);
-        col = buffer;
-      }
-      gemm<T>(false, false, plan.o, plan.p, plan.k, 1, w, plan.k, col, plan.p, 0,
-              y + n * plan.image_out, plan.p);
+      forward_one_image(plan, x + n * plan.image_in, w, plan.direct ? bias : nullptr, image_y,
+                        columns);
+      if (bias && !plan.direct) bias_add(image_y, bias, 1, plan.o, plan.p);
+      max_pool_forward<T>(image_y, y + n * pooled, nullptr, pool);
     }
   }
 }
@@ -145,6 +181,12 @@ template void conv2d_forward_per_image<float>(const PerImageConv2d&, const float
                                               float*, float*, const float*);
 template void conv2d_forward_per_image<double>(const PerImageConv2d&, const double*, const double*,
                                                double*, double*, const double*);
+template void conv2d_forward_max_pooled_per_image<float>(const PerImageConv2d&, const float*,
+                                                         const float*, const float*,
+                                                         const Pool2dGeometry&, float*, float*);
+template void conv2d_forward_max_pooled_per_image<double>(const PerImageConv2d&, const double*,
+                                                          const double*, const double*,
+                                                          const Pool2dGeometry&, double*, double*);
 template void conv2d_backward_per_image<float>(const PerImageConv2d&, const float*, const float*,
                                                const float*, float*, float*, float*, float*);
 template void conv2d_backward_per_image<double>(const PerImageConv2d&, const double*, const double*,

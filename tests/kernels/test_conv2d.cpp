@@ -16,6 +16,7 @@
 #include "dlfs/kernels/conv2d.hpp"
 #include "dlfs/kernels/cpu/direct_conv2d.hpp"
 #include "dlfs/kernels/cpu/onednn_conv2d.hpp"
+#include "dlfs/kernels/max_pool.hpp"
 #include "dlfs/runtime/generator.hpp"
 #include "support/conv_reference.hpp"
 
@@ -158,8 +159,7 @@ TEST(Conv2dCpu, RuleTakesOnednnForFloat32UnlessIm2colIsAsked) {
 }
 
 bool bitwise_equal(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() &&
-         std::memcmp(a.data<float>(), b.data<float>(), sizeof(float) * a.numel()) == 0;
+  return a.shape() == b.shape() && std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
 }
 
 // oneDNN on every case, its odd shapes among them (stride 2, 1x1, padding, dilation, a batch of
@@ -516,6 +516,50 @@ TEST(Conv2dCpu, PerImageLargeWeightsTakeFewerChunksWithTheSameBits) {
   EXPECT_LE(testing::max_normalized_error(direct.backward_filter(in.x, in.dy),
                                           testing::as_doubles(one.dw)),
             1e-5);
+}
+
+// The convolution pooled image by image gives the bits of the convolution and then the pool, on
+// every path, with and without bias, at any thread count.
+TEST(Conv2dCpu, MaxPooledForwardIsTheConvolutionThenThePoolBitForBit) {
+  struct Pooled {
+    Case conv;
+    kernels::PoolWindow pool;
+  };
+  const std::vector<Pooled> cases = {
+      {{{100, 1, 28, 28}, 30, conv_window(5, 5)}, {2, 2, 2, 2}},             // SimpleConvNet
+      {{{7, 1, 13, 15}, 6, conv_window(5, 5, 1, 1, 2, 2)}, {2, 2, 2, 2}},    // odd maps
+      {{{7, 6, 14, 14}, 16, conv_window(5, 5)}, {3, 3, 2, 2, 1, 1}},         // 3x3 s2 p1
+      {{{3, 4, 9, 7}, 5, conv_window(1, 1)}, {2, 2, 2, 2}},                  // pointwise
+      {{{2, 128, 4, 4}, 128, conv_window(3, 3, 1, 1, 1, 1)}, {2, 2, 2, 2}},  // batched
+  };
+  const int threads = omp_get_max_threads();
+  for (const Pooled& c : cases) {
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.conv.input, c.conv.window);
+    for (DType dtype : {DType::Float32, DType::Float64}) {
+      const Inputs in = draw(c.conv, dtype, 31);
+      Generator gen(37);
+      const Tensor bias = Tensor::empty({c.conv.out_channels}, dtype).uniform_(gen, -0.5, 0.5);
+      std::vector<Conv2dPath> paths = {Conv2dPath::PerImage, Conv2dPath::BatchedColumns};
+      if (dtype == DType::Float32 && c.conv.input[1] == 1) paths.push_back(Conv2dPath::Direct);
+      if (dtype == DType::Float32 && kernels::onednn::available())
+        paths.push_back(Conv2dPath::Onednn);
+      for (Conv2dPath path : paths)
+        for (const Tensor* b : {&bias, static_cast<const Tensor*>(nullptr)})
+          for (int t : {1, 2, 3}) {
+            SCOPED_TRACE(c.conv.input.str() + " " + kernels::conv2d_path_name(path) + " " +
+                         dtype_name(dtype) + (b ? " bias " : " ") + std::to_string(t) + " threads");
+            omp_set_num_threads(t);
+            kernels::Conv2dCache cache;
+            const Tensor expected = kernels::max_pool_forward(
+                kernels::conv2d_forward(in.x, in.weight, g, path, cache, nullptr, b), c.pool,
+                nullptr);
+            const Tensor pooled =
+                kernels::conv2d_forward_max_pooled(in.x, in.weight, g, path, cache, b, c.pool);
+            EXPECT_TRUE(bitwise_equal(expected, pooled));
+          }
+    }
+  }
+  omp_set_num_threads(threads);
 }
 
 }  // namespace

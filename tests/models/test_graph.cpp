@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "dlfs/layers/add.hpp"
+#include "dlfs/layers/convolution.hpp"
 #include "dlfs/layers/max_pool.hpp"
 #include "dlfs/layers/relu.hpp"
 #include "dlfs/models/graph.hpp"
@@ -271,7 +272,7 @@ class ShapeRecordingReLU : public ReLU {
   std::vector<Shape>* seen_;
 };
 
-TEST(Graph, InferenceAppliesAnActivationAfterTheMaxPoolItAloneFeeds) {
+TEST(Graph, AnActivationRunsAfterTheMaxPoolItAloneFeedsWithTheSameBits) {
   std::vector<Shape> seen;
   Graph g;
   g.add_input("input");
@@ -281,12 +282,29 @@ TEST(Graph, InferenceAppliesAnActivationAfterTheMaxPoolItAloneFeeds) {
   Tensor x = Tensor::empty({2, 3, 6, 7});  // odd width: the last column is dropped
   x.normal_(gen);
   x.data<float>()[0] = -0.0f;
+  x.data<float>()[1] = 0.0f;
+  Tensor dy = Tensor::empty({2, 3, 3, 3});
+  dy.normal_(gen);
+
+  // The reference: ReLU, then the pool, and back, layer by layer.
+  ReLU relu;
+  MaxPool pool(2, 2);
+  const Tensor y = pool.forward({relu.forward({x}, Mode::Train)}, Mode::Train);
+  const Tensor dx = relu.backward(pool.backward(dy).at(0)).at(0);
+  const auto same_bits = [](const Tensor& a, const Tensor& b) {
+    return a.shape() == b.shape() && std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
+  };
+
   const Tensor trained = g.run({{"input", x}}, "pool", Mode::Train);
-  ASSERT_EQ(seen, std::vector<Shape>({Shape({2, 3, 6, 7})}));
+  EXPECT_EQ(seen, std::vector<Shape>({Shape({2, 3, 3, 3})}));  // applied to the pooled map
+  EXPECT_TRUE(same_bits(y, trained));
+  g.backward("pool", dy);
+  EXPECT_TRUE(same_bits(dx, g.input_gradient("input")));
+  EXPECT_THROW(g.backward("relu"), Error);
+
   const Tensor inferred = g.run({{"input", x}}, "pool", Mode::Inference);
-  EXPECT_EQ(seen.back(), Shape({2, 3, 3, 3}));  // applied to the pooled map
-  EXPECT_EQ(inferred.shape(), Shape({2, 3, 3, 3}));
-  EXPECT_EQ(0, std::memcmp(trained.data<float>(), inferred.data<float>(), trained.nbytes()));
+  EXPECT_EQ(seen.back(), Shape({2, 3, 3, 3}));
+  EXPECT_TRUE(same_bits(y, inferred));
   EXPECT_EQ(g.output_shape("relu"), Shape({2, 3, 6, 7}));
 
   // As the target, or with a second reader, the activation runs before the pool.
@@ -294,8 +312,45 @@ TEST(Graph, InferenceAppliesAnActivationAfterTheMaxPoolItAloneFeeds) {
   g.run({{"input", x}}, "relu", Mode::Inference);
   g.add("pool2", std::make_unique<MaxPool>(2, 2), {"relu"});
   g.add("sum", std::make_unique<Add>(), {"pool", "pool2"});
-  g.run({{"input", x}}, "sum", Mode::Inference);
+  g.run({{"input", x}}, "sum", Mode::Train);
   EXPECT_EQ(seen, std::vector<Shape>({Shape({2, 3, 6, 7}), Shape({2, 3, 6, 7})}));
+}
+
+// A Convolution that counts the inference passes it pooled itself.
+class CountingConvolution : public Convolution {
+ public:
+  using Convolution::Convolution;
+  Tensor forward_max_pooled(const std::vector<Tensor>& inputs, const kernels::PoolWindow& window,
+                            Shape* unpooled_shape) override {
+    pooled_passes += 1;
+    return Convolution::forward_max_pooled(inputs, window, unpooled_shape);
+  }
+  int pooled_passes = 0;
+};
+
+TEST(Graph, InferencePoolsAConvolutionsOutputAsItIsMade) {
+  Graph g;
+  g.add_input("input");
+  auto conv = std::make_unique<CountingConvolution>(1, 4, 3, 3);
+  CountingConvolution* counting = conv.get();
+  Generator gen(7);
+  for (Parameter* p : conv->parameters()) p->value.uniform_(gen, -0.5, 0.5);
+  g.add("conv", std::move(conv), {"input"});
+  g.add("relu", std::make_unique<ReLU>(), {"conv"});
+  g.add("pool", std::make_unique<MaxPool>(2, 2), {"relu"});
+  Tensor x = Tensor::empty({5, 1, 11, 12});
+  x.uniform_(gen, -1.0, 1.0);
+  const Tensor trained = g.run({{"input", x}}, "pool", Mode::Train);
+  EXPECT_EQ(counting->pooled_passes, 0);
+  const Tensor inferred = g.run({{"input", x}}, "pool", Mode::Inference);
+  EXPECT_EQ(counting->pooled_passes, 1);
+  ASSERT_EQ(inferred.shape(), Shape({5, 4, 4, 5}));
+  EXPECT_EQ(0, std::memcmp(trained.raw_data(), inferred.raw_data(), trained.nbytes()));
+  EXPECT_EQ(g.output_shape("conv"), Shape({5, 4, 9, 10}));
+  EXPECT_EQ(g.output_shape("relu"), Shape({5, 4, 9, 10}));
+  EXPECT_EQ(g.output_shape("pool"), Shape({5, 4, 4, 5}));
+  g.run({{"input", x}}, "relu", Mode::Inference);  // the pool did not run: nothing to pool
+  EXPECT_EQ(counting->pooled_passes, 1);
 }
 
 // A layer without a CUDA kernel runs on the CPU with transfers done for it.
