@@ -29,11 +29,12 @@ TEST(CheckpointKill, KillNineAtRandomMomentsLeavesOnlyWholeCheckpoints) {
   fs::create_directories(dir);
   // Tiny epochs (180 images, 4 batches) so a checkpoint is written every few milliseconds and
   // the kills land inside writes as well as between them. One OpenMP thread: the test runs
-  // beside others on small machines.
+  // beside others on small machines. No plot: its helper process outlives a kill -9 of dlfs and
+  // went on writing curves.png into the directory while the test read and removed it.
   const std::vector<std::string> train = {
-      dlfs_binary(), "train",   "--model",       "two-layer-net", "--data",       "synthetic",
-      "--epochs",    "1000000", "--limit-train", "200",           "--batch-size", "50",
-      "--device",    "cpu",     "--quiet",       "--overwrite",   "--out",        dir};
+      dlfs_binary(), "train",         "--model", "two-layer-net", "--data", "synthetic", "--epochs",
+      "1000000",     "--limit-train", "200",     "--batch-size",  "50",     "--device",  "cpu",
+      "--quiet",     "--overwrite",   "--plot",  "off",           "--out",  dir};
   ::setenv("OMP_NUM_THREADS", "1", 0);
   std::mt19937 rng(20240607);  // fixed: the same kill times on every run
   // Each kill comes at a random moment after the run has saved its first epoch (its stdout says
