@@ -12,6 +12,9 @@ namespace cpu {
 // y[i] = a[i] + b[i]; y may be a or b (in place).
 template <typename T>
 void add(const T* a, const T* b, T* y, std::int64_t n);
+// y[i] = max(a[i] + b[i], 0): add() and then the ReLU kernel, the same bits, in one pass.
+template <typename T>
+void add_relu(const T* a, const T* b, T* y, std::int64_t n);
 }  // namespace cpu
 
 namespace cuda {

@@ -33,9 +33,12 @@ void batch_norm_train_forward(const T* x, const T* gamma, const T* beta, T* y, T
                               T* running_var, T* save_mean, T* save_invstd,
                               std::int64_t* batches_tracked, const BatchNormShape& s,
                               double momentum, double eps);
+// With `relu`, each value is clamped at 0 as it is written (max(y, 0), the ReLU kernel's bits);
+// y may be x.
 template <typename T>
 void batch_norm_inference_forward(const T* x, const T* gamma, const T* beta, const T* running_mean,
-                                  const T* running_var, T* y, const BatchNormShape& s, double eps);
+                                  const T* running_var, T* y, const BatchNormShape& s, double eps,
+                                  bool relu = false);
 template <typename T>
 void batch_norm_backward(const T* dy, const T* x, const T* gamma, const T* save_mean,
                          const T* save_invstd, T* dx, T* dgamma, T* dbeta, const BatchNormShape& s);

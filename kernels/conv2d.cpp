@@ -1,5 +1,8 @@
 #include "dlfs/kernels/conv2d.hpp"
 
+#include <algorithm>
+#include <optional>
+
 #include "dlfs/kernels/bias.hpp"
 #include "dlfs/kernels/cpu/direct_conv2d.hpp"
 #include "dlfs/kernels/cpu/onednn_conv2d.hpp"
@@ -142,10 +145,19 @@ Conv2dGradients backward_per_image(const Tensor& dy, const Tensor& weight, const
 }
 #endif
 
-// conv2d_forward without the bias, except on the Direct path, which adds `bias` in its sums.
+onednn::ConvolutionPlan& onednn_plan_for(Conv2dCache& cache, const ConvGeometry& g,
+                                         std::int64_t out_channels) {
+  if (!cache.onednn_plan || !onednn::plan_matches(*cache.onednn_plan, g, out_channels))
+    cache.onednn_plan = onednn::make_convolution_plan(g, out_channels);
+  return *cache.onednn_plan;
+}
+
+// conv2d_forward with the bias added where the path adds it itself (`*bias_added`): in the Direct
+// path's sums, to each oneDNN chunk as it is made; the other paths leave it to the caller.
 Tensor forward_by_path(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
-                       Conv2dPath path, Conv2dCache& cache, Conv2dSaved* saved,
-                       const Tensor* bias) {
+                       Conv2dPath path, Conv2dCache& cache, Conv2dSaved* saved, const Tensor* bias,
+                       bool* bias_added) {
+  *bias_added = false;
   switch (path) {
     case Conv2dPath::BatchedColumns:
       return forward_batched(x, weight, g, saved);
@@ -153,14 +165,21 @@ Tensor forward_by_path(const Tensor& x, const Tensor& weight, const ConvGeometry
     case Conv2dPath::Direct: {
       const bool direct = path == Conv2dPath::Direct;
       Tensor y = forward_per_image(x, weight, g, direct, direct ? bias : nullptr);
+      *bias_added = direct;
       if (saved) saved->input = x;  // backward lowers each image again
       return y;
     }
     case Conv2dPath::Onednn: {
-      const std::int64_t out_channels = weight.dim(0);
-      if (!cache.onednn_plan || !onednn::plan_matches(*cache.onednn_plan, g, out_channels))
-        cache.onednn_plan = onednn::make_convolution_plan(g, out_channels);
-      Tensor y = onednn::convolution_forward(*cache.onednn_plan, x, weight);
+      const std::int64_t out_channels = weight.dim(0), spatial = g.out_h * g.out_w;
+      onednn::ChunkEpilogue add_bias;
+      if (bias)
+        add_bias = [b = bias->data<float>(), out_channels, spatial](float* y_chunk, std::int64_t,
+                                                                    std::int64_t images) {
+          cpu::bias_add(y_chunk, b, images, out_channels, spatial);
+        };
+      Tensor y =
+          onednn::convolution_forward(onednn_plan_for(cache, g, out_channels), x, weight, add_bias);
+      *bias_added = true;
       if (saved) saved->input = x;
       return y;
     }
@@ -181,37 +200,95 @@ Tensor forward_by_path(const Tensor& x, const Tensor& weight, const ConvGeometry
   throw Error("Convolution: unknown path");
 }
 
+// What an inference forward does to the convolution's output before returning it, each part
+// optional: the bias, an epilogue (kernels/channel_epilogue.hpp), a max-pool.
+struct Finish {
+  const Tensor* bias = nullptr;
+  const ChannelEpilogue* epilogue = nullptr;
+  const PoolWindow* pool = nullptr;
+};
+
+// The per-image paths finish each image, and the oneDNN path each chunk of images, right after
+// making it, while it is in cache; with a pool the full-size map is never written out. The other
+// paths run the steps one after the other over the whole batch.
+Tensor forward_finished(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
+                        Conv2dPath path, Conv2dCache& cache, const Finish& f) {
+  const std::int64_t out_channels = weight.dim(0), spatial = g.out_h * g.out_w;
+  const Shape conv_shape{g.batch, out_channels, g.out_h, g.out_w};
+  std::optional<Pool2dGeometry> pooled;
+  if (f.pool) pooled = pool2d_geometry("MaxPool", conv_shape, *f.pool);
+  const Shape out_shape = pooled ? pooled->output_shape() : conv_shape;
+  Pool2dGeometry one_image;  // one image's pooling (batch 1)
+  if (pooled) {
+    one_image = *pooled;
+    one_image.batch = 1;
+  }
+  if (path == Conv2dPath::PerImage || path == Conv2dPath::Direct) {
+    const cpu::PerImageConv2d plan(g, out_channels, dtype_size(x.dtype()),
+                                   path == Conv2dPath::Direct);
+    Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
+    Tensor scratch = Tensor::empty(
+        {std::max<std::int64_t>(cpu::fused_scratch_elements(plan, f.pool != nullptr), 1)},
+        x.dtype());
+    DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
+      cpu::conv2d_forward_fused_per_image<scalar_t>(
+          plan, x.data<scalar_t>(), weight.data<scalar_t>(),
+          f.bias ? f.bias->data<scalar_t>() : nullptr, f.epilogue, pooled ? &one_image : nullptr,
+          y.data<scalar_t>(), scratch.data<scalar_t>());
+    });
+    return y;
+  }
+  if (path == Conv2dPath::Onednn) {
+    Tensor y_pooled;
+    if (pooled) y_pooled = Tensor::empty(out_shape);
+    const float* b = f.bias ? f.bias->data<float>() : nullptr;
+    const std::int64_t pooled_image = one_image.output_numel();
+    const auto finish_chunk = [&](float* y_chunk, std::int64_t first, std::int64_t images) {
+      if (b) cpu::bias_add(y_chunk, b, images, out_channels, spatial);
+      if (f.epilogue)
+        cpu::apply_channel_epilogue(y_chunk, y_chunk, images, out_channels, spatial, *f.epilogue);
+      if (!pooled) return;
+      Pool2dGeometry chunk_pool = one_image;
+      chunk_pool.batch = images;
+      cpu::max_pool_forward<float>(y_chunk, y_pooled.data<float>() + first * pooled_image, nullptr,
+                                   chunk_pool);
+    };
+    Tensor y = onednn::convolution_forward(onednn_plan_for(cache, g, out_channels), x, weight,
+                                           finish_chunk, /*write_output=*/!pooled);
+    return pooled ? y_pooled : y;
+  }
+  Tensor y = conv2d_forward(x, weight, g, path, cache, nullptr, f.bias);
+  if (f.epilogue) apply_channel_epilogue_(y, *f.epilogue);
+  return f.pool ? max_pool_forward(y, *f.pool, nullptr) : y;
+}
+
 }  // namespace
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry& g, Conv2dPath path,
                       Conv2dCache& cache, Conv2dSaved* saved, const Tensor* bias) {
   if (saved) *saved = Conv2dSaved{path, g, Tensor(), Tensor()};
-  Tensor y = forward_by_path(x, weight, g, path, cache, saved, bias);
-  if (bias && path != Conv2dPath::Direct) bias_add_(y, *bias);
+  bool bias_added = false;
+  Tensor y = forward_by_path(x, weight, g, path, cache, saved, bias, &bias_added);
+  if (bias && !bias_added) bias_add_(y, *bias);
   return y;
+}
+
+Tensor conv2d_forward_with_epilogue(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
+                                    Conv2dPath path, Conv2dCache& cache, const Tensor* bias,
+                                    const ChannelEpilogue& epilogue) {
+  Finish f;
+  f.bias = bias;
+  f.epilogue = &epilogue;
+  return forward_finished(x, weight, g, path, cache, f);
 }
 
 Tensor conv2d_forward_max_pooled(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
                                  Conv2dPath path, Conv2dCache& cache, const Tensor* bias,
                                  const PoolWindow& pool) {
-  const std::int64_t out_channels = weight.dim(0);
-  const Shape conv_shape{g.batch, out_channels, g.out_h, g.out_w};
-  const Pool2dGeometry pooled = pool2d_geometry("MaxPool", conv_shape, pool);
-  if (path != Conv2dPath::PerImage && path != Conv2dPath::Direct)
-    return max_pool_forward(conv2d_forward(x, weight, g, path, cache, nullptr, bias), pool,
-                            nullptr);
-  const cpu::PerImageConv2d plan(g, out_channels, dtype_size(x.dtype()),
-                                 path == Conv2dPath::Direct);
-  Pool2dGeometry one_image = pooled;
-  one_image.batch = 1;
-  Tensor y = Tensor::empty(pooled.output_shape(), x.dtype(), x.device());
-  Tensor scratch = Tensor::empty({cpu::max_pooled_scratch_elements(plan)}, x.dtype());
-  DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
-    cpu::conv2d_forward_max_pooled_per_image<scalar_t>(
-        plan, x.data<scalar_t>(), weight.data<scalar_t>(), bias ? bias->data<scalar_t>() : nullptr,
-        one_image, y.data<scalar_t>(), scratch.data<scalar_t>());
-  });
-  return y;
+  Finish f;
+  f.bias = bias;
+  f.pool = &pool;
+  return forward_finished(x, weight, g, path, cache, f);
 }
 
 Conv2dGradients conv2d_backward(const Tensor& dy, const Tensor& weight, const Conv2dSaved& saved,

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "dlfs/kernels/channel_epilogue.hpp"
 #include "dlfs/kernels/conv_algorithm.hpp"
 #include "dlfs/kernels/im2col.hpp"
 #include "dlfs/kernels/pooling.hpp"
@@ -79,6 +80,13 @@ struct Conv2dSaved {
 // path's sums (each starts from it), by kernels::bias_add_ after the other paths.
 Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry& g, Conv2dPath path,
                       Conv2dCache& cache, Conv2dSaved* saved, const Tensor* bias = nullptr);
+// conv2d_forward (no saved state: inference) and then `epilogue` on its output (a BatchNorm with
+// running statistics, a ReLU: kernels/channel_epilogue.hpp), the same bits. The oneDNN path adds
+// the bias and applies the epilogue to each chunk of images as it is made, while it is in cache;
+// the other paths convolve the whole batch first.
+Tensor conv2d_forward_with_epilogue(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
+                                    Conv2dPath path, Conv2dCache& cache, const Tensor* bias,
+                                    const ChannelEpilogue& epilogue);
 // conv2d_forward (no saved state: inference) followed by max_pool_forward's maxima, the same bits.
 // The per-image paths (PerImage, Direct) pool each image's output while it is in cache, so the
 // full-size map is never written out; the other paths run the two ops one after the other.
@@ -121,15 +129,17 @@ struct PerImageConv2d {
   std::int64_t partial_weight_grad_elements() const;
 };
 
-// Scratch for conv2d_forward_max_pooled_per_image: per thread, one image's columns (none when
-// pointwise) and its full-size output.
-std::int64_t max_pooled_scratch_elements(const PerImageConv2d& plan);
-// y[n] = max_pool(W * im2col(x[n]) + bias) image by image: `pool` is the geometry of one image's
-// output (batch 1), y the pooled batch; bias may be null.
+// Scratch for conv2d_forward_fused_per_image: per thread, one image's columns (none when
+// pointwise) and, when it pools, the image's full-size output.
+std::int64_t fused_scratch_elements(const PerImageConv2d& plan, bool pooled);
+// Inference, image by image while each output is in cache: W * im2col(x[n]), plus bias, then
+// `epilogue`, then max-pooled by `pool`; bias, epilogue and pool may each be null. `pool` is the
+// geometry of one image's pooling (batch 1); y is the pooled batch with it, else the full-size
+// output.
 template <typename T>
-void conv2d_forward_max_pooled_per_image(const PerImageConv2d& plan, const T* x, const T* weight,
-                                         const T* bias, const Pool2dGeometry& pool, T* y,
-                                         T* scratch);
+void conv2d_forward_fused_per_image(const PerImageConv2d& plan, const T* x, const T* weight,
+                                    const T* bias, const ChannelEpilogue* epilogue,
+                                    const Pool2dGeometry* pool, T* y, T* scratch);
 // y[n] = W * im2col(x[n]) for every image; with plan.direct, the direct kernels, plus
 // direct_bias per output channel unless it is null (ignored without plan.direct).
 template <typename T>

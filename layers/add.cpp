@@ -1,6 +1,7 @@
 #include "dlfs/layers/add.hpp"
 
 #include "dlfs/kernels/add.hpp"
+#include "dlfs/kernels/dispatch.hpp"
 
 namespace dlfs {
 
@@ -12,6 +13,24 @@ Tensor Add::forward(const std::vector<Tensor>& inputs, Mode mode) {
   Tensor y = kernels::add(inputs[0], inputs[1]);
   for (std::size_t k = 2; k < inputs.size(); ++k) kernels::add_(y, inputs[k]);
   input_count_ = mode == Mode::Train ? inputs.size() : 0;
+  output_shape_ = y.shape();
+  return y;
+}
+
+Tensor Add::forward_with_epilogue(const std::vector<Tensor>& inputs,
+                                  const kernels::ChannelEpilogue& epilogue) {
+  if (inputs.size() != 2 || epilogue.normalizes() || !epilogue.relu) return Tensor();
+  const Tensor &a = inputs[0], &b = inputs[1];
+  // Anything unusual goes through forward(), which says what is wrong.
+  if (!a.defined() || !b.defined() || !a.device().is_cpu() || !b.device().is_cpu() ||
+      a.shape() != b.shape() || a.dtype() != b.dtype() ||
+      (a.dtype() != DType::Float32 && a.dtype() != DType::Float64))
+    return Tensor();
+  Tensor y = Tensor::empty(a.shape(), a.dtype(), a.device());
+  DLFS_DISPATCH_FLOATING(a.dtype(), "Add", [&] {
+    kernels::cpu::add_relu(a.data<scalar_t>(), b.data<scalar_t>(), y.data<scalar_t>(), y.numel());
+  });
+  input_count_ = 0;
   output_shape_ = y.shape();
   return y;
 }

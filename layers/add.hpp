@@ -13,6 +13,9 @@ class Add : public Layer {
   // same storage, no copy): a caller that accumulates into one of them in place (kernels::add_)
   // must clone it first, or it changes the others too.
   std::vector<Tensor> backward(const Tensor& grad_output) override;
+  // Inference, two inputs on the CPU: the sum and a ReLU after it in one pass.
+  Tensor forward_with_epilogue(const std::vector<Tensor>& inputs,
+                               const kernels::ChannelEpilogue& epilogue) override;
 
  private:
   std::size_t input_count_ = 0;  // 0: no Train-mode forward to differentiate

@@ -46,6 +46,28 @@ Tensor BatchNorm::forward(const std::vector<Tensor>& inputs, Mode mode) {
   return y;
 }
 
+bool BatchNorm::join_epilogue(kernels::ChannelEpilogue& epilogue) const {
+  if (!epilogue.empty()) return false;
+  epilogue.gamma = weight_.value;
+  epilogue.beta = bias_.value;
+  epilogue.mean = running_mean_.value;
+  epilogue.var = running_var_.value;
+  epilogue.eps = eps_;
+  return true;
+}
+
+Tensor BatchNorm::forward_with_epilogue(const std::vector<Tensor>& inputs,
+                                        const kernels::ChannelEpilogue& epilogue) {
+  const Tensor& x = single_input(inputs, "BatchNorm");
+  if (epilogue.normalizes() || !x.device().is_cpu()) return Tensor();
+  kernels::ChannelEpilogue mine = epilogue;
+  if (!join_epilogue(mine)) return Tensor();
+  mine.relu = epilogue.relu;
+  input_ = Tensor();
+  saved_ = {};
+  return kernels::apply_channel_epilogue(x, mine);
+}
+
 namespace {
 std::vector<double> host_values(const Tensor& t) {
   return t.to(DType::Float64).to_vector<double>();

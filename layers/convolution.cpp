@@ -125,6 +125,20 @@ Tensor Convolution::forward_max_pooled(const std::vector<Tensor>& inputs,
                                             has_bias_ ? &bias_.value : nullptr, window);
 }
 
+Tensor Convolution::forward_with_epilogue(const std::vector<Tensor>& inputs,
+                                          const kernels::ChannelEpilogue& epilogue) {
+  const Tensor& x = single_input(inputs, "Convolution");
+  if (!x.device().is_cpu() || x.dtype() != weight_.value.dtype()) return Tensor();
+  if (epilogue.normalizes())
+    for (const Tensor* t : {&epilogue.gamma, &epilogue.beta, &epilogue.mean, &epilogue.var})
+      if (t->numel() != out_channels_ || t->dtype() != x.dtype() || !t->device().is_cpu())
+        return Tensor();  // the BatchNorm, run on its own, says what does not match
+  kernels::ConvGeometry g;
+  const kernels::Conv2dPath path = start_forward(x, &g);
+  return kernels::conv2d_forward_with_epilogue(x, weight_.value, g, path, cache_,
+                                               has_bias_ ? &bias_.value : nullptr, epilogue);
+}
+
 std::vector<Tensor> Convolution::backward(const Tensor& grad_output) {
   if (!saved_.defined()) throw Error("Convolution::backward called without a Train-mode forward");
   const kernels::ConvGeometry& g = saved_.geometry;

@@ -41,6 +41,10 @@ class Convolution : public Layer {
   // (kernels::conv2d_forward_max_pooled).
   Tensor forward_max_pooled(const std::vector<Tensor>& inputs, const kernels::PoolWindow& window,
                             Shape* unpooled_shape) override;
+  // On the CPU: the convolution with a BatchNorm and/or ReLU after it, applied to each chunk of
+  // images on the oneDNN path as it is made (kernels::conv2d_forward_with_epilogue).
+  Tensor forward_with_epilogue(const std::vector<Tensor>& inputs,
+                               const kernels::ChannelEpilogue& epilogue) override;
   std::vector<Parameter*> parameters() override;
 
   // Shape of the output for an NCHW input shape; throws dlfs::Error when the input has the wrong

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dlfs/kernels/channel_epilogue.hpp"
 #include "dlfs/kernels/pooling.hpp"
 #include "dlfs/runtime/parameter.hpp"
 #include "dlfs/runtime/tensor.hpp"
@@ -53,6 +54,22 @@ class Layer {
   virtual Tensor forward_max_pooled(const std::vector<Tensor>& inputs,
                                     const kernels::PoolWindow& window, Shape* unpooled_shape) {
     (void)inputs, (void)window, (void)unpooled_shape;
+    return Tensor();
+  }
+
+  // Inference epilogues (Graph::run): a layer that is, in inference, a per-channel element-wise
+  // map adds itself to the end of `epilogue` and says true (BatchNorm: its running statistics;
+  // ReLU: the clamp); false where it is none, or cannot follow what `epilogue` holds.
+  virtual bool join_epilogue(kernels::ChannelEpilogue& epilogue) const {
+    (void)epilogue;
+    return false;
+  }
+  // Inference: forward() and then `epilogue` applied to the output, the same bits, in fewer
+  // passes where the layer can. Undefined where it cannot (the default), and the graph runs the
+  // epilogue's layers themselves.
+  virtual Tensor forward_with_epilogue(const std::vector<Tensor>& inputs,
+                                       const kernels::ChannelEpilogue& epilogue) {
+    (void)inputs, (void)epilogue;
     return Tensor();
   }
 

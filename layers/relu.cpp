@@ -16,4 +16,10 @@ std::vector<Tensor> ReLU::backward(const Tensor& grad_output) {
   return {kernels::relu_backward(grad_output, mask_)};
 }
 
+bool ReLU::join_epilogue(kernels::ChannelEpilogue& epilogue) const {
+  if (epilogue.relu) return false;
+  epilogue.relu = true;
+  return true;
+}
+
 }  // namespace dlfs

@@ -10,6 +10,7 @@ class ReLU : public Layer {
   Tensor forward(const std::vector<Tensor>& inputs, Mode mode) override;
   std::vector<Tensor> backward(const Tensor& grad_output) override;
   bool commutes_with_max() const override { return true; }
+  bool join_epilogue(kernels::ChannelEpilogue& epilogue) const override;
 
  private:
   Tensor mask_;

@@ -139,9 +139,13 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
       for (const auto& in : it->second->inputs) stack.push_back(in);
   }
   std::map<std::string, int> readers;
+  std::map<std::string, Node*> last_reader;
   for (Node* n : order)
     if (needed.count(n->name))
-      for (const auto& in : n->inputs) readers[in] += 1;
+      for (const auto& in : n->inputs) {
+        readers[in] += 1;
+        last_reader[in] = n;
+      }
 
   std::map<std::string, Tensor> values;
   for (const auto& in : graph_inputs_) {
@@ -183,19 +187,51 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
     moved_after_pool_ = moved_after_pool;
   }
 
+  // In inference, the per-channel element-wise layers that alone read a layer's output (a
+  // BatchNorm, a ReLU: Layer::join_epilogue) may be applied by that layer as it makes its output
+  // (Layer::forward_with_epilogue): the same bits, in fewer passes over the batch.
+  struct Epilogue {
+    kernels::ChannelEpilogue epilogue;
+    std::vector<Node*> layers;  // the nodes it stands for, in order
+  };
+  std::map<const Node*, Epilogue> epilogue_of;  // producer -> what it tries to apply
+  std::set<const Node*> in_epilogue;            // the layers of every such epilogue
+  std::set<const Node*> applied_by_producer;    // those whose producer applied them this run
+  for (Node* producer : order) {
+    if (mode != Mode::Inference || !needed.count(producer->name) || in_epilogue.count(producer) ||
+        moved_after_pool.count(producer) || after_pool.count(producer) || pooled_by.count(producer))
+      continue;
+    Epilogue e;
+    const Node* last = producer;
+    while (last->name != target && readers[last->name] == 1) {
+      Node* next = last_reader.at(last->name);
+      if (next->inputs.size() != 1 || moved_after_pool.count(next) || after_pool.count(next) ||
+          next->layer->supports(device_) != producer->layer->supports(device_) ||
+          !next->layer->join_epilogue(e.epilogue))
+        break;
+      e.layers.push_back(next);
+      last = next;
+    }
+    if (e.layers.empty()) continue;
+    in_epilogue.insert(e.layers.begin(), e.layers.end());
+    epilogue_of[producer] = std::move(e);
+  }
+
   if (mode == Mode::Train) last_train_run_.clear();
   for (Node* n : order) {
     if (!needed.count(n->name)) continue;
     Tensor out;
-    const bool passes_input_on = moved_after_pool.count(n) > 0 || pooled_by_producer.count(n) > 0;
-    if (passes_input_on) {
-      // A moved activation hands its input to the pool, which applies it; a pool whose producer
-      // pooled already hands that on.
+    if (moved_after_pool.count(n)) {
+      // A moved activation hands its input to the pool, which applies it.
       out = values.at(n->inputs[0]);
       auto input_node = by_name_.find(n->inputs[0]);
-      n->output_shape = moved_after_pool.count(n) && input_node != by_name_.end()
-                            ? input_node->second->output_shape
-                            : out.shape();
+      n->output_shape =
+          input_node != by_name_.end() ? input_node->second->output_shape : out.shape();
+    } else if (pooled_by_producer.count(n) || applied_by_producer.count(n)) {
+      // The layer before did this one's work: it pooled its output, or applied this layer as part
+      // of its epilogue. Its result is this node's value.
+      out = values.at(n->inputs[0]);
+      n->output_shape = out.shape();
     } else {
       const bool fallback = !n->layer->supports(device_);
       const Device run_on = fallback ? Device::cpu() : device_;
@@ -211,6 +247,12 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
         out = n->layer->forward_max_pooled(inputs, *pool->second->layer->max_pool_window(),
                                            &n->output_shape);
         if (out.defined()) pooled_by_producer.insert(pool->second);
+      } else if (auto e = epilogue_of.find(n); e != epilogue_of.end()) {
+        out = n->layer->forward_with_epilogue(inputs, e->second.epilogue);
+        if (out.defined()) {
+          n->output_shape = out.shape();
+          applied_by_producer.insert(e->second.layers.begin(), e->second.layers.end());
+        }
       }
       if (!out.defined()) {
         out = n->layer->forward(inputs, mode);

@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "dlfs/kernels/batch_norm.hpp"
+#include "dlfs/kernels/cpu/select.hpp"
 
 namespace dlfs::kernels::cpu {
 
@@ -93,13 +94,21 @@ void batch_norm_train_forward(const T* x, const T* gamma, const T* beta, T* y, T
 
 template <typename T>
 void batch_norm_inference_forward(const T* x, const T* gamma, const T* beta, const T* running_mean,
-                                  const T* running_var, T* y, const BatchNormShape& s, double eps) {
+                                  const T* running_var, T* y, const BatchNormShape& s, double eps,
+                                  bool relu) {
 #pragma omp parallel for if (s.numel() > 65536)
   for (std::int64_t c = 0; c < s.channels; ++c) {
     const T mean = running_mean[c];
     const T invstd = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps));
     const T g = gamma[c], b = beta[c];
-    for_channel(s, c, [&](std::int64_t i) { y[i] = (x[i] - mean) * invstd * g + b; });
+    if (relu) {
+      for_channel(s, c, [&](std::int64_t i) {
+        const T v = (x[i] - mean) * invstd * g + b;
+        y[i] = select(v > T(0), v, T(0));
+      });
+    } else {
+      for_channel(s, c, [&](std::int64_t i) { y[i] = (x[i] - mean) * invstd * g + b; });
+    }
   }
 }
 
@@ -149,7 +158,7 @@ void batch_norm_backward_input(const T* dy, const T* x, const T* gamma, const T*
   template void batch_norm_train_forward<T>(const T*, const T*, const T*, T*, T*, T*, T*, T*,      \
                                             std::int64_t*, const BatchNormShape&, double, double); \
   template void batch_norm_inference_forward<T>(const T*, const T*, const T*, const T*, const T*,  \
-                                                T*, const BatchNormShape&, double);                \
+                                                T*, const BatchNormShape&, double, bool);          \
   template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*,   \
                                        T*, const BatchNormShape&);                                 \
   template void batch_norm_backward_input<T>(const T*, const T*, const T*, const T*, const T*,     \

@@ -112,30 +112,32 @@ void conv2d_forward_per_image(const PerImageConv2d& plan, const T* x, const T* w
   }
 }
 
-std::int64_t max_pooled_scratch_elements_per_thread(const PerImageConv2d& plan) {
-  return (plan.pointwise ? 0 : plan.column_elements_per_thread()) + plan.image_out;
+std::int64_t fused_scratch_elements_per_thread(const PerImageConv2d& plan, bool pooled) {
+  return (plan.pointwise ? 0 : plan.column_elements_per_thread()) + (pooled ? plan.image_out : 0);
 }
 
-std::int64_t max_pooled_scratch_elements(const PerImageConv2d& plan) {
+std::int64_t fused_scratch_elements(const PerImageConv2d& plan, bool pooled) {
   return (plan.chunks > 1 ? omp_get_max_threads() : 1) *
-         max_pooled_scratch_elements_per_thread(plan);
+         fused_scratch_elements_per_thread(plan, pooled);
 }
 
 template <typename T>
-void conv2d_forward_max_pooled_per_image(const PerImageConv2d& plan, const T* x, const T* w,
-                                         const T* bias, const Pool2dGeometry& pool, T* y,
-                                         T* scratch) {
-  const std::int64_t per_thread = max_pooled_scratch_elements_per_thread(plan);
-  const std::int64_t pooled = pool.output_numel();
+void conv2d_forward_fused_per_image(const PerImageConv2d& plan, const T* x, const T* w,
+                                    const T* bias, const ChannelEpilogue* epilogue,
+                                    const Pool2dGeometry* pool, T* y, T* scratch) {
+  const std::int64_t per_thread = fused_scratch_elements_per_thread(plan, pool != nullptr);
+  const std::int64_t pooled = pool ? pool->output_numel() : 0;
 #pragma omp parallel for if (plan.chunks > 1)
   for (std::int64_t chunk = 0; chunk < plan.chunks; ++chunk) {
     T* columns = scratch + omp_get_thread_num() * per_thread;
-    T* image_y = columns + (plan.pointwise ? 0 : plan.column_elements_per_thread());
+    T* full_size = columns + (plan.pointwise ? 0 : plan.column_elements_per_thread());
     for (std::int64_t n = first_image(plan, chunk); n < first_image(plan, chunk + 1); ++n) {
+      T* image_y = pool ? full_size : y + n * plan.image_out;
       forward_one_image(plan, x + n * plan.image_in, w, plan.direct ? bias : nullptr, image_y,
                         columns);
       if (bias && !plan.direct) bias_add(image_y, bias, 1, plan.o, plan.p);
-      max_pool_forward<T>(image_y, y + n * pooled, nullptr, pool);
+      if (epilogue) apply_channel_epilogue(image_y, image_y, 1, plan.o, plan.p, *epilogue);
+      if (pool) max_pool_forward<T>(image_y, y + n * pooled, nullptr, *pool);
     }
   }
 }
@@ -181,12 +183,14 @@ template void conv2d_forward_per_image<float>(const PerImageConv2d&, const float
                                               float*, float*, const float*);
 template void conv2d_forward_per_image<double>(const PerImageConv2d&, const double*, const double*,
                                                double*, double*, const double*);
-template void conv2d_forward_max_pooled_per_image<float>(const PerImageConv2d&, const float*,
-                                                         const float*, const float*,
-                                                         const Pool2dGeometry&, float*, float*);
-template void conv2d_forward_max_pooled_per_image<double>(const PerImageConv2d&, const double*,
-                                                          const double*, const double*,
-                                                          const Pool2dGeometry&, double*, double*);
+template void conv2d_forward_fused_per_image<float>(const PerImageConv2d&, const float*,
+                                                    const float*, const float*,
+                                                    const ChannelEpilogue*, const Pool2dGeometry*,
+                                                    float*, float*);
+template void conv2d_forward_fused_per_image<double>(const PerImageConv2d&, const double*,
+                                                     const double*, const double*,
+                                                     const ChannelEpilogue*, const Pool2dGeometry*,
+                                                     double*, double*);
 template void conv2d_backward_per_image<float>(const PerImageConv2d&, const float*, const float*,
                                                const float*, float*, float*, float*, float*);
 template void conv2d_backward_per_image<double>(const PerImageConv2d&, const double*, const double*,

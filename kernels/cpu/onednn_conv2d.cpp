@@ -277,14 +277,19 @@ class ConvolutionPlan {
     return s;
   }
 
-  Tensor forward(const Tensor& x, const Tensor& weight) {
+  Tensor forward(const Tensor& x, const Tensor& weight, const ChunkEpilogue& after,
+                 bool write_output) {
     const std::int64_t batch = x.dim(0);
     const Split s = split(batch);
     const Tensor weights = blocked_weights(s, weight, &BatchPrimitives::forward_weight);
-    Tensor y = Tensor::empty({batch, out_channels_, geometry_.out_h, geometry_.out_w});
+    const std::int64_t image_floats = out_channels_ * geometry_.out_h * geometry_.out_w;
+    Tensor y;
+    if (write_output) y = Tensor::empty({batch, out_channels_, geometry_.out_h, geometry_.out_w});
     const std::int64_t source_floats = s.floats(&BatchPrimitives::forward_source);
-    ThreadScratch scratch(s, team_size(s),
-                          source_floats + s.floats(&BatchPrimitives::forward_output));
+    const std::int64_t output_floats = s.floats(&BatchPrimitives::forward_output);
+    // Without y, a chunk's NCHW output goes here, one per thread.
+    const std::int64_t chunk_floats = write_output ? 0 : (s.size * image_floats + 15) / 16 * 16;
+    ThreadScratch scratch(s, team_size(s), source_floats + output_floats + chunk_floats);
     for_each_chunk(s.chunks, scratch.team, [&](std::int64_t i, int thread) {
       BatchPrimitives& p = s.primitives(i);
       dnnl::stream stream(cpu_engine());
@@ -293,7 +298,8 @@ class ConvolutionPlan {
       const std::int64_t first = i * s.size;
       const memory src =
           p.forward_source.blocked_copy(x.data<float>() + first * image(x), buffers, pad, stream);
-      float* y_chunk = y.data<float>() + first * image(y);
+      float* y_chunk = write_output ? y.data<float>() + first * image_floats
+                                    : buffers + source_floats + output_floats;
       const memory dst = p.forward_output.result(y_chunk, buffers + source_floats);
       p.forward.execute(
           stream, {{DNNL_ARG_SRC, src},
@@ -303,6 +309,7 @@ class ConvolutionPlan {
                    {DNNL_ARG_SCRATCHPAD, scratchpad_memory(p.forward_pd.scratchpad_desc(), pad)}});
       p.forward_output.to_user(dst, y_chunk, pad, stream);
       stream.wait();
+      if (after) after(y_chunk, first, std::min(s.size, batch - first));
     });
     return y;
   }
@@ -550,8 +557,9 @@ std::string describe(const ConvolutionPlan& plan) {
   return plan.describe();
 }
 
-Tensor convolution_forward(ConvolutionPlan& plan, const Tensor& x, const Tensor& weight) {
-  return plan.forward(x, weight);
+Tensor convolution_forward(ConvolutionPlan& plan, const Tensor& x, const Tensor& weight,
+                           const ChunkEpilogue& after, bool write_output) {
+  return plan.forward(x, weight, after, write_output);
 }
 
 void convolution_backward(ConvolutionPlan& plan, const Tensor& x, const Tensor& dy,
@@ -581,7 +589,8 @@ bool plan_matches(const ConvolutionPlan&, const ConvGeometry&, std::int64_t) {
 std::string describe(const ConvolutionPlan&) {
   return "no oneDNN";
 }
-Tensor convolution_forward(ConvolutionPlan&, const Tensor&, const Tensor&) {
+Tensor convolution_forward(ConvolutionPlan&, const Tensor&, const Tensor&, const ChunkEpilogue&,
+                           bool) {
   no_onednn();
 }
 void convolution_backward(ConvolutionPlan&, const Tensor&, const Tensor&, const Tensor&, Tensor*,

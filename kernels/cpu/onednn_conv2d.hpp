@@ -21,6 +21,7 @@
 // and after the first backward the backward-data and backward-weights primitives, each with its
 // reorders.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -47,8 +48,17 @@ bool plan_matches(const ConvolutionPlan& plan, const ConvGeometry& geometry,
 // once a backward has run).
 std::string describe(const ConvolutionPlan& plan);
 
-// y [N, O, OH, OW] = x (*) weight, without bias.
-Tensor convolution_forward(ConvolutionPlan& plan, const Tensor& x, const Tensor& weight);
+// Work on the output of one chunk of images (y_chunk: images first_image to first_image + images
+// - 1, each [O, OH, OW], NCHW), run by the thread that made it right after, while it is still in
+// that core's cache.
+using ChunkEpilogue =
+    std::function<void(float* y_chunk, std::int64_t first_image, std::int64_t images)>;
+
+// y [N, O, OH, OW] = x (*) weight, without bias; then `after` on each chunk, if given. Without
+// `write_output`, each chunk goes to a buffer of its thread's for `after` alone, and the returned
+// tensor is undefined (`after` keeps what it needs: a pooled map).
+Tensor convolution_forward(ConvolutionPlan& plan, const Tensor& x, const Tensor& weight,
+                           const ChunkEpilogue& after = {}, bool write_output = true);
 // dweight [O, C, kh, kw] and, unless dx is null, dx [N, C, H, W] from the input x and
 // dy [N, O, OH, OW].
 void convolution_backward(ConvolutionPlan& plan, const Tensor& x, const Tensor& dy,

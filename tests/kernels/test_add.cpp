@@ -1,6 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
 #include "dlfs/kernels/add.hpp"
+#include "dlfs/kernels/relu.hpp"
 #include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
@@ -23,6 +29,24 @@ TYPED_TEST(AddKernel, AddsElementwiseIntoANewTensor) {
   EXPECT_FALSE(y.same_storage(b));
   EXPECT_EQ(y.to_vector<T>(), std::vector<T>({11, 0, 3.25, 0, 1, 0}));
   EXPECT_EQ(a.to_vector<T>(), std::vector<T>({1, 2, 3, -4, 0.5, 1e30}));  // inputs untouched
+}
+
+// The sum and the clamp in one pass: the bits of add() and then the ReLU kernel, a sum of exactly
+// zero (+0), -0 + -0 (-0, clamped to +0) and a NaN included.
+TYPED_TEST(AddKernel, WithAReluAfterItIsTheSumThenTheReluBitForBit) {
+  using T = TypeParam;
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  const std::vector<T> a = {1, -2, 3, -4, T(-0.0), 0.1, 1e30, nan, 0.3};
+  const std::vector<T> b = {-1, 1, -5, 4, T(-0.0), 0.2, 1e30, 1, -0.1};
+  std::vector<T> sum(a.size()), expected(a.size()), fused(a.size());
+  cpu::add(a.data(), b.data(), sum.data(), static_cast<std::int64_t>(a.size()));
+  cpu::relu_forward(sum.data(), expected.data(), nullptr, static_cast<std::int64_t>(a.size()));
+  cpu::add_relu(a.data(), b.data(), fused.data(), static_cast<std::int64_t>(a.size()));
+  EXPECT_EQ(0, std::memcmp(expected.data(), fused.data(), a.size() * sizeof(T)));
+  EXPECT_EQ(fused[0], T(0));
+  EXPECT_FALSE(std::signbit(fused[4]));
+  EXPECT_EQ(fused[6], T(2e30));
+  EXPECT_EQ(fused[8], a[8] + b[8]);
 }
 
 TYPED_TEST(AddKernel, InPlaceAccumulates) {

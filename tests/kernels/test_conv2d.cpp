@@ -13,10 +13,12 @@
 #include <cmath>
 #include <cstring>
 
+#include "dlfs/kernels/batch_norm.hpp"
 #include "dlfs/kernels/conv2d.hpp"
 #include "dlfs/kernels/cpu/direct_conv2d.hpp"
 #include "dlfs/kernels/cpu/onednn_conv2d.hpp"
 #include "dlfs/kernels/max_pool.hpp"
+#include "dlfs/kernels/relu.hpp"
 #include "dlfs/runtime/generator.hpp"
 #include "support/conv_reference.hpp"
 
@@ -557,6 +559,62 @@ TEST(Conv2dCpu, MaxPooledForwardIsTheConvolutionThenThePoolBitForBit) {
                 kernels::conv2d_forward_max_pooled(in.x, in.weight, g, path, cache, b, c.pool);
             EXPECT_TRUE(bitwise_equal(expected, pooled));
           }
+    }
+  }
+  omp_set_num_threads(threads);
+}
+
+// The convolution with a BatchNorm (running statistics) and a ReLU applied as it is made gives the
+// bits of the three run one after the other, on every path (oneDNN: chunk by chunk, a batch of 13
+// leaving a short last chunk), with and without bias, at any thread count.
+TEST(Conv2dCpu, ForwardWithEpilogueIsTheConvolutionThenTheLayersBitForBit) {
+  const std::vector<Case> cases = {
+      {{13, 16, 9, 9}, 24, conv_window(3, 3, 1, 1, 1, 1)},
+      {{7, 1, 13, 15}, 6, conv_window(5, 5, 1, 1, 2, 2)},
+      {{3, 4, 9, 7}, 5, conv_window(1, 1)},
+  };
+  const int threads = omp_get_max_threads();
+  for (const Case& c : cases) {
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+    for (DType dtype : {DType::Float32, DType::Float64}) {
+      const Inputs in = draw(c, dtype, 41);
+      Generator gen(43);
+      const auto per_channel = [&](double low, double high) {
+        return Tensor::empty({c.out_channels}, dtype).uniform_(gen, low, high);
+      };
+      const Tensor bias = per_channel(-0.5, 0.5);
+      kernels::ChannelEpilogue normalize;
+      normalize.gamma = per_channel(0.5, 1.5);
+      normalize.beta = per_channel(-0.5, 0.5);
+      normalize.mean = per_channel(-0.5, 0.5);
+      normalize.var = per_channel(0.1, 2.0);
+      normalize.eps = 1e-5;
+      kernels::ChannelEpilogue normalize_relu = normalize, relu;
+      normalize_relu.relu = relu.relu = true;
+      std::vector<Conv2dPath> paths = {Conv2dPath::PerImage, Conv2dPath::BatchedColumns};
+      if (dtype == DType::Float32 && c.input[1] == 1) paths.push_back(Conv2dPath::Direct);
+      if (dtype == DType::Float32 && kernels::onednn::available())
+        paths.push_back(Conv2dPath::Onednn);
+      for (Conv2dPath path : paths)
+        for (const Tensor* b : {&bias, static_cast<const Tensor*>(nullptr)})
+          for (const kernels::ChannelEpilogue* e : {&normalize, &normalize_relu, &relu})
+            for (int t : {1, 2, 3}) {
+              SCOPED_TRACE(c.input.str() + " " + kernels::conv2d_path_name(path) + " " +
+                           dtype_name(dtype) + (b ? " bias" : "") +
+                           (e->normalizes() ? " batchnorm" : "") + (e->relu ? " relu " : " ") +
+                           std::to_string(t) + " threads");
+              omp_set_num_threads(t);
+              kernels::Conv2dCache cache;
+              Tensor expected =
+                  kernels::conv2d_forward(in.x, in.weight, g, path, cache, nullptr, b);
+              if (e->normalizes())
+                expected = kernels::batch_norm_inference_forward(expected, e->gamma, e->beta,
+                                                                 e->mean, e->var, e->eps);
+              if (e->relu) expected = kernels::relu_forward(expected, nullptr);
+              const Tensor fused =
+                  kernels::conv2d_forward_with_epilogue(in.x, in.weight, g, path, cache, b, *e);
+              EXPECT_TRUE(bitwise_equal(expected, fused));
+            }
     }
   }
   omp_set_num_threads(threads);

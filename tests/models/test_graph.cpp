@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "dlfs/layers/add.hpp"
+#include "dlfs/layers/batch_norm.hpp"
 #include "dlfs/layers/convolution.hpp"
 #include "dlfs/layers/max_pool.hpp"
 #include "dlfs/layers/relu.hpp"
@@ -351,6 +352,81 @@ TEST(Graph, InferencePoolsAConvolutionsOutputAsItIsMade) {
   EXPECT_EQ(g.output_shape("pool"), Shape({5, 4, 4, 5}));
   g.run({{"input", x}}, "relu", Mode::Inference);  // the pool did not run: nothing to pool
   EXPECT_EQ(counting->pooled_passes, 1);
+}
+
+class EpilogueCountingConvolution : public Convolution {
+ public:
+  using Convolution::Convolution;
+  Tensor forward_with_epilogue(const std::vector<Tensor>& inputs,
+                               const kernels::ChannelEpilogue& epilogue) override {
+    passes.push_back(epilogue.normalizes() ? (epilogue.relu ? "batchnorm+relu" : "batchnorm")
+                                           : (epilogue.relu ? "relu" : "none"));
+    return Convolution::forward_with_epilogue(inputs, epilogue);
+  }
+  std::vector<std::string> passes;
+};
+
+class EpilogueCountingAdd : public Add {
+ public:
+  Tensor forward_with_epilogue(const std::vector<Tensor>& inputs,
+                               const kernels::ChannelEpilogue& epilogue) override {
+    fused += 1;
+    return Add::forward_with_epilogue(inputs, epilogue);
+  }
+  int fused = 0;
+};
+
+// In inference, a ResNet block's BatchNorms and ReLUs are applied by the convolution or the sum
+// before them as they make their output, the same bits as the layers one by one.
+TEST(Graph, InferenceAppliesBatchNormAndReluInTheLayerBefore) {
+  Generator gen(11);
+  auto conv1 = std::make_unique<EpilogueCountingConvolution>(16, 16, 3, 3, 1, 1);
+  auto conv2 = std::make_unique<EpilogueCountingConvolution>(16, 16, 3, 3, 1, 1);
+  auto bn1 = std::make_unique<BatchNorm>(16), bn2 = std::make_unique<BatchNorm>(16);
+  auto relu1 = std::make_unique<ReLU>(), relu2 = std::make_unique<ReLU>();
+  auto add = std::make_unique<EpilogueCountingAdd>();
+  for (Layer* layer : std::initializer_list<Layer*>{conv1.get(), conv2.get(), bn1.get(), bn2.get()})
+    for (Parameter* p : layer->parameters()) p->value.uniform_(gen, -0.5, 0.5);
+  for (BatchNorm* bn : {bn1.get(), bn2.get()}) {
+    bn->running_mean().value.uniform_(gen, -0.2, 0.2);
+    bn->running_var().value.uniform_(gen, 0.05, 0.3);
+  }
+  Tensor x = Tensor::empty({9, 16, 8, 8});
+  x.uniform_(gen, -1.0, 1.0);
+
+  // The layers one by one.
+  const Mode inference = Mode::Inference;
+  const Tensor a =
+      relu1->forward({bn1->forward({conv1->forward({x}, inference)}, inference)}, inference);
+  const Tensor b = bn2->forward({conv2->forward({a}, inference)}, inference);
+  const Tensor expected = relu2->forward({add->forward({b, a}, inference)}, inference);
+
+  EpilogueCountingConvolution *c1 = conv1.get(), *c2 = conv2.get();
+  EpilogueCountingAdd* counting_add = add.get();
+  Graph g;
+  g.add_input("input");
+  g.add("conv1", std::move(conv1), {"input"});
+  g.add("bn1", std::move(bn1), {"conv1"});
+  g.add("relu1", std::move(relu1), {"bn1"});
+  g.add("conv2", std::move(conv2), {"relu1"});
+  g.add("bn2", std::move(bn2), {"conv2"});
+  g.add("add", std::move(add), {"bn2", "relu1"});
+  g.add("relu2", std::move(relu2), {"add"});
+  const Tensor y = g.run({{"input", x}}, "relu2", inference);
+  EXPECT_EQ(0, std::memcmp(expected.raw_data(), y.raw_data(), expected.nbytes()));
+  EXPECT_EQ(c1->passes, std::vector<std::string>({"batchnorm+relu"}));
+  EXPECT_EQ(c2->passes, std::vector<std::string>({"batchnorm"}));
+  EXPECT_EQ(counting_add->fused, 1);
+  EXPECT_EQ(g.output_shape("relu1"), Shape({9, 16, 8, 8}));
+
+  // A value read twice, or the target, ends an epilogue: bn1 is the target here.
+  const Tensor normalized = g.run({{"input", x}}, "bn1", inference);
+  EXPECT_EQ(c1->passes.back(), "batchnorm");
+  EXPECT_EQ(normalized.shape(), Shape({9, 16, 8, 8}));
+  const Tensor trained = g.run({{"input", x}}, "relu2", Mode::Train);  // never in training
+  EXPECT_EQ(trained.shape(), Shape({9, 16, 8, 8}));
+  EXPECT_EQ(c1->passes.size(), 2u);
+  EXPECT_EQ(counting_add->fused, 1);
 }
 
 // A layer without a CUDA kernel runs on the CPU with transfers done for it.
