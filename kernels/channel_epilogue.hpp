@@ -1,7 +1,7 @@
 #pragma once
 // An inference epilogue: the per-channel, element-wise layers that follow a layer in a graph (a
 // BatchNorm with its running statistics, then a ReLU), applied by that layer to its own output
-// as it makes it (Layer::forward_with_epilogue) rather than in passes of their own over the
+// as it makes it (Layer::forward_fused) rather than in passes of their own over the
 // whole batch. Its arithmetic is the layers' own, in their order: the same bits as running them
 // one after the other.
 #include <cstdint>

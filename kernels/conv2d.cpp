@@ -200,68 +200,6 @@ Tensor forward_by_path(const Tensor& x, const Tensor& weight, const ConvGeometry
   throw Error("Convolution: unknown path");
 }
 
-// What an inference forward does to the convolution's output before returning it, each part
-// optional: the bias, an epilogue (kernels/channel_epilogue.hpp), a max-pool.
-struct Finish {
-  const Tensor* bias = nullptr;
-  const ChannelEpilogue* epilogue = nullptr;
-  const PoolWindow* pool = nullptr;
-};
-
-// The per-image paths finish each image, and the oneDNN path each chunk of images, right after
-// making it, while it is in cache; with a pool the full-size map is never written out. The other
-// paths run the steps one after the other over the whole batch.
-Tensor forward_finished(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
-                        Conv2dPath path, Conv2dCache& cache, const Finish& f) {
-  const std::int64_t out_channels = weight.dim(0), spatial = g.out_h * g.out_w;
-  const Shape conv_shape{g.batch, out_channels, g.out_h, g.out_w};
-  std::optional<Pool2dGeometry> pooled;
-  if (f.pool) pooled = pool2d_geometry("MaxPool", conv_shape, *f.pool);
-  const Shape out_shape = pooled ? pooled->output_shape() : conv_shape;
-  Pool2dGeometry one_image;  // one image's pooling (batch 1)
-  if (pooled) {
-    one_image = *pooled;
-    one_image.batch = 1;
-  }
-  if (path == Conv2dPath::PerImage || path == Conv2dPath::Direct) {
-    const cpu::PerImageConv2d plan(g, out_channels, dtype_size(x.dtype()),
-                                   path == Conv2dPath::Direct);
-    Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
-    Tensor scratch = Tensor::empty(
-        {std::max<std::int64_t>(cpu::fused_scratch_elements(plan, f.pool != nullptr), 1)},
-        x.dtype());
-    DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
-      cpu::conv2d_forward_fused_per_image<scalar_t>(
-          plan, x.data<scalar_t>(), weight.data<scalar_t>(),
-          f.bias ? f.bias->data<scalar_t>() : nullptr, f.epilogue, pooled ? &one_image : nullptr,
-          y.data<scalar_t>(), scratch.data<scalar_t>());
-    });
-    return y;
-  }
-  if (path == Conv2dPath::Onednn) {
-    Tensor y_pooled;
-    if (pooled) y_pooled = Tensor::empty(out_shape);
-    const float* b = f.bias ? f.bias->data<float>() : nullptr;
-    const std::int64_t pooled_image = one_image.output_numel();
-    const auto finish_chunk = [&](float* y_chunk, std::int64_t first, std::int64_t images) {
-      if (b) cpu::bias_add(y_chunk, b, images, out_channels, spatial);
-      if (f.epilogue)
-        cpu::apply_channel_epilogue(y_chunk, y_chunk, images, out_channels, spatial, *f.epilogue);
-      if (!pooled) return;
-      Pool2dGeometry chunk_pool = one_image;
-      chunk_pool.batch = images;
-      cpu::max_pool_forward<float>(y_chunk, y_pooled.data<float>() + first * pooled_image, nullptr,
-                                   chunk_pool);
-    };
-    Tensor y = onednn::convolution_forward(onednn_plan_for(cache, g, out_channels), x, weight,
-                                           finish_chunk, /*write_output=*/!pooled);
-    return pooled ? y_pooled : y;
-  }
-  Tensor y = conv2d_forward(x, weight, g, path, cache, nullptr, f.bias);
-  if (f.epilogue) apply_channel_epilogue_(y, *f.epilogue);
-  return f.pool ? max_pool_forward(y, *f.pool, nullptr) : y;
-}
-
 }  // namespace
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry& g, Conv2dPath path,
@@ -273,22 +211,55 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry&
   return y;
 }
 
-Tensor conv2d_forward_with_epilogue(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
-                                    Conv2dPath path, Conv2dCache& cache, const Tensor* bias,
-                                    const ChannelEpilogue& epilogue) {
-  Finish f;
-  f.bias = bias;
-  f.epilogue = &epilogue;
-  return forward_finished(x, weight, g, path, cache, f);
-}
-
-Tensor conv2d_forward_max_pooled(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
-                                 Conv2dPath path, Conv2dCache& cache, const Tensor* bias,
-                                 const PoolWindow& pool) {
-  Finish f;
-  f.bias = bias;
-  f.pool = &pool;
-  return forward_finished(x, weight, g, path, cache, f);
+Tensor conv2d_forward_fused(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
+                            Conv2dPath path, Conv2dCache& cache, const Tensor* bias,
+                            const ChannelEpilogue* epilogue, const PoolWindow* pool) {
+  const std::int64_t out_channels = weight.dim(0), spatial = g.out_h * g.out_w;
+  const Shape conv_shape{g.batch, out_channels, g.out_h, g.out_w};
+  std::optional<Pool2dGeometry> pooled;
+  if (pool) pooled = pool2d_geometry("MaxPool", conv_shape, *pool);
+  const Shape out_shape = pooled ? pooled->output_shape() : conv_shape;
+  Pool2dGeometry one_image;  // one image's pooling (batch 1)
+  if (pooled) {
+    one_image = *pooled;
+    one_image.batch = 1;
+  }
+  if (path == Conv2dPath::PerImage || path == Conv2dPath::Direct) {
+    const cpu::PerImageConv2d plan(g, out_channels, dtype_size(x.dtype()),
+                                   path == Conv2dPath::Direct);
+    Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
+    Tensor scratch = Tensor::empty(
+        {std::max<std::int64_t>(cpu::fused_scratch_elements(plan, pool != nullptr), 1)}, x.dtype());
+    DLFS_DISPATCH_FLOATING(x.dtype(), "Convolution", [&] {
+      cpu::conv2d_forward_fused_per_image<scalar_t>(
+          plan, x.data<scalar_t>(), weight.data<scalar_t>(),
+          bias ? bias->data<scalar_t>() : nullptr, epilogue, pooled ? &one_image : nullptr,
+          y.data<scalar_t>(), scratch.data<scalar_t>());
+    });
+    return y;
+  }
+  if (path == Conv2dPath::Onednn) {
+    Tensor y_pooled;
+    if (pooled) y_pooled = Tensor::empty(out_shape);
+    const float* b = bias ? bias->data<float>() : nullptr;
+    const std::int64_t pooled_image = one_image.output_numel();
+    const auto finish_chunk = [&](float* y_chunk, std::int64_t first, std::int64_t images) {
+      if (b) cpu::bias_add(y_chunk, b, images, out_channels, spatial);
+      if (epilogue)
+        cpu::apply_channel_epilogue(y_chunk, y_chunk, images, out_channels, spatial, *epilogue);
+      if (!pooled) return;
+      Pool2dGeometry chunk_pool = one_image;
+      chunk_pool.batch = images;
+      cpu::max_pool_forward<float>(y_chunk, y_pooled.data<float>() + first * pooled_image, nullptr,
+                                   chunk_pool);
+    };
+    Tensor y = onednn::convolution_forward(onednn_plan_for(cache, g, out_channels), x, weight,
+                                           finish_chunk, /*write_output=*/!pooled);
+    return pooled ? y_pooled : y;
+  }
+  Tensor y = conv2d_forward(x, weight, g, path, cache, nullptr, bias);
+  if (epilogue) apply_channel_epilogue_(y, *epilogue);
+  return pool ? max_pool_forward(y, *pool, nullptr) : y;
 }
 
 Conv2dGradients conv2d_backward(const Tensor& dy, const Tensor& weight, const Conv2dSaved& saved,

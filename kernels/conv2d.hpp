@@ -80,19 +80,15 @@ struct Conv2dSaved {
 // path's sums (each starts from it), by kernels::bias_add_ after the other paths.
 Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry& g, Conv2dPath path,
                       Conv2dCache& cache, Conv2dSaved* saved, const Tensor* bias = nullptr);
-// conv2d_forward (no saved state: inference) and then `epilogue` on its output (a BatchNorm with
-// running statistics, a ReLU: kernels/channel_epilogue.hpp), the same bits. The oneDNN path adds
-// the bias and applies the epilogue to each chunk of images as it is made, while it is in cache;
-// the other paths convolve the whole batch first.
-Tensor conv2d_forward_with_epilogue(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
-                                    Conv2dPath path, Conv2dCache& cache, const Tensor* bias,
-                                    const ChannelEpilogue& epilogue);
-// conv2d_forward (no saved state: inference) followed by max_pool_forward's maxima, the same bits.
-// The per-image paths (PerImage, Direct) pool each image's output while it is in cache, so the
-// full-size map is never written out; the other paths run the two ops one after the other.
-Tensor conv2d_forward_max_pooled(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
-                                 Conv2dPath path, Conv2dCache& cache, const Tensor* bias,
-                                 const PoolWindow& pool);
+// Inference: conv2d_forward (no saved state), then `epilogue` on its output (a BatchNorm with
+// running statistics, a ReLU: kernels/channel_epilogue.hpp), then max_pool_forward's maxima for
+// `pool`; the same bits. Either may be null. The per-image paths (PerImage, Direct) finish each
+// image, the oneDNN path each chunk of images, while it is in cache, and with a pool never write
+// the full-size map; the other paths run the steps one after the other. An epilogue needs a CPU
+// tensor.
+Tensor conv2d_forward_fused(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
+                            Conv2dPath path, Conv2dCache& cache, const Tensor* bias,
+                            const ChannelEpilogue* epilogue, const PoolWindow* pool);
 
 struct Conv2dGradients {
   Tensor input;   // dx [N, C, H, W]

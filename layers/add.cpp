@@ -17,9 +17,10 @@ Tensor Add::forward(const std::vector<Tensor>& inputs, Mode mode) {
   return y;
 }
 
-Tensor Add::forward_with_epilogue(const std::vector<Tensor>& inputs,
-                                  const kernels::ChannelEpilogue& epilogue) {
-  if (inputs.size() != 2 || epilogue.normalizes() || !epilogue.relu) return Tensor();
+Tensor Add::forward_fused(const std::vector<Tensor>& inputs,
+                          const kernels::ChannelEpilogue& epilogue,
+                          const kernels::PoolWindow* max_pool, Shape* unpooled_shape) {
+  if (inputs.size() != 2 || epilogue.normalizes() || !epilogue.relu || max_pool) return Tensor();
   const Tensor &a = inputs[0], &b = inputs[1];
   // Anything unusual goes through forward(), which says what is wrong.
   if (!a.defined() || !b.defined() || !a.device().is_cpu() || !b.device().is_cpu() ||
@@ -32,6 +33,7 @@ Tensor Add::forward_with_epilogue(const std::vector<Tensor>& inputs,
   });
   input_count_ = 0;
   output_shape_ = y.shape();
+  *unpooled_shape = y.shape();
   return y;
 }
 

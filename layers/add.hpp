@@ -14,8 +14,8 @@ class Add : public Layer {
   // must clone it first, or it changes the others too.
   std::vector<Tensor> backward(const Tensor& grad_output) override;
   // Inference, two inputs on the CPU: the sum and a ReLU after it in one pass.
-  Tensor forward_with_epilogue(const std::vector<Tensor>& inputs,
-                               const kernels::ChannelEpilogue& epilogue) override;
+  Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
+                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape) override;
 
  private:
   std::size_t input_count_ = 0;  // 0: no Train-mode forward to differentiate

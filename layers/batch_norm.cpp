@@ -56,10 +56,12 @@ bool BatchNorm::join_epilogue(kernels::ChannelEpilogue& epilogue) const {
   return true;
 }
 
-Tensor BatchNorm::forward_with_epilogue(const std::vector<Tensor>& inputs,
-                                        const kernels::ChannelEpilogue& epilogue) {
+Tensor BatchNorm::forward_fused(const std::vector<Tensor>& inputs,
+                                const kernels::ChannelEpilogue& epilogue,
+                                const kernels::PoolWindow* max_pool, Shape* unpooled_shape) {
   const Tensor& x = single_input(inputs, "BatchNorm");
-  if (epilogue.normalizes() || !x.device().is_cpu()) return Tensor();
+  if (epilogue.normalizes() || max_pool || !x.device().is_cpu()) return Tensor();
+  *unpooled_shape = x.shape();
   kernels::ChannelEpilogue mine = epilogue;
   if (!join_epilogue(mine)) return Tensor();
   mine.relu = epilogue.relu;

@@ -115,28 +115,22 @@ Tensor Convolution::forward(const std::vector<Tensor>& inputs, Mode mode) {
                                  has_bias_ ? &bias_.value : nullptr);
 }
 
-Tensor Convolution::forward_max_pooled(const std::vector<Tensor>& inputs,
-                                       const kernels::PoolWindow& window, Shape* unpooled_shape) {
+Tensor Convolution::forward_fused(const std::vector<Tensor>& inputs,
+                                  const kernels::ChannelEpilogue& epilogue,
+                                  const kernels::PoolWindow* max_pool, Shape* unpooled_shape) {
   const Tensor& x = single_input(inputs, "Convolution");
-  kernels::ConvGeometry g;
-  const kernels::Conv2dPath path = start_forward(x, &g);
-  *unpooled_shape = Shape{g.batch, out_channels_, g.out_h, g.out_w};
-  return kernels::conv2d_forward_max_pooled(x, weight_.value, g, path, cache_,
-                                            has_bias_ ? &bias_.value : nullptr, window);
-}
-
-Tensor Convolution::forward_with_epilogue(const std::vector<Tensor>& inputs,
-                                          const kernels::ChannelEpilogue& epilogue) {
-  const Tensor& x = single_input(inputs, "Convolution");
-  if (!x.device().is_cpu() || x.dtype() != weight_.value.dtype()) return Tensor();
+  if (!epilogue.empty() && (!x.device().is_cpu() || x.dtype() != weight_.value.dtype()))
+    return Tensor();
   if (epilogue.normalizes())
     for (const Tensor* t : {&epilogue.gamma, &epilogue.beta, &epilogue.mean, &epilogue.var})
       if (t->numel() != out_channels_ || t->dtype() != x.dtype() || !t->device().is_cpu())
         return Tensor();  // the BatchNorm, run on its own, says what does not match
   kernels::ConvGeometry g;
   const kernels::Conv2dPath path = start_forward(x, &g);
-  return kernels::conv2d_forward_with_epilogue(x, weight_.value, g, path, cache_,
-                                               has_bias_ ? &bias_.value : nullptr, epilogue);
+  *unpooled_shape = Shape{g.batch, out_channels_, g.out_h, g.out_w};
+  return kernels::conv2d_forward_fused(x, weight_.value, g, path, cache_,
+                                       has_bias_ ? &bias_.value : nullptr,
+                                       epilogue.empty() ? nullptr : &epilogue, max_pool);
 }
 
 std::vector<Tensor> Convolution::backward(const Tensor& grad_output) {

@@ -37,14 +37,10 @@ class Convolution : public Layer {
 
   Tensor forward(const std::vector<Tensor>& inputs, Mode mode) override;
   std::vector<Tensor> backward(const Tensor& grad_output) override;
-  // The convolution and the max-pool after it image by image, on the per-image paths
-  // (kernels::conv2d_forward_max_pooled).
-  Tensor forward_max_pooled(const std::vector<Tensor>& inputs, const kernels::PoolWindow& window,
-                            Shape* unpooled_shape) override;
-  // On the CPU: the convolution with a BatchNorm and/or ReLU after it, applied to each chunk of
-  // images on the oneDNN path as it is made (kernels::conv2d_forward_with_epilogue).
-  Tensor forward_with_epilogue(const std::vector<Tensor>& inputs,
-                               const kernels::ChannelEpilogue& epilogue) override;
+  // The bias, the epilogue and the pool applied to each image (per-image paths) or chunk of
+  // images (oneDNN) as it is made (kernels::conv2d_forward_fused); an epilogue on the CPU only.
+  Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
+                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape) override;
   std::vector<Parameter*> parameters() override;
 
   // Shape of the output for an NCHW input shape; throws dlfs::Error when the input has the wrong

@@ -48,28 +48,22 @@ class Layer {
   virtual bool commutes_with_max() const { return false; }
   // The window of a max-pooling layer; null for every other layer.
   virtual const kernels::PoolWindow* max_pool_window() const { return nullptr; }
-  // Inference: this layer's output max-pooled by `window`, the same bits as forward() and then
-  // the pool, in one pass where the layer can; *unpooled_shape gets forward()'s output shape.
-  // Undefined where the layer has no such pass (the default), and the graph runs the two.
-  virtual Tensor forward_max_pooled(const std::vector<Tensor>& inputs,
-                                    const kernels::PoolWindow& window, Shape* unpooled_shape) {
-    (void)inputs, (void)window, (void)unpooled_shape;
-    return Tensor();
-  }
-
-  // Inference epilogues (Graph::run): a layer that is, in inference, a per-channel element-wise
-  // map adds itself to the end of `epilogue` and says true (BatchNorm: its running statistics;
-  // ReLU: the clamp); false where it is none, or cannot follow what `epilogue` holds.
+  // Inference epilogues: a layer that is, in inference, a per-channel element-wise map adds
+  // itself to the end of `epilogue` and says true (BatchNorm: its running statistics; ReLU: the
+  // clamp); false where it is none, or cannot follow what `epilogue` holds.
   virtual bool join_epilogue(kernels::ChannelEpilogue& epilogue) const {
     (void)epilogue;
     return false;
   }
-  // Inference: forward() and then `epilogue` applied to the output, the same bits, in fewer
-  // passes where the layer can. Undefined where it cannot (the default), and the graph runs the
-  // epilogue's layers themselves.
-  virtual Tensor forward_with_epilogue(const std::vector<Tensor>& inputs,
-                                       const kernels::ChannelEpilogue& epilogue) {
-    (void)inputs, (void)epilogue;
+  // Inference, the layers after this one that Graph::run hands it, so that it finishes its own
+  // output as it makes it: `epilogue` (possibly empty) and then, with `max_pool`, that pool's
+  // maxima. The same bits as forward() and those layers one after the other, in fewer passes;
+  // *unpooled_shape gets forward()'s output shape. Undefined where the layer cannot (the
+  // default), and the graph runs the layers themselves.
+  virtual Tensor forward_fused(const std::vector<Tensor>& inputs,
+                               const kernels::ChannelEpilogue& epilogue,
+                               const kernels::PoolWindow* max_pool, Shape* unpooled_shape) {
+    (void)inputs, (void)epilogue, (void)max_pool, (void)unpooled_shape;
     return Tensor();
   }
 

@@ -160,7 +160,7 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
   // the same bits, on a quarter of the elements for 2x2 pools, and one pass less over the large
   // map. In training its mask is the pooled map's, and backward() runs it before the pool's.
   // In inference, the layer before them (a convolution) may then pool its own output as it makes
-  // it (Layer::forward_max_pooled).
+  // it (Layer::forward_fused).
   const auto only_reader_of = [&](const std::string& name, const Node* reader) -> Node* {
     auto it = by_name_.find(name);
     if (it == by_name_.end() || name == target || readers[name] != 1) return nullptr;
@@ -188,33 +188,40 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
   }
 
   // In inference, the per-channel element-wise layers that alone read a layer's output (a
-  // BatchNorm, a ReLU: Layer::join_epilogue) may be applied by that layer as it makes its output
-  // (Layer::forward_with_epilogue): the same bits, in fewer passes over the batch.
-  struct Epilogue {
+  // BatchNorm, a ReLU: Layer::join_epilogue) go to that layer as an epilogue, with the max-pool
+  // that reads the last of them, if any: the layer finishes its output as it makes it
+  // (Layer::forward_fused), the same bits in fewer passes over the batch.
+  struct Fusion {
     kernels::ChannelEpilogue epilogue;
-    std::vector<Node*> layers;  // the nodes it stands for, in order
+    std::vector<Node*> layers;  // the nodes the epilogue stands for, in order
+    Node* pool = nullptr;
   };
-  std::map<const Node*, Epilogue> epilogue_of;  // producer -> what it tries to apply
-  std::set<const Node*> in_epilogue;            // the layers of every such epilogue
-  std::set<const Node*> applied_by_producer;    // those whose producer applied them this run
+  std::map<const Node*, Fusion> fusions;      // producer -> what it tries to do itself
+  std::set<const Node*> in_epilogue;          // the layers of every such epilogue
+  std::set<const Node*> applied_by_producer;  // those whose producer applied them this run
+  for (const auto& [producer, pool] : pooled_by) fusions[producer].pool = pool;
   for (Node* producer : order) {
     if (mode != Mode::Inference || !needed.count(producer->name) || in_epilogue.count(producer) ||
         moved_after_pool.count(producer) || after_pool.count(producer) || pooled_by.count(producer))
       continue;
-    Epilogue e;
+    Fusion f;
     const Node* last = producer;
     while (last->name != target && readers[last->name] == 1) {
       Node* next = last_reader.at(last->name);
       if (next->inputs.size() != 1 || moved_after_pool.count(next) || after_pool.count(next) ||
           next->layer->supports(device_) != producer->layer->supports(device_) ||
-          !next->layer->join_epilogue(e.epilogue))
+          !next->layer->join_epilogue(f.epilogue))
         break;
-      e.layers.push_back(next);
+      f.layers.push_back(next);
       last = next;
     }
-    if (e.layers.empty()) continue;
-    in_epilogue.insert(e.layers.begin(), e.layers.end());
-    epilogue_of[producer] = std::move(e);
+    if (f.layers.empty()) continue;
+    if (auto pool = pooled_by.find(last); pool != pooled_by.end()) {
+      f.pool = pool->second;  // the producer pools, not the epilogue's last layer
+      fusions.erase(last);
+    }
+    in_epilogue.insert(f.layers.begin(), f.layers.end());
+    fusions[producer] = std::move(f);
   }
 
   if (mode == Mode::Train) last_train_run_.clear();
@@ -227,11 +234,13 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
       auto input_node = by_name_.find(n->inputs[0]);
       n->output_shape =
           input_node != by_name_.end() ? input_node->second->output_shape : out.shape();
-    } else if (pooled_by_producer.count(n) || applied_by_producer.count(n)) {
-      // The layer before did this one's work: it pooled its output, or applied this layer as part
-      // of its epilogue. Its result is this node's value.
+    } else if (pooled_by_producer.count(n)) {
+      // A layer before did the pool's work: its result is the pool's value.
       out = values.at(n->inputs[0]);
       n->output_shape = out.shape();
+    } else if (applied_by_producer.count(n)) {
+      // The layer before applied this one as part of its epilogue (and set its output shape).
+      out = values.at(n->inputs[0]);
     } else {
       const bool fallback = !n->layer->supports(device_);
       const Device run_on = fallback ? Device::cpu() : device_;
@@ -243,15 +252,17 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
       std::vector<Tensor> inputs;
       inputs.reserve(n->inputs.size());
       for (const auto& in : n->inputs) inputs.push_back(place(values.at(in), run_on));
-      if (auto pool = pooled_by.find(n); pool != pooled_by.end()) {
-        out = n->layer->forward_max_pooled(inputs, *pool->second->layer->max_pool_window(),
-                                           &n->output_shape);
-        if (out.defined()) pooled_by_producer.insert(pool->second);
-      } else if (auto e = epilogue_of.find(n); e != epilogue_of.end()) {
-        out = n->layer->forward_with_epilogue(inputs, e->second.epilogue);
+      if (auto fusion = fusions.find(n); fusion != fusions.end()) {
+        const Fusion& f = fusion->second;
+        out = n->layer->forward_fused(inputs, f.epilogue,
+                                      f.pool ? f.pool->layer->max_pool_window() : nullptr,
+                                      &n->output_shape);
         if (out.defined()) {
-          n->output_shape = out.shape();
-          applied_by_producer.insert(e->second.layers.begin(), e->second.layers.end());
+          for (Node* layer : f.layers) {
+            applied_by_producer.insert(layer);
+            layer->output_shape = n->output_shape;
+          }
+          if (f.pool) pooled_by_producer.insert(f.pool);
         }
       }
       if (!out.defined()) {

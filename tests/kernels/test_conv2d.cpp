@@ -556,7 +556,7 @@ TEST(Conv2dCpu, MaxPooledForwardIsTheConvolutionThenThePoolBitForBit) {
                 kernels::conv2d_forward(in.x, in.weight, g, path, cache, nullptr, b), c.pool,
                 nullptr);
             const Tensor pooled =
-                kernels::conv2d_forward_max_pooled(in.x, in.weight, g, path, cache, b, c.pool);
+                kernels::conv2d_forward_fused(in.x, in.weight, g, path, cache, b, nullptr, &c.pool);
             EXPECT_TRUE(bitwise_equal(expected, pooled));
           }
     }
@@ -564,10 +564,11 @@ TEST(Conv2dCpu, MaxPooledForwardIsTheConvolutionThenThePoolBitForBit) {
   omp_set_num_threads(threads);
 }
 
-// The convolution with a BatchNorm (running statistics) and a ReLU applied as it is made gives the
-// bits of the three run one after the other, on every path (oneDNN: chunk by chunk, a batch of 13
-// leaving a short last chunk), with and without bias, at any thread count.
-TEST(Conv2dCpu, ForwardWithEpilogueIsTheConvolutionThenTheLayersBitForBit) {
+// The convolution with a BatchNorm (running statistics), a ReLU and a max-pool applied as it is
+// made gives the bits of the layers run one after the other, on every path (oneDNN: chunk by
+// chunk, a batch of 13 leaving a short last chunk), with and without bias and pool, at any thread
+// count.
+TEST(Conv2dCpu, ForwardFusedIsTheConvolutionThenTheLayersBitForBit) {
   const std::vector<Case> cases = {
       {{13, 16, 9, 9}, 24, conv_window(3, 3, 1, 1, 1, 1)},
       {{7, 1, 13, 15}, 6, conv_window(5, 5, 1, 1, 2, 2)},
@@ -591,6 +592,7 @@ TEST(Conv2dCpu, ForwardWithEpilogueIsTheConvolutionThenTheLayersBitForBit) {
       normalize.eps = 1e-5;
       kernels::ChannelEpilogue normalize_relu = normalize, relu;
       normalize_relu.relu = relu.relu = true;
+      const kernels::PoolWindow pool{2, 2, 2, 2};
       std::vector<Conv2dPath> paths = {Conv2dPath::PerImage, Conv2dPath::BatchedColumns};
       if (dtype == DType::Float32 && c.input[1] == 1) paths.push_back(Conv2dPath::Direct);
       if (dtype == DType::Float32 && kernels::onednn::available())
@@ -598,23 +600,26 @@ TEST(Conv2dCpu, ForwardWithEpilogueIsTheConvolutionThenTheLayersBitForBit) {
       for (Conv2dPath path : paths)
         for (const Tensor* b : {&bias, static_cast<const Tensor*>(nullptr)})
           for (const kernels::ChannelEpilogue* e : {&normalize, &normalize_relu, &relu})
-            for (int t : {1, 2, 3}) {
-              SCOPED_TRACE(c.input.str() + " " + kernels::conv2d_path_name(path) + " " +
-                           dtype_name(dtype) + (b ? " bias" : "") +
-                           (e->normalizes() ? " batchnorm" : "") + (e->relu ? " relu " : " ") +
-                           std::to_string(t) + " threads");
-              omp_set_num_threads(t);
-              kernels::Conv2dCache cache;
-              Tensor expected =
-                  kernels::conv2d_forward(in.x, in.weight, g, path, cache, nullptr, b);
-              if (e->normalizes())
-                expected = kernels::batch_norm_inference_forward(expected, e->gamma, e->beta,
-                                                                 e->mean, e->var, e->eps);
-              if (e->relu) expected = kernels::relu_forward(expected, nullptr);
-              const Tensor fused =
-                  kernels::conv2d_forward_with_epilogue(in.x, in.weight, g, path, cache, b, *e);
-              EXPECT_TRUE(bitwise_equal(expected, fused));
-            }
+            for (const kernels::PoolWindow* p :
+                 {&pool, static_cast<const kernels::PoolWindow*>(nullptr)})
+              for (int t : {1, 2, 3}) {
+                SCOPED_TRACE(c.input.str() + " " + kernels::conv2d_path_name(path) + " " +
+                             dtype_name(dtype) + (b ? " bias" : "") +
+                             (e->normalizes() ? " batchnorm" : "") + (e->relu ? " relu" : "") +
+                             (p ? " pool " : " ") + std::to_string(t) + " threads");
+                omp_set_num_threads(t);
+                kernels::Conv2dCache cache;
+                Tensor expected =
+                    kernels::conv2d_forward(in.x, in.weight, g, path, cache, nullptr, b);
+                if (e->normalizes())
+                  expected = kernels::batch_norm_inference_forward(expected, e->gamma, e->beta,
+                                                                   e->mean, e->var, e->eps);
+                if (e->relu) expected = kernels::relu_forward(expected, nullptr);
+                if (p) expected = kernels::max_pool_forward(expected, *p, nullptr);
+                const Tensor fused =
+                    kernels::conv2d_forward_fused(in.x, in.weight, g, path, cache, b, e, p);
+                EXPECT_TRUE(bitwise_equal(expected, fused));
+              }
     }
   }
   omp_set_num_threads(threads);

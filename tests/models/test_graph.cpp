@@ -318,22 +318,29 @@ TEST(Graph, AnActivationRunsAfterTheMaxPoolItAloneFeedsWithTheSameBits) {
 }
 
 // A Convolution that counts the inference passes it pooled itself.
-class CountingConvolution : public Convolution {
+// Records what the graph hands it to do itself: "pool", "batchnorm+relu", "batchnorm+pool", ...
+class FusingConvolution : public Convolution {
  public:
   using Convolution::Convolution;
-  Tensor forward_max_pooled(const std::vector<Tensor>& inputs, const kernels::PoolWindow& window,
-                            Shape* unpooled_shape) override {
-    pooled_passes += 1;
-    return Convolution::forward_max_pooled(inputs, window, unpooled_shape);
+  Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
+                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape) override {
+    std::vector<std::string> parts;
+    if (epilogue.normalizes()) parts.push_back("batchnorm");
+    if (epilogue.relu) parts.push_back("relu");
+    if (max_pool) parts.push_back("pool");
+    std::string what;
+    for (const std::string& part : parts) what += (what.empty() ? "" : "+") + part;
+    passes.push_back(what);
+    return Convolution::forward_fused(inputs, epilogue, max_pool, unpooled_shape);
   }
-  int pooled_passes = 0;
+  std::vector<std::string> passes;
 };
 
 TEST(Graph, InferencePoolsAConvolutionsOutputAsItIsMade) {
   Graph g;
   g.add_input("input");
-  auto conv = std::make_unique<CountingConvolution>(1, 4, 3, 3);
-  CountingConvolution* counting = conv.get();
+  auto conv = std::make_unique<FusingConvolution>(1, 4, 3, 3);
+  FusingConvolution* counting = conv.get();
   Generator gen(7);
   for (Parameter* p : conv->parameters()) p->value.uniform_(gen, -0.5, 0.5);
   g.add("conv", std::move(conv), {"input"});
@@ -342,36 +349,26 @@ TEST(Graph, InferencePoolsAConvolutionsOutputAsItIsMade) {
   Tensor x = Tensor::empty({5, 1, 11, 12});
   x.uniform_(gen, -1.0, 1.0);
   const Tensor trained = g.run({{"input", x}}, "pool", Mode::Train);
-  EXPECT_EQ(counting->pooled_passes, 0);
+  EXPECT_TRUE(counting->passes.empty());
   const Tensor inferred = g.run({{"input", x}}, "pool", Mode::Inference);
-  EXPECT_EQ(counting->pooled_passes, 1);
+  EXPECT_EQ(counting->passes, std::vector<std::string>({"pool"}));
   ASSERT_EQ(inferred.shape(), Shape({5, 4, 4, 5}));
   EXPECT_EQ(0, std::memcmp(trained.raw_data(), inferred.raw_data(), trained.nbytes()));
   EXPECT_EQ(g.output_shape("conv"), Shape({5, 4, 9, 10}));
   EXPECT_EQ(g.output_shape("relu"), Shape({5, 4, 9, 10}));
   EXPECT_EQ(g.output_shape("pool"), Shape({5, 4, 4, 5}));
-  g.run({{"input", x}}, "relu", Mode::Inference);  // the pool did not run: nothing to pool
-  EXPECT_EQ(counting->pooled_passes, 1);
+  // Without the pool, the ReLU is the target: the convolution applies it as its epilogue.
+  const Tensor activated = g.run({{"input", x}}, "relu", Mode::Inference);
+  EXPECT_EQ(counting->passes, std::vector<std::string>({"pool", "relu"}));
+  EXPECT_EQ(activated.shape(), Shape({5, 4, 9, 10}));
 }
-
-class EpilogueCountingConvolution : public Convolution {
- public:
-  using Convolution::Convolution;
-  Tensor forward_with_epilogue(const std::vector<Tensor>& inputs,
-                               const kernels::ChannelEpilogue& epilogue) override {
-    passes.push_back(epilogue.normalizes() ? (epilogue.relu ? "batchnorm+relu" : "batchnorm")
-                                           : (epilogue.relu ? "relu" : "none"));
-    return Convolution::forward_with_epilogue(inputs, epilogue);
-  }
-  std::vector<std::string> passes;
-};
 
 class EpilogueCountingAdd : public Add {
  public:
-  Tensor forward_with_epilogue(const std::vector<Tensor>& inputs,
-                               const kernels::ChannelEpilogue& epilogue) override {
+  Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
+                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape) override {
     fused += 1;
-    return Add::forward_with_epilogue(inputs, epilogue);
+    return Add::forward_fused(inputs, epilogue, max_pool, unpooled_shape);
   }
   int fused = 0;
 };
@@ -380,8 +377,8 @@ class EpilogueCountingAdd : public Add {
 // before them as they make their output, the same bits as the layers one by one.
 TEST(Graph, InferenceAppliesBatchNormAndReluInTheLayerBefore) {
   Generator gen(11);
-  auto conv1 = std::make_unique<EpilogueCountingConvolution>(16, 16, 3, 3, 1, 1);
-  auto conv2 = std::make_unique<EpilogueCountingConvolution>(16, 16, 3, 3, 1, 1);
+  auto conv1 = std::make_unique<FusingConvolution>(16, 16, 3, 3, 1, 1);
+  auto conv2 = std::make_unique<FusingConvolution>(16, 16, 3, 3, 1, 1);
   auto bn1 = std::make_unique<BatchNorm>(16), bn2 = std::make_unique<BatchNorm>(16);
   auto relu1 = std::make_unique<ReLU>(), relu2 = std::make_unique<ReLU>();
   auto add = std::make_unique<EpilogueCountingAdd>();
@@ -401,7 +398,7 @@ TEST(Graph, InferenceAppliesBatchNormAndReluInTheLayerBefore) {
   const Tensor b = bn2->forward({conv2->forward({a}, inference)}, inference);
   const Tensor expected = relu2->forward({add->forward({b, a}, inference)}, inference);
 
-  EpilogueCountingConvolution *c1 = conv1.get(), *c2 = conv2.get();
+  FusingConvolution *c1 = conv1.get(), *c2 = conv2.get();
   EpilogueCountingAdd* counting_add = add.get();
   Graph g;
   g.add_input("input");
@@ -427,6 +424,41 @@ TEST(Graph, InferenceAppliesBatchNormAndReluInTheLayerBefore) {
   EXPECT_EQ(trained.shape(), Shape({9, 16, 8, 8}));
   EXPECT_EQ(c1->passes.size(), 2u);
   EXPECT_EQ(counting_add->fused, 1);
+}
+
+// A BN-VGG block in inference: the convolution normalises and pools each chunk itself, and the
+// ReLU runs after the pool, the same bits as the four layers one by one.
+TEST(Graph, InferenceFusesAConvolutionItsBatchNormAndTheMaxPool) {
+  Generator gen(13);
+  auto conv = std::make_unique<FusingConvolution>(16, 8, 3, 3, 1, 1, false);
+  auto bn = std::make_unique<BatchNorm>(8);
+  auto relu = std::make_unique<ReLU>();
+  auto pool = std::make_unique<MaxPool>(2, 2);
+  for (Layer* layer : std::initializer_list<Layer*>{conv.get(), bn.get()})
+    for (Parameter* p : layer->parameters()) p->value.uniform_(gen, -0.5, 0.5);
+  bn->running_mean().value.uniform_(gen, -0.2, 0.2);
+  bn->running_var().value.uniform_(gen, 0.05, 0.3);
+  Tensor x = Tensor::empty({11, 16, 7, 9});
+  x.uniform_(gen, -1.0, 1.0);
+  const Mode inference = Mode::Inference;
+  const Tensor expected = pool->forward(
+      {relu->forward({bn->forward({conv->forward({x}, inference)}, inference)}, inference)},
+      inference);
+
+  FusingConvolution* fusing = conv.get();
+  Graph g;
+  g.add_input("input");
+  g.add("conv", std::move(conv), {"input"});
+  g.add("bn", std::move(bn), {"conv"});
+  g.add("relu", std::move(relu), {"bn"});
+  g.add("pool", std::move(pool), {"relu"});
+  const Tensor y = g.run({{"input", x}}, "pool", inference);
+  ASSERT_EQ(y.shape(), Shape({11, 8, 3, 4}));
+  EXPECT_EQ(0, std::memcmp(expected.raw_data(), y.raw_data(), expected.nbytes()));
+  EXPECT_EQ(fusing->passes, std::vector<std::string>({"batchnorm+pool"}));
+  for (const char* name : {"conv", "bn", "relu"})
+    EXPECT_EQ(g.output_shape(name), Shape({11, 8, 7, 9}));
+  EXPECT_EQ(g.output_shape("pool"), Shape({11, 8, 3, 4}));
 }
 
 // A layer without a CUDA kernel runs on the CPU with transfers done for it.
