@@ -328,10 +328,20 @@ class ConvolutionPlan {
         dx ? blocked_weights(s, weight, &BatchPrimitives::backward_data_weight) : Tensor();
     const std::int64_t weight_floats = weight.numel();
     if (dx) *dx = Tensor::empty(x.shape());
-    // Chunk 0's partial goes straight into dW, the others into `partials`.
     dw = Tensor::empty(weight.shape());
+    // Where the primitive writes dW in a blocked layout, the chunks' partials are summed in that
+    // layout and the sum reordered once, rather than each partial on its own: the same sums of
+    // the same values, so the same bits. Otherwise chunk 0's partial goes straight into dW, the
+    // others into `partials`, each reordered to OIHW by its chunk.
+    const Conversion& weight_gradient = s.full->backward_weights_weight;
+    const bool sum_blocked =
+        s.chunks > 1 && !weight_gradient.identity &&
+        (!s.tail || s.tail->backward_weights_weight.blocked == weight_gradient.blocked);
+    const std::int64_t partial_floats =
+        sum_blocked ? weight_gradient.blocked_floats() : weight_floats;
     Tensor partials;
-    if (s.chunks > 1) partials = Tensor::empty({s.chunks - 1, weight_floats});
+    if (s.chunks > 1)
+      partials = Tensor::empty({(sum_blocked ? s.chunks : s.chunks - 1) * partial_floats});
 
     const bool shared =
         s.full->shared_output_gradient() && (!s.tail || s.tail->shared_output_gradient());
@@ -339,7 +349,8 @@ class ConvolutionPlan {
     const std::int64_t output_floats = s.floats(&BatchPrimitives::backward_weights_output);
     const std::int64_t data_output_floats =
         shared ? 0 : s.floats(&BatchPrimitives::backward_data_output);
-    const std::int64_t weight_gradient_floats = s.floats(&BatchPrimitives::backward_weights_weight);
+    const std::int64_t weight_gradient_floats =
+        sum_blocked ? 0 : s.floats(&BatchPrimitives::backward_weights_weight);
     const std::int64_t input_gradient_floats = s.floats(&BatchPrimitives::backward_data_source);
     ThreadScratch scratch(s, team_size(s),
                           source_floats + output_floats + data_output_floats +
@@ -360,16 +371,19 @@ class ConvolutionPlan {
       const float* dy_chunk = dy.data<float>() + first * image(dy);
       const memory diff_dst =
           p.backward_weights_output.blocked_copy(dy_chunk, take(output_floats), pad, stream);
-      float* partial = i == 0 ? dw.data<float>() : partials.data<float>() + (i - 1) * weight_floats;
+      float* partial = sum_blocked ? partials.data<float>() + i * partial_floats
+                       : i == 0    ? dw.data<float>()
+                                   : partials.data<float>() + (i - 1) * partial_floats;
       const memory diff_wei =
-          p.backward_weights_weight.result(partial, take(weight_gradient_floats));
+          sum_blocked ? memory(p.backward_weights_weight.blocked, cpu_engine(), partial)
+                      : p.backward_weights_weight.result(partial, take(weight_gradient_floats));
       p.backward_weights->execute(
           stream,
           {{DNNL_ARG_SRC, src},
            {DNNL_ARG_DIFF_DST, diff_dst},
            {DNNL_ARG_DIFF_WEIGHTS, diff_wei},
            {DNNL_ARG_SCRATCHPAD, scratchpad_memory(p.backward_weights_pd.scratchpad_desc(), pad)}});
-      p.backward_weights_weight.to_user(diff_wei, partial, pad, stream);
+      if (!sum_blocked) p.backward_weights_weight.to_user(diff_wei, partial, pad, stream);
       if (!dx) {
         stream.wait();
         return;
@@ -394,8 +408,18 @@ class ConvolutionPlan {
     });
 
     if (s.chunks == 1) return;
-    add_partials_in_chunk_order(dw.data<float>(), partials.data<float>(), s.chunks - 1,
-                                weight_floats);
+    if (!sum_blocked) {
+      add_partials_in_chunk_order(dw.data<float>(), partials.data<float>(), s.chunks - 1,
+                                  weight_floats);
+      return;
+    }
+    float* sum = partials.data<float>();
+    add_partials_in_chunk_order(sum, sum + partial_floats, s.chunks - 1, partial_floats);
+    const ThreadCountScope threads(s.threaded ? omp_get_max_threads() : 1);
+    dnnl::stream stream(cpu_engine());
+    weight_gradient.to_user(memory(weight_gradient.blocked, cpu_engine(), sum), dw.data<float>(),
+                            scratch.pad(0), stream);
+    stream.wait();
   }
 
  private:
