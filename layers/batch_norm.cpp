@@ -62,7 +62,7 @@ Tensor BatchNorm::forward_fused(const std::vector<Tensor>& inputs,
   const Tensor& x = single_input(inputs, "BatchNorm");
   if (epilogue.normalizes() || max_pool || !x.device().is_cpu()) return Tensor();
   *unpooled_shape = x.shape();
-  kernels::ChannelEpilogue mine = epilogue;
+  kernels::ChannelEpilogue mine;  // this layer's normalisation, then what follows it
   if (!join_epilogue(mine)) return Tensor();
   mine.relu = epilogue.relu;
   input_ = Tensor();

@@ -253,7 +253,7 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
       inputs.reserve(n->inputs.size());
       for (const auto& in : n->inputs) inputs.push_back(place(values.at(in), run_on));
       if (auto fusion = fusions.find(n); fusion != fusions.end()) {
-        const Fusion& f = fusion->second;
+        const Fusion f = fusion->second;
         out = n->layer->forward_fused(inputs, f.epilogue,
                                       f.pool ? f.pool->layer->max_pool_window() : nullptr,
                                       &n->output_shape);
@@ -263,6 +263,16 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
             layer->output_shape = n->output_shape;
           }
           if (f.pool) pooled_by_producer.insert(f.pool);
+        } else if (!f.layers.empty()) {
+          // This layer could not (an Affine before a BatchNorm, a layer on the GPU): the
+          // epilogue's first layer gets the rest, and may apply that (a BatchNorm its ReLU).
+          Fusion rest;
+          for (std::size_t k = 1; k < f.layers.size(); ++k) {
+            if (!f.layers[k]->layer->join_epilogue(rest.epilogue)) break;
+            rest.layers.push_back(f.layers[k]);
+          }
+          if (rest.layers.size() + 1 == f.layers.size()) rest.pool = f.pool;
+          if (!rest.layers.empty() || rest.pool) fusions[f.layers.front()] = std::move(rest);
         }
       }
       if (!out.defined()) {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "dlfs/layers/add.hpp"
+#include "dlfs/layers/affine.hpp"
 #include "dlfs/layers/batch_norm.hpp"
 #include "dlfs/layers/convolution.hpp"
 #include "dlfs/layers/max_pool.hpp"
@@ -424,6 +425,47 @@ TEST(Graph, InferenceAppliesBatchNormAndReluInTheLayerBefore) {
   EXPECT_EQ(trained.shape(), Shape({9, 16, 8, 8}));
   EXPECT_EQ(c1->passes.size(), 2u);
   EXPECT_EQ(counting_add->fused, 1);
+}
+
+class FusingBatchNorm : public BatchNorm {
+ public:
+  using BatchNorm::BatchNorm;
+  Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
+                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape) override {
+    Tensor y = BatchNorm::forward_fused(inputs, epilogue, max_pool, unpooled_shape);
+    if (y.defined()) fused += 1;
+    return y;
+  }
+  int fused = 0;
+};
+
+// An Affine cannot take the BatchNorm and ReLU after it: the BatchNorm then applies the ReLU.
+TEST(Graph, InferenceGivesTheReluToTheBatchNormWhenTheLayerBeforeCannotTakeBoth) {
+  Generator gen(17);
+  auto affine = std::make_unique<Affine>(6, 5);
+  auto bn = std::make_unique<FusingBatchNorm>(5);
+  auto relu = std::make_unique<ReLU>();
+  for (Layer* layer : std::initializer_list<Layer*>{affine.get(), bn.get()})
+    for (Parameter* p : layer->parameters()) p->value.uniform_(gen, -0.5, 0.5);
+  bn->running_mean().value.uniform_(gen, -0.2, 0.2);
+  bn->running_var().value.uniform_(gen, 0.05, 0.3);
+  Tensor x = Tensor::empty({7, 6});
+  x.uniform_(gen, -1.0, 1.0);
+  const Mode inference = Mode::Inference;
+  const Tensor expected =
+      relu->forward({bn->forward({affine->forward({x}, inference)}, inference)}, inference);
+
+  FusingBatchNorm* fusing = bn.get();
+  Graph g;
+  g.add_input("input");
+  g.add("fc", std::move(affine), {"input"});
+  g.add("bn", std::move(bn), {"fc"});
+  g.add("relu", std::move(relu), {"bn"});
+  const Tensor y = g.run({{"input", x}}, "relu", inference);
+  ASSERT_EQ(y.shape(), Shape({7, 5}));
+  EXPECT_EQ(0, std::memcmp(expected.raw_data(), y.raw_data(), expected.nbytes()));
+  EXPECT_EQ(fusing->fused, 1);
+  EXPECT_EQ(g.output_shape("relu"), Shape({7, 5}));
 }
 
 // A BN-VGG block in inference: the convolution normalises and pools each chunk itself, and the
