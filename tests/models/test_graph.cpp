@@ -364,6 +364,16 @@ TEST(Graph, InferencePoolsAConvolutionsOutputAsItIsMade) {
   EXPECT_EQ(activated.shape(), Shape({5, 4, 9, 10}));
 }
 
+// Random weights and, for a BatchNorm, random running statistics (variances 0.05-0.3); its
+// scales (weight) then have both signs.
+void randomize(Layer& layer, Generator& gen) {
+  for (Parameter* p : layer.parameters()) p->value.uniform_(gen, -0.5, 0.5);
+  if (auto* bn = dynamic_cast<BatchNorm*>(&layer)) {
+    bn->running_mean().value.uniform_(gen, -0.2, 0.2);
+    bn->running_var().value.uniform_(gen, 0.05, 0.3);
+  }
+}
+
 class EpilogueCountingAdd : public Add {
  public:
   Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
@@ -384,11 +394,7 @@ TEST(Graph, InferenceAppliesBatchNormAndReluInTheLayerBefore) {
   auto relu1 = std::make_unique<ReLU>(), relu2 = std::make_unique<ReLU>();
   auto add = std::make_unique<EpilogueCountingAdd>();
   for (Layer* layer : std::initializer_list<Layer*>{conv1.get(), conv2.get(), bn1.get(), bn2.get()})
-    for (Parameter* p : layer->parameters()) p->value.uniform_(gen, -0.5, 0.5);
-  for (BatchNorm* bn : {bn1.get(), bn2.get()}) {
-    bn->running_mean().value.uniform_(gen, -0.2, 0.2);
-    bn->running_var().value.uniform_(gen, 0.05, 0.3);
-  }
+    randomize(*layer, gen);
   Tensor x = Tensor::empty({9, 16, 8, 8});
   x.uniform_(gen, -1.0, 1.0);
 
@@ -445,10 +451,8 @@ TEST(Graph, InferenceGivesTheReluToTheBatchNormWhenTheLayerBeforeCannotTakeBoth)
   auto affine = std::make_unique<Affine>(6, 5);
   auto bn = std::make_unique<FusingBatchNorm>(5);
   auto relu = std::make_unique<ReLU>();
-  for (Layer* layer : std::initializer_list<Layer*>{affine.get(), bn.get()})
-    for (Parameter* p : layer->parameters()) p->value.uniform_(gen, -0.5, 0.5);
-  bn->running_mean().value.uniform_(gen, -0.2, 0.2);
-  bn->running_var().value.uniform_(gen, 0.05, 0.3);
+  randomize(*affine, gen);
+  randomize(*bn, gen);
   Tensor x = Tensor::empty({7, 6});
   x.uniform_(gen, -1.0, 1.0);
   const Mode inference = Mode::Inference;
@@ -476,10 +480,8 @@ TEST(Graph, InferenceFusesAConvolutionItsBatchNormAndTheMaxPool) {
   auto bn = std::make_unique<BatchNorm>(8);
   auto relu = std::make_unique<ReLU>();
   auto pool = std::make_unique<MaxPool>(2, 2);
-  for (Layer* layer : std::initializer_list<Layer*>{conv.get(), bn.get()})
-    for (Parameter* p : layer->parameters()) p->value.uniform_(gen, -0.5, 0.5);
-  bn->running_mean().value.uniform_(gen, -0.2, 0.2);
-  bn->running_var().value.uniform_(gen, 0.05, 0.3);
+  randomize(*conv, gen);
+  randomize(*bn, gen);
   Tensor x = Tensor::empty({11, 16, 7, 9});
   x.uniform_(gen, -1.0, 1.0);
   const Mode inference = Mode::Inference;
