@@ -213,7 +213,10 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry&
 
 Tensor conv2d_forward_fused(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
                             Conv2dPath path, Conv2dCache& cache, const Tensor* bias,
-                            const ChannelEpilogue* epilogue, const PoolWindow* pool) {
+                            const ChannelEpilogue* epilogue, const PoolWindow* pool,
+                            Conv2dSaved* saved, Tensor* argmax) {
+  if (saved && epilogue)
+    throw Error("Convolution: an epilogue is for inference; training has no fused forward for it");
   const std::int64_t out_channels = weight.dim(0), spatial = g.out_h * g.out_w;
   const Shape conv_shape{g.batch, out_channels, g.out_h, g.out_w};
   std::optional<Pool2dGeometry> pooled;
@@ -224,6 +227,19 @@ Tensor conv2d_forward_fused(const Tensor& x, const Tensor& weight, const ConvGeo
     one_image = *pooled;
     one_image.batch = 1;
   }
+  const bool fused_here =
+      path == Conv2dPath::PerImage || path == Conv2dPath::Direct || path == Conv2dPath::Onednn;
+  Tensor indices;  // the pool's argmax, in training
+  if (fused_here) {
+    if (saved) {
+      *saved = Conv2dSaved{};
+      saved->path = path;
+      saved->geometry = g;
+      saved->input = x;  // these paths' backward works from x
+    }
+    if (pooled && argmax) *argmax = indices = Tensor::empty(out_shape, DType::Int32, x.device());
+  }
+  std::int32_t* argmax_data = indices.defined() ? indices.data<std::int32_t>() : nullptr;
   if (path == Conv2dPath::PerImage || path == Conv2dPath::Direct) {
     const cpu::PerImageConv2d plan(g, out_channels, dtype_size(x.dtype()),
                                    path == Conv2dPath::Direct);
@@ -234,7 +250,7 @@ Tensor conv2d_forward_fused(const Tensor& x, const Tensor& weight, const ConvGeo
       cpu::conv2d_forward_fused_per_image<scalar_t>(
           plan, x.data<scalar_t>(), weight.data<scalar_t>(),
           bias ? bias->data<scalar_t>() : nullptr, epilogue, pooled ? &one_image : nullptr,
-          y.data<scalar_t>(), scratch.data<scalar_t>());
+          y.data<scalar_t>(), argmax_data, scratch.data<scalar_t>());
     });
     return y;
   }
@@ -250,16 +266,17 @@ Tensor conv2d_forward_fused(const Tensor& x, const Tensor& weight, const ConvGeo
       if (!pooled) return;
       Pool2dGeometry chunk_pool = one_image;
       chunk_pool.batch = images;
-      cpu::max_pool_forward<float>(y_chunk, y_pooled.data<float>() + first * pooled_image, nullptr,
+      cpu::max_pool_forward<float>(y_chunk, y_pooled.data<float>() + first * pooled_image,
+                                   argmax_data ? argmax_data + first * pooled_image : nullptr,
                                    chunk_pool);
     };
     Tensor y = onednn::convolution_forward(onednn_plan_for(cache, g, out_channels), x, weight,
                                            finish_chunk, /*write_output=*/!pooled);
     return pooled ? y_pooled : y;
   }
-  Tensor y = conv2d_forward(x, weight, g, path, cache, nullptr, bias);
+  Tensor y = conv2d_forward(x, weight, g, path, cache, saved, bias);
   if (epilogue) apply_channel_epilogue_(y, *epilogue);
-  return pool ? max_pool_forward(y, *pool, nullptr) : y;
+  return pool ? max_pool_forward(y, *pool, argmax) : y;
 }
 
 Conv2dGradients conv2d_backward(const Tensor& dy, const Tensor& weight, const Conv2dSaved& saved,

@@ -85,10 +85,12 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const ConvGeometry&
 // `pool`; the same bits. Either may be null. The per-image paths (PerImage, Direct) finish each
 // image, the oneDNN path each chunk of images, while it is in cache, and with a pool never write
 // the full-size map; the other paths run the steps one after the other. An epilogue needs a CPU
-// tensor.
+// tensor. Training (no epilogue) passes `saved`, filled for conv2d_backward as conv2d_forward
+// fills it, and with a pool `argmax`, which gets the pool's (max_pool_forward's) argmax.
 Tensor conv2d_forward_fused(const Tensor& x, const Tensor& weight, const ConvGeometry& g,
                             Conv2dPath path, Conv2dCache& cache, const Tensor* bias,
-                            const ChannelEpilogue* epilogue, const PoolWindow* pool);
+                            const ChannelEpilogue* epilogue, const PoolWindow* pool,
+                            Conv2dSaved* saved = nullptr, Tensor* argmax = nullptr);
 
 struct Conv2dGradients {
   Tensor input;   // dx [N, C, H, W]
@@ -128,14 +130,15 @@ struct PerImageConv2d {
 // Scratch for conv2d_forward_fused_per_image: per thread, one image's columns (none when
 // pointwise) and, when it pools, the image's full-size output.
 std::int64_t fused_scratch_elements(const PerImageConv2d& plan, bool pooled);
-// Inference, image by image while each output is in cache: W * im2col(x[n]), plus bias, then
-// `epilogue`, then max-pooled by `pool`; bias, epilogue and pool may each be null. `pool` is the
-// geometry of one image's pooling (batch 1); y is the pooled batch with it, else the full-size
-// output.
+// Image by image while each output is in cache: W * im2col(x[n]), plus bias, then `epilogue`,
+// then max-pooled by `pool`; bias, epilogue and pool may each be null. `pool` is the geometry of
+// one image's pooling (batch 1); y is the pooled batch with it, else the full-size output.
+// `argmax` (may be null) gets the pool's argmax, as max_pool_forward writes it.
 template <typename T>
 void conv2d_forward_fused_per_image(const PerImageConv2d& plan, const T* x, const T* weight,
                                     const T* bias, const ChannelEpilogue* epilogue,
-                                    const Pool2dGeometry* pool, T* y, T* scratch);
+                                    const Pool2dGeometry* pool, T* y, std::int32_t* argmax,
+                                    T* scratch);
 // y[n] = W * im2col(x[n]) for every image; with plan.direct, the direct kernels, plus
 // direct_bias per output channel unless it is null (ignored without plan.direct).
 template <typename T>

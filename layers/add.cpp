@@ -19,8 +19,10 @@ Tensor Add::forward(const std::vector<Tensor>& inputs, Mode mode) {
 
 Tensor Add::forward_fused(const std::vector<Tensor>& inputs,
                           const kernels::ChannelEpilogue& epilogue,
-                          const kernels::PoolWindow* max_pool, Shape* unpooled_shape) {
-  if (inputs.size() != 2 || epilogue.normalizes() || !epilogue.relu || max_pool) return Tensor();
+                          const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
+                          Tensor* pool_argmax) {
+  if (inputs.size() != 2 || epilogue.normalizes() || !epilogue.relu || max_pool || pool_argmax)
+    return Tensor();
   const Tensor &a = inputs[0], &b = inputs[1];
   // Anything unusual goes through forward(), which says what is wrong.
   if (!a.defined() || !b.defined() || !a.device().is_cpu() || !b.device().is_cpu() ||

@@ -15,7 +15,8 @@ class Add : public Layer {
   std::vector<Tensor> backward(const Tensor& grad_output) override;
   // Inference, two inputs on the CPU: the sum and a ReLU after it in one pass.
   Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
-                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape) override;
+                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
+                       Tensor* pool_argmax) override;
 
  private:
   std::size_t input_count_ = 0;  // 0: no Train-mode forward to differentiate

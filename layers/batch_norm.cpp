@@ -58,9 +58,10 @@ bool BatchNorm::join_epilogue(kernels::ChannelEpilogue& epilogue) const {
 
 Tensor BatchNorm::forward_fused(const std::vector<Tensor>& inputs,
                                 const kernels::ChannelEpilogue& epilogue,
-                                const kernels::PoolWindow* max_pool, Shape* unpooled_shape) {
+                                const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
+                                Tensor* pool_argmax) {
   const Tensor& x = single_input(inputs, "BatchNorm");
-  if (epilogue.normalizes() || max_pool || !x.device().is_cpu()) return Tensor();
+  if (epilogue.normalizes() || max_pool || pool_argmax || !x.device().is_cpu()) return Tensor();
   *unpooled_shape = x.shape();
   kernels::ChannelEpilogue mine;  // this layer's normalisation, then what follows it
   if (!join_epilogue(mine)) return Tensor();

@@ -35,7 +35,8 @@ class BatchNorm : public Layer {
   // In inference, BatchNorm is the start of an epilogue; it applies a ReLU after it itself.
   bool join_epilogue(kernels::ChannelEpilogue& epilogue) const override;
   Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
-                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape) override;
+                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
+                       Tensor* pool_argmax) override;
   std::vector<Parameter*> parameters() override { return {&weight_, &bias_}; }
   std::vector<Buffer*> buffers() override {
     return {&running_mean_, &running_var_, &num_batches_tracked_};

@@ -117,9 +117,11 @@ Tensor Convolution::forward(const std::vector<Tensor>& inputs, Mode mode) {
 
 Tensor Convolution::forward_fused(const std::vector<Tensor>& inputs,
                                   const kernels::ChannelEpilogue& epilogue,
-                                  const kernels::PoolWindow* max_pool, Shape* unpooled_shape) {
+                                  const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
+                                  Tensor* pool_argmax) {
   const Tensor& x = single_input(inputs, "Convolution");
-  if (!epilogue.empty() && (!x.device().is_cpu() || x.dtype() != weight_.value.dtype()))
+  if (!epilogue.empty() &&
+      (pool_argmax || !x.device().is_cpu() || x.dtype() != weight_.value.dtype()))
     return Tensor();
   if (epilogue.normalizes())
     for (const Tensor* t : {&epilogue.gamma, &epilogue.beta, &epilogue.mean, &epilogue.var})
@@ -128,9 +130,11 @@ Tensor Convolution::forward_fused(const std::vector<Tensor>& inputs,
   kernels::ConvGeometry g;
   const kernels::Conv2dPath path = start_forward(x, &g);
   *unpooled_shape = Shape{g.batch, out_channels_, g.out_h, g.out_w};
+  // In training (pool_argmax given), start_forward has cleared saved_ and the kernel fills it.
   return kernels::conv2d_forward_fused(x, weight_.value, g, path, cache_,
                                        has_bias_ ? &bias_.value : nullptr,
-                                       epilogue.empty() ? nullptr : &epilogue, max_pool);
+                                       epilogue.empty() ? nullptr : &epilogue, max_pool,
+                                       pool_argmax ? &saved_ : nullptr, pool_argmax);
 }
 
 std::vector<Tensor> Convolution::backward(const Tensor& grad_output) {

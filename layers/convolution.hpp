@@ -40,7 +40,8 @@ class Convolution : public Layer {
   // The bias, the epilogue and the pool applied to each image (per-image paths) or chunk of
   // images (oneDNN) as it is made (kernels::conv2d_forward_fused); an epilogue on the CPU only.
   Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
-                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape) override;
+                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
+                       Tensor* pool_argmax) override;
   std::vector<Parameter*> parameters() override;
 
   // Shape of the output for an NCHW input shape; throws dlfs::Error when the input has the wrong

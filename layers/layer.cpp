@@ -33,4 +33,9 @@ const Tensor& single_input(const std::vector<Tensor>& inputs, const char* layer)
   return inputs[0];
 }
 
+void Layer::take_pooled_forward(const Tensor& argmax, const Shape& input_shape) {
+  (void)argmax, (void)input_shape;
+  throw Error(type() + " is not a max-pool: it cannot take a pooled forward's state");
+}
+
 }  // namespace dlfs

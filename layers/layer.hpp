@@ -55,17 +55,23 @@ class Layer {
     (void)epilogue;
     return false;
   }
-  // Inference, the layers after this one that Graph::run hands it, so that it finishes its own
-  // output as it makes it: `epilogue` (possibly empty) and then, with `max_pool`, that pool's
-  // maxima. The same bits as forward() and those layers one after the other, in fewer passes;
-  // *unpooled_shape gets forward()'s output shape. Undefined where the layer cannot (the
+  // The layers after this one that Graph::run hands it, so that it finishes its own output as
+  // it makes it: `epilogue` (possibly empty; inference only) and then, with `max_pool`, that
+  // pool's maxima. The same bits as forward() and those layers one after the other, in fewer
+  // passes; *unpooled_shape gets forward()'s output shape. In training, `pool_argmax` is given:
+  // the layer keeps what its backward() needs, as a Train-mode forward() does, and the pool's
+  // argmax goes there (for take_pooled_forward). Undefined where the layer cannot (the
   // default), and the graph runs the layers themselves.
   virtual Tensor forward_fused(const std::vector<Tensor>& inputs,
                                const kernels::ChannelEpilogue& epilogue,
-                               const kernels::PoolWindow* max_pool, Shape* unpooled_shape) {
-    (void)inputs, (void)epilogue, (void)max_pool, (void)unpooled_shape;
+                               const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
+                               Tensor* pool_argmax) {
+    (void)inputs, (void)epilogue, (void)max_pool, (void)unpooled_shape, (void)pool_argmax;
     return Tensor();
   }
+  // A max-pool whose producer pooled for it in training: the state its own Train-mode forward()
+  // would have kept, the argmax and the shape of its input. Other layers refuse.
+  virtual void take_pooled_forward(const Tensor& argmax, const Shape& input_shape);
 
   // Moves (or converts) parameters, their gradients and buffers.
   void to(const Device& device);

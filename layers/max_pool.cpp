@@ -20,6 +20,11 @@ Tensor MaxPool::forward(const std::vector<Tensor>& inputs, Mode mode) {
   return y;
 }
 
+void MaxPool::take_pooled_forward(const Tensor& argmax, const Shape& input_shape) {
+  argmax_ = argmax;
+  input_shape_ = input_shape;
+}
+
 std::vector<Tensor> MaxPool::backward(const Tensor& grad_output) {
   if (!argmax_.defined()) throw Error("MaxPool::backward called without a Train-mode forward");
   return {kernels::max_pool_backward(grad_output, argmax_, input_shape_, window_)};

@@ -16,6 +16,7 @@ class MaxPool : public Layer {
   Tensor forward(const std::vector<Tensor>& inputs, Mode mode) override;
   std::vector<Tensor> backward(const Tensor& grad_output) override;
   const kernels::PoolWindow* max_pool_window() const override { return &window_; }
+  void take_pooled_forward(const Tensor& argmax, const Shape& input_shape) override;
 
   const kernels::PoolWindow& window() const { return window_; }
 

@@ -159,8 +159,8 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
   // An activation that feeds only a max-pool is applied after the pool (Layer::commutes_with_max):
   // the same bits, on a quarter of the elements for 2x2 pools, and one pass less over the large
   // map. In training its mask is the pooled map's, and backward() runs it before the pool's.
-  // In inference, the layer before them (a convolution) may then pool its own output as it makes
-  // it (Layer::forward_fused).
+  // The layer before them (a convolution) may then pool its own output as it makes it
+  // (Layer::forward_fused); in training the pool takes the argmax it made (take_pooled_forward).
   const auto only_reader_of = [&](const std::string& name, const Node* reader) -> Node* {
     auto it = by_name_.find(name);
     if (it == by_name_.end() || name == target || readers[name] != 1) return nullptr;
@@ -180,7 +180,7 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
       moved_after_pool.insert(producer);
       producer = only_reader_of(producer->inputs[0], pool);
     }
-    if (producer && mode == Mode::Inference) pooled_by[producer] = pool;
+    if (producer) pooled_by[producer] = pool;
   }
   if (mode == Mode::Train) {  // for backward()
     after_pool_ = after_pool;
@@ -254,15 +254,18 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
       for (const auto& in : n->inputs) inputs.push_back(place(values.at(in), run_on));
       if (auto fusion = fusions.find(n); fusion != fusions.end()) {
         const Fusion f = fusion->second;
+        Tensor argmax;
         out = n->layer->forward_fused(inputs, f.epilogue,
                                       f.pool ? f.pool->layer->max_pool_window() : nullptr,
-                                      &n->output_shape);
+                                      &n->output_shape, mode == Mode::Train ? &argmax : nullptr);
         if (out.defined()) {
           for (Node* layer : f.layers) {
             applied_by_producer.insert(layer);
             layer->output_shape = n->output_shape;
           }
           if (f.pool) pooled_by_producer.insert(f.pool);
+          if (f.pool && mode == Mode::Train)
+            f.pool->layer->take_pooled_forward(argmax, n->output_shape);
         } else if (!f.layers.empty()) {
           // This layer could not (an Affine before a BatchNorm, a layer on the GPU): the
           // epilogue's first layer gets the rest, and may apply that (a BatchNorm its ReLU).

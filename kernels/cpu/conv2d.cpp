@@ -124,7 +124,8 @@ std::int64_t fused_scratch_elements(const PerImageConv2d& plan, bool pooled) {
 template <typename T>
 void conv2d_forward_fused_per_image(const PerImageConv2d& plan, const T* x, const T* w,
                                     const T* bias, const ChannelEpilogue* epilogue,
-                                    const Pool2dGeometry* pool, T* y, T* scratch) {
+                                    const Pool2dGeometry* pool, T* y, std::int32_t* argmax,
+                                    T* scratch) {
   const std::int64_t per_thread = fused_scratch_elements_per_thread(plan, pool != nullptr);
   const std::int64_t pooled = pool ? pool->output_numel() : 0;
 #pragma omp parallel for if (plan.chunks > 1)
@@ -137,7 +138,8 @@ void conv2d_forward_fused_per_image(const PerImageConv2d& plan, const T* x, cons
                         columns);
       if (bias && !plan.direct) bias_add(image_y, bias, 1, plan.o, plan.p);
       if (epilogue) apply_channel_epilogue(image_y, image_y, 1, plan.o, plan.p, *epilogue);
-      if (pool) max_pool_forward<T>(image_y, y + n * pooled, nullptr, *pool);
+      if (pool)
+        max_pool_forward<T>(image_y, y + n * pooled, argmax ? argmax + n * pooled : nullptr, *pool);
     }
   }
 }
@@ -186,11 +188,11 @@ template void conv2d_forward_per_image<double>(const PerImageConv2d&, const doub
 template void conv2d_forward_fused_per_image<float>(const PerImageConv2d&, const float*,
                                                     const float*, const float*,
                                                     const ChannelEpilogue*, const Pool2dGeometry*,
-                                                    float*, float*);
+                                                    float*, std::int32_t*, float*);
 template void conv2d_forward_fused_per_image<double>(const PerImageConv2d&, const double*,
                                                      const double*, const double*,
                                                      const ChannelEpilogue*, const Pool2dGeometry*,
-                                                     double*, double*);
+                                                     double*, std::int32_t*, double*);
 template void conv2d_backward_per_image<float>(const PerImageConv2d&, const float*, const float*,
                                                const float*, float*, float*, float*, float*);
 template void conv2d_backward_per_image<double>(const PerImageConv2d&, const double*, const double*,

@@ -521,7 +521,8 @@ TEST(Conv2dCpu, PerImageLargeWeightsTakeFewerChunksWithTheSameBits) {
 }
 
 // The convolution pooled image by image gives the bits of the convolution and then the pool, on
-// every path, with and without bias, at any thread count.
+// every path, with and without bias, at any thread count; in training, also the pool's argmax
+// and the convolution's gradients.
 TEST(Conv2dCpu, MaxPooledForwardIsTheConvolutionThenThePoolBitForBit) {
   struct Pooled {
     Case conv;
@@ -558,6 +559,28 @@ TEST(Conv2dCpu, MaxPooledForwardIsTheConvolutionThenThePoolBitForBit) {
             const Tensor pooled =
                 kernels::conv2d_forward_fused(in.x, in.weight, g, path, cache, b, nullptr, &c.pool);
             EXPECT_TRUE(bitwise_equal(expected, pooled));
+
+            // Training: the pool's argmax and the convolution's saved state, then backward.
+            kernels::Conv2dSaved saved, fused_saved;
+            Tensor argmax, fused_argmax;
+            const Tensor trained = kernels::max_pool_forward(
+                kernels::conv2d_forward(in.x, in.weight, g, path, cache, &saved, b), c.pool,
+                &argmax);
+            const Tensor fused_trained = kernels::conv2d_forward_fused(
+                in.x, in.weight, g, path, cache, b, nullptr, &c.pool, &fused_saved, &fused_argmax);
+            EXPECT_TRUE(bitwise_equal(trained, fused_trained));
+            EXPECT_EQ(argmax.to_vector<std::int32_t>(), fused_argmax.to_vector<std::int32_t>());
+            Tensor dy = Tensor::empty(trained.shape(), dtype);
+            Generator dy_gen(41);
+            dy.uniform_(dy_gen, -1.0, 1.0);
+            const Shape conv_shape{g.batch, c.conv.out_channels, g.out_h, g.out_w};
+            const Tensor dconv = kernels::max_pool_backward(dy, argmax, conv_shape, c.pool);
+            const kernels::Conv2dGradients grads =
+                kernels::conv2d_backward(dconv, in.weight, saved, cache);
+            const kernels::Conv2dGradients fused_grads =
+                kernels::conv2d_backward(dconv, in.weight, fused_saved, cache);
+            EXPECT_TRUE(bitwise_equal(grads.weight, fused_grads.weight));
+            EXPECT_TRUE(bitwise_equal(grads.input, fused_grads.input));
           }
     }
   }

@@ -318,52 +318,6 @@ TEST(Graph, AnActivationRunsAfterTheMaxPoolItAloneFeedsWithTheSameBits) {
   EXPECT_EQ(seen, std::vector<Shape>({Shape({2, 3, 6, 7}), Shape({2, 3, 6, 7})}));
 }
 
-// A Convolution that counts the inference passes it pooled itself.
-// Records what the graph hands it to do itself: "pool", "batchnorm+relu", "batchnorm+pool", ...
-class FusingConvolution : public Convolution {
- public:
-  using Convolution::Convolution;
-  Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
-                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape) override {
-    std::vector<std::string> parts;
-    if (epilogue.normalizes()) parts.push_back("batchnorm");
-    if (epilogue.relu) parts.push_back("relu");
-    if (max_pool) parts.push_back("pool");
-    std::string what;
-    for (const std::string& part : parts) what += (what.empty() ? "" : "+") + part;
-    passes.push_back(what);
-    return Convolution::forward_fused(inputs, epilogue, max_pool, unpooled_shape);
-  }
-  std::vector<std::string> passes;
-};
-
-TEST(Graph, InferencePoolsAConvolutionsOutputAsItIsMade) {
-  Graph g;
-  g.add_input("input");
-  auto conv = std::make_unique<FusingConvolution>(1, 4, 3, 3);
-  FusingConvolution* counting = conv.get();
-  Generator gen(7);
-  for (Parameter* p : conv->parameters()) p->value.uniform_(gen, -0.5, 0.5);
-  g.add("conv", std::move(conv), {"input"});
-  g.add("relu", std::make_unique<ReLU>(), {"conv"});
-  g.add("pool", std::make_unique<MaxPool>(2, 2), {"relu"});
-  Tensor x = Tensor::empty({5, 1, 11, 12});
-  x.uniform_(gen, -1.0, 1.0);
-  const Tensor trained = g.run({{"input", x}}, "pool", Mode::Train);
-  EXPECT_TRUE(counting->passes.empty());
-  const Tensor inferred = g.run({{"input", x}}, "pool", Mode::Inference);
-  EXPECT_EQ(counting->passes, std::vector<std::string>({"pool"}));
-  ASSERT_EQ(inferred.shape(), Shape({5, 4, 4, 5}));
-  EXPECT_EQ(0, std::memcmp(trained.raw_data(), inferred.raw_data(), trained.nbytes()));
-  EXPECT_EQ(g.output_shape("conv"), Shape({5, 4, 9, 10}));
-  EXPECT_EQ(g.output_shape("relu"), Shape({5, 4, 9, 10}));
-  EXPECT_EQ(g.output_shape("pool"), Shape({5, 4, 4, 5}));
-  // Without the pool, the ReLU is the target: the convolution applies it as its epilogue.
-  const Tensor activated = g.run({{"input", x}}, "relu", Mode::Inference);
-  EXPECT_EQ(counting->passes, std::vector<std::string>({"pool", "relu"}));
-  EXPECT_EQ(activated.shape(), Shape({5, 4, 9, 10}));
-}
-
 // Random weights and, for a BatchNorm, random running statistics (variances 0.05-0.3); its
 // scales (weight) then have both signs.
 void randomize(Layer& layer, Generator& gen) {
@@ -374,12 +328,86 @@ void randomize(Layer& layer, Generator& gen) {
   }
 }
 
+// Records what the graph hands it to do itself: "pool", "batchnorm+relu", "batchnorm+pool", ...
+class FusingConvolution : public Convolution {
+ public:
+  using Convolution::Convolution;
+  Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
+                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
+                       Tensor* pool_argmax) override {
+    std::vector<std::string> parts;
+    if (epilogue.normalizes()) parts.push_back("batchnorm");
+    if (epilogue.relu) parts.push_back("relu");
+    if (max_pool) parts.push_back(pool_argmax ? "pool+argmax" : "pool");
+    std::string what;
+    for (const std::string& part : parts) what += (what.empty() ? "" : "+") + part;
+    passes.push_back(what);
+    return Convolution::forward_fused(inputs, epilogue, max_pool, unpooled_shape, pool_argmax);
+  }
+  std::vector<std::string> passes;
+};
+
+// A convolution pools its own output for the max-pool after it (the ReLU between them moved
+// after the pool), in training and in inference: the same output and gradients, bit for bit, as
+// the three layers one by one, with the pool's backward taking the argmax the convolution made.
+TEST(Graph, AConvolutionPoolsItsOwnOutputInTrainingAndInference) {
+  Generator gen(7);
+  for (int in_channels : {1, 8}) {  // the Direct path; oneDNN
+    SCOPED_TRACE(std::to_string(in_channels) + " input channels");
+    auto conv = std::make_unique<FusingConvolution>(in_channels, 4, 3, 3);
+    Convolution reference(in_channels, 4, 3, 3);
+    randomize(*conv, gen);
+    for (std::size_t k = 0; k < 2; ++k)
+      reference.parameters()[k]->value = conv->parameters()[k]->value.clone();
+    ReLU relu;
+    MaxPool pool(2, 2);
+    Tensor x = Tensor::empty({5, in_channels, 11, 12});
+    x.uniform_(gen, -1.0, 1.0);
+    Tensor dy = Tensor::empty({5, 4, 4, 5});
+    dy.normal_(gen);
+    const Tensor expected = pool.forward(
+        {relu.forward({reference.forward({x}, Mode::Train)}, Mode::Train)}, Mode::Train);
+    reference.backward(relu.backward(pool.backward(dy).at(0)).at(0));
+
+    FusingConvolution* counting = conv.get();
+    Graph g;
+    g.add_input("input");
+    g.add("conv", std::move(conv), {"input"});
+    g.add("relu", std::make_unique<ReLU>(), {"conv"});
+    g.add("pool", std::make_unique<MaxPool>(2, 2), {"relu"});
+    const Tensor trained = g.run({{"input", x}}, "pool", Mode::Train);
+    EXPECT_EQ(counting->passes, std::vector<std::string>({"pool+argmax"}));
+    ASSERT_EQ(trained.shape(), Shape({5, 4, 4, 5}));
+    EXPECT_EQ(0, std::memcmp(expected.raw_data(), trained.raw_data(), expected.nbytes()));
+    g.backward("pool", dy);
+    for (std::size_t k = 0; k < 2; ++k) {
+      const Tensor& want = reference.parameters()[k]->grad;
+      const Tensor& got = counting->parameters()[k]->grad;
+      ASSERT_EQ(want.shape(), got.shape());
+      EXPECT_EQ(0, std::memcmp(want.raw_data(), got.raw_data(), want.nbytes()))
+          << "parameter " << k;
+    }
+
+    const Tensor inferred = g.run({{"input", x}}, "pool", Mode::Inference);
+    EXPECT_EQ(counting->passes, std::vector<std::string>({"pool+argmax", "pool"}));
+    EXPECT_EQ(0, std::memcmp(expected.raw_data(), inferred.raw_data(), expected.nbytes()));
+    EXPECT_EQ(g.output_shape("conv"), Shape({5, 4, 9, 10}));
+    EXPECT_EQ(g.output_shape("relu"), Shape({5, 4, 9, 10}));
+    EXPECT_EQ(g.output_shape("pool"), Shape({5, 4, 4, 5}));
+    // Without the pool, the ReLU is the target: the convolution applies it as its epilogue.
+    const Tensor activated = g.run({{"input", x}}, "relu", Mode::Inference);
+    EXPECT_EQ(counting->passes, std::vector<std::string>({"pool+argmax", "pool", "relu"}));
+    EXPECT_EQ(activated.shape(), Shape({5, 4, 9, 10}));
+  }
+}
+
 class EpilogueCountingAdd : public Add {
  public:
   Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
-                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape) override {
+                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
+                       Tensor* pool_argmax) override {
     fused += 1;
-    return Add::forward_fused(inputs, epilogue, max_pool, unpooled_shape);
+    return Add::forward_fused(inputs, epilogue, max_pool, unpooled_shape, pool_argmax);
   }
   int fused = 0;
 };
@@ -437,8 +465,9 @@ class FusingBatchNorm : public BatchNorm {
  public:
   using BatchNorm::BatchNorm;
   Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
-                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape) override {
-    Tensor y = BatchNorm::forward_fused(inputs, epilogue, max_pool, unpooled_shape);
+                       const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
+                       Tensor* pool_argmax) override {
+    Tensor y = BatchNorm::forward_fused(inputs, epilogue, max_pool, unpooled_shape, pool_argmax);
     if (y.defined()) fused += 1;
     return y;
   }
