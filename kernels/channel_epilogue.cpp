@@ -8,6 +8,10 @@ namespace dlfs::kernels {
 
 namespace {
 
+bool per_channel_fits(const Tensor& t, std::int64_t channels, DType dtype) {
+  return t.defined() && t.numel() == channels && t.dtype() == dtype && t.device().is_cpu();
+}
+
 void check_epilogue(const Tensor& x, const ChannelEpilogue& e) {
   const char* op = "apply_channel_epilogue";
   check_floating(op, x);
@@ -15,7 +19,7 @@ void check_epilogue(const Tensor& x, const ChannelEpilogue& e) {
   if (x.ndim() < 2) throw Error(std::string(op) + ": expects [N, C, ...], got " + x.str());
   if (!e.normalizes()) return;
   for (const Tensor* t : {&e.gamma, &e.beta, &e.mean, &e.var})
-    if (!t->defined() || t->numel() != x.dim(1) || t->dtype() != x.dtype() || !t->device().is_cpu())
+    if (!per_channel_fits(*t, x.dim(1), x.dtype()))
       throw Error(std::string(op) + ": per-channel tensor " + (t->defined() ? t->str() : "(none)") +
                   " does not match the " + std::to_string(x.dim(1)) + " channels of " + x.str());
 }
@@ -30,6 +34,13 @@ void apply(const Tensor& x, Tensor& y, const ChannelEpilogue& e) {
 }
 
 }  // namespace
+
+bool epilogue_fits(const ChannelEpilogue& e, std::int64_t channels, DType dtype) {
+  if (!e.normalizes()) return true;
+  for (const Tensor* t : {&e.gamma, &e.beta, &e.mean, &e.var})
+    if (!per_channel_fits(*t, channels, dtype)) return false;
+  return true;
+}
 
 Tensor apply_channel_epilogue(const Tensor& x, const ChannelEpilogue& epilogue) {
   check_epilogue(x, epilogue);

@@ -29,6 +29,10 @@ void apply_channel_epilogue(const T* x, T* y, std::int64_t batch, std::int64_t c
                             std::int64_t spatial, const ChannelEpilogue& epilogue);
 }  // namespace cpu
 
+// True when the epilogue can follow an output of `channels` channels of `dtype` on the CPU: its
+// per-channel tensors (if it normalises) hold that many values of that dtype, on the CPU.
+bool epilogue_fits(const ChannelEpilogue& epilogue, std::int64_t channels, DType dtype);
+
 // The epilogue applied to x [N, C, ...] (CPU, float32 or float64), out of place.
 Tensor apply_channel_epilogue(const Tensor& x, const ChannelEpilogue& epilogue);
 // The same in place.

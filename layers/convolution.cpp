@@ -123,10 +123,8 @@ Tensor Convolution::forward_fused(const std::vector<Tensor>& inputs,
   if (!epilogue.empty() &&
       (pool_argmax || !x.device().is_cpu() || x.dtype() != weight_.value.dtype()))
     return Tensor();
-  if (epilogue.normalizes())
-    for (const Tensor* t : {&epilogue.gamma, &epilogue.beta, &epilogue.mean, &epilogue.var})
-      if (t->numel() != out_channels_ || t->dtype() != x.dtype() || !t->device().is_cpu())
-        return Tensor();  // the BatchNorm, run on its own, says what does not match
+  // Where the BatchNorm does not fit, it runs on its own and says what does not match.
+  if (!kernels::epilogue_fits(epilogue, out_channels_, x.dtype())) return Tensor();
   kernels::ConvGeometry g;
   const kernels::Conv2dPath path = start_forward(x, &g);
   *unpooled_shape = Shape{g.batch, out_channels_, g.out_h, g.out_w};

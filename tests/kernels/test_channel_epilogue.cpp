@@ -71,6 +71,10 @@ TEST(ChannelEpilogue, RefusesPerChannelTensorsThatDoNotMatch) {
   Generator gen(6);
   const Tensor x = Tensor::empty({2, 4, 3, 3}).uniform_(gen, -1.0, 1.0);
   ChannelEpilogue e = batch_norm_epilogue(5, DType::Float32, gen);
+  EXPECT_FALSE(epilogue_fits(e, 4, DType::Float32));
+  EXPECT_TRUE(epilogue_fits(e, 5, DType::Float32));
+  EXPECT_FALSE(epilogue_fits(e, 5, DType::Float64));
+  EXPECT_TRUE(epilogue_fits(ChannelEpilogue{}, 4, DType::Float32));  // nothing to fit
   try {
     apply_channel_epilogue(x, e);
     FAIL() << "a 5-channel BatchNorm was applied to a 4-channel input";
