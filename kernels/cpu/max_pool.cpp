@@ -3,11 +3,15 @@
 #include <cstring>
 
 #include "dlfs/kernels/cpu/select.hpp"
+#include "dlfs/kernels/cpu/simd_clones.hpp"
 #include "dlfs/kernels/max_pool.hpp"
 
 namespace dlfs::kernels::cpu {
 
 namespace {
+
+#define DLFS_INLINE inline __attribute__((always_inline))
+
 // Offset (h * W + w) of the maximum of the window whose top-left corner is (h0, w0), padding
 // included. Padding is -inf, so only real pixels compete; there is always at least one.
 template <typename T>
@@ -36,11 +40,19 @@ bool is_2x2_stride_2(const Pool2dGeometry& g) {
          w.pad_w == 0 && 2 * g.out_h <= g.in_h && 2 * g.out_w <= g.in_w;
 }
 
-// The 2x2 fast path of max_pool_forward. The four candidates are taken in window_argmax's order,
-// (0,0) (0,1) (1,0) (1,1), each replacing the best when larger or NaN, so the results (value and
-// index) are those of the general path, with selects instead of branches.
+// Of two candidates taken in window_argmax's order, the one it keeps: the later when it is larger
+// or NaN. Applied as a tree, (a, b) and (c, d) and then the two winners, this keeps what the
+// sequential scan a, b, c, d keeps, value and index: the first of equal maxima (the second pair's
+// winner replaces the first's only when strictly larger) and the last NaN (a NaN in the second
+// pair wins, else one in the first stays). The tree's two independent halves vectorise better.
 template <typename T>
-void max_pool_2x2_plane(const T* xp, T* yp, std::int32_t* ap, const Pool2dGeometry& g) {
+DLFS_INLINE bool later_wins(T earlier, T later) {
+  return later > earlier || later != later;
+}
+
+// The 2x2 fast path of max_pool_forward, with selects instead of branches.
+template <typename T>
+DLFS_INLINE void max_pool_2x2_plane(const T* xp, T* yp, std::int32_t* ap, const Pool2dGeometry& g) {
   const std::int64_t in_w = g.in_w, out_w = g.out_w;
   for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
     const T* top = xp + 2 * oh * in_w;
@@ -53,19 +65,12 @@ void max_pool_2x2_plane(const T* xp, T* yp, std::int32_t* ap, const Pool2dGeomet
     for (std::int64_t ow = 0; ow < out_w; ++ow) {
       const T a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1];
       const std::int32_t base = row_start + 2 * static_cast<std::int32_t>(ow);
-      T best = a;
-      std::int32_t best_at = base;
-      bool take = b > best || b != b;
-      best = select(take, b, best);
-      best_at = select(take, base + 1, best_at);
-      take = c > best || c != c;
-      best = select(take, c, best);
-      best_at = select(take, base + next_row, best_at);
-      take = d > best || d != d;
-      best = select(take, d, best);
-      best_at = select(take, base + next_row + 1, best_at);
-      y[ow] = best;
-      at[ow] = best_at;
+      const bool b_wins = later_wins(a, b), d_wins = later_wins(c, d);
+      const T upper = select(b_wins, b, a), lower = select(d_wins, d, c);
+      const std::int32_t upper_at = base + b_wins, lower_at = base + next_row + d_wins;
+      const bool lower_wins = later_wins(upper, lower);
+      y[ow] = select(lower_wins, lower, upper);
+      at[ow] = select(lower_wins, lower_at, upper_at);
     }
   }
 }
@@ -73,7 +78,7 @@ void max_pool_2x2_plane(const T* xp, T* yp, std::int32_t* ap, const Pool2dGeomet
 // max_pool_2x2_plane without the argmax (inference): the same selects, so the same values, NaN
 // included.
 template <typename T>
-void max_pool_2x2_values_plane(const T* xp, T* yp, const Pool2dGeometry& g) {
+DLFS_INLINE void max_pool_2x2_values_plane(const T* xp, T* yp, const Pool2dGeometry& g) {
   const std::int64_t in_w = g.in_w, out_w = g.out_w;
   for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
     const T* top = xp + 2 * oh * in_w;
@@ -82,11 +87,8 @@ void max_pool_2x2_values_plane(const T* xp, T* yp, const Pool2dGeometry& g) {
 #pragma omp simd
     for (std::int64_t ow = 0; ow < out_w; ++ow) {
       const T a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1];
-      T best = a;
-      best = select(b > best || b != b, b, best);
-      best = select(c > best || c != c, c, best);
-      best = select(d > best || d != d, d, best);
-      y[ow] = best;
+      const T upper = select(later_wins(a, b), b, a), lower = select(later_wins(c, d), d, c);
+      y[ow] = select(later_wins(upper, lower), lower, upper);
     }
   }
 }
@@ -95,8 +97,8 @@ void max_pool_2x2_values_plane(const T* xp, T* yp, const Pool2dGeometry& g) {
 // written once (its window's gradient where it held the max, else 0) instead of zero-filled and
 // then scattered into. "+ T(0)" keeps the scatter's result bit for bit: 0 + (-0) is +0.
 template <typename T>
-void max_pool_2x2_backward_plane(const T* dyp, const std::int32_t* ap, T* dxp,
-                                 const Pool2dGeometry& g) {
+DLFS_INLINE void max_pool_2x2_backward_plane(const T* dyp, const std::int32_t* ap, T* dxp,
+                                             const Pool2dGeometry& g) {
   const std::int64_t in_w = g.in_w, out_w = g.out_w;
   for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
     T* top = dxp + 2 * oh * in_w;
@@ -121,6 +123,64 @@ void max_pool_2x2_backward_plane(const T* dyp, const std::int32_t* ap, T* dxp,
   for (std::int64_t h = 2 * g.out_h; h < g.in_h; ++h)
     std::memset(dxp + h * in_w, 0, sizeof(T) * static_cast<std::size_t>(in_w));
 }
+
+// Planes [first, last) of the 2x2 fast path; argmax may be null (inference).
+template <typename T>
+DLFS_INLINE void max_pool_2x2_planes(const T* x, T* y, std::int32_t* argmax,
+                                     const Pool2dGeometry& g, std::int64_t first,
+                                     std::int64_t last) {
+  const std::int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  for (std::int64_t p = first; p < last; ++p) {
+    if (argmax)
+      max_pool_2x2_plane(x + p * in_plane, y + p * out_plane, argmax + p * out_plane, g);
+    else
+      max_pool_2x2_values_plane(x + p * in_plane, y + p * out_plane, g);
+  }
+}
+
+template <typename T>
+DLFS_INLINE void max_pool_2x2_backward_planes(const T* dy, const std::int32_t* argmax, T* dx,
+                                              const Pool2dGeometry& g, std::int64_t first,
+                                              std::int64_t last) {
+  const std::int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  for (std::int64_t p = first; p < last; ++p)
+    max_pool_2x2_backward_plane(dy + p * out_plane, argmax + p * out_plane, dx + p * in_plane, g);
+}
+
+// The float planes, compiled for AVX-512, AVX2 and SSE2 (simd_clones.hpp): compares and selects
+// only, so every clone gives the same bits. LeNet's maps are 14 and 5 outputs wide, where the
+// SSE2 loop spends much of its time in scalar remainders; the wider clones take more of each row
+// in vectors.
+DLFS_SIMD_CLONES void planes_2x2(const float* x, float* y, std::int32_t* argmax,
+                                 const Pool2dGeometry& g, std::int64_t first, std::int64_t last) {
+  max_pool_2x2_planes(x, y, argmax, g, first, last);
+}
+DLFS_SIMD_CLONES void backward_planes_2x2(const float* dy, const std::int32_t* argmax, float* dx,
+                                          const Pool2dGeometry& g, std::int64_t first,
+                                          std::int64_t last) {
+  max_pool_2x2_backward_planes(dy, argmax, dx, g, first, last);
+}
+void planes_2x2(const double* x, double* y, std::int32_t* argmax, const Pool2dGeometry& g,
+                std::int64_t first, std::int64_t last) {
+  max_pool_2x2_planes(x, y, argmax, g, first, last);
+}
+void backward_planes_2x2(const double* dy, const std::int32_t* argmax, double* dx,
+                         const Pool2dGeometry& g, std::int64_t first, std::int64_t last) {
+  max_pool_2x2_backward_planes(dy, argmax, dx, g, first, last);
+}
+
+// fn(first, last) over every plane: one call on this thread for small tensors (a convolution
+// pools image by image, and even a one-thread OpenMP region costs as much as pooling a LeNet
+// image), else one call per plane on the OpenMP threads.
+template <typename Fn>
+void over_planes(std::int64_t planes, bool parallel, Fn&& fn) {
+  if (!parallel) {
+    fn(std::int64_t{0}, planes);
+    return;
+  }
+#pragma omp parallel for
+  for (std::int64_t p = 0; p < planes; ++p) fn(p, p + 1);
+}
 }  // namespace
 
 template <typename T>
@@ -128,25 +188,23 @@ void max_pool_forward(const T* x, T* y, std::int32_t* argmax, const Pool2dGeomet
   const PoolWindow& w = g.window;
   const std::int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
   const bool fast = is_2x2_stride_2(g);
-#pragma omp parallel for if (g.output_numel() > 65536)
-  for (std::int64_t p = 0; p < g.planes(); ++p) {
-    const T* xp = x + p * in_plane;
+  over_planes(g.planes(), g.output_numel() > 65536, [&](std::int64_t first, std::int64_t last) {
     if (fast) {
-      if (argmax)
-        max_pool_2x2_plane(xp, y + p * out_plane, argmax + p * out_plane, g);
-      else
-        max_pool_2x2_values_plane(xp, y + p * out_plane, g);
-      continue;
+      planes_2x2(x, y, argmax, g, first, last);
+      return;
     }
-    for (std::int64_t oh = 0; oh < g.out_h; ++oh)
-      for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
-        const std::int64_t at =
-            window_argmax(xp, oh * w.stride_h - w.pad_h, ow * w.stride_w - w.pad_w, g);
-        const std::int64_t o = p * out_plane + oh * g.out_w + ow;
-        y[o] = xp[at];
-        if (argmax) argmax[o] = static_cast<std::int32_t>(at);
-      }
-  }
+    for (std::int64_t p = first; p < last; ++p) {
+      const T* xp = x + p * in_plane;
+      for (std::int64_t oh = 0; oh < g.out_h; ++oh)
+        for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
+          const std::int64_t at =
+              window_argmax(xp, oh * w.stride_h - w.pad_h, ow * w.stride_w - w.pad_w, g);
+          const std::int64_t o = p * out_plane + oh * g.out_w + ow;
+          y[o] = xp[at];
+          if (argmax) argmax[o] = static_cast<std::int32_t>(at);
+        }
+    }
+  });
 }
 
 template <typename T>
@@ -155,18 +213,19 @@ void max_pool_backward(const T* dy, const std::int32_t* argmax, T* dx, const Poo
   // Scatter plane by plane in output order: each input pixel sums its gradients in ascending
   // output order, the order the CUDA gather uses too.
   const bool fast = is_2x2_stride_2(g);
-#pragma omp parallel for if (g.input_numel() > 65536)
-  for (std::int64_t p = 0; p < g.planes(); ++p) {
-    T* dxp = dx + p * in_plane;
+  over_planes(g.planes(), g.input_numel() > 65536, [&](std::int64_t first, std::int64_t last) {
     if (fast) {
-      max_pool_2x2_backward_plane(dy + p * out_plane, argmax + p * out_plane, dxp, g);
-      continue;
+      backward_planes_2x2(dy, argmax, dx, g, first, last);
+      return;
     }
-    std::memset(dxp, 0, sizeof(T) * static_cast<std::size_t>(in_plane));
-    const T* dyp = dy + p * out_plane;
-    const std::int32_t* ap = argmax + p * out_plane;
-    for (std::int64_t o = 0; o < out_plane; ++o) dxp[ap[o]] += dyp[o];
-  }
+    for (std::int64_t p = first; p < last; ++p) {
+      T* dxp = dx + p * in_plane;
+      std::memset(dxp, 0, sizeof(T) * static_cast<std::size_t>(in_plane));
+      const T* dyp = dy + p * out_plane;
+      const std::int32_t* ap = argmax + p * out_plane;
+      for (std::int64_t o = 0; o < out_plane; ++o) dxp[ap[o]] += dyp[o];
+    }
+  });
 }
 
 template void max_pool_forward<float>(const float*, float*, std::int32_t*, const Pool2dGeometry&);
