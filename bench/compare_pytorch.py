@@ -6,10 +6,14 @@ usage: bench/compare_pytorch.py [--device cpu|cuda] [--models lenet5,resnet20] [
                                 [--batch-size N[,N...]] [--threads N[,N...]]
                                 [--passes train,inference,memory] [--inference-batch-size N]
                                 [--omp-wait-policy inherit|passive|active] [--limit-train N]
-                                [--data DIR] [--dlfs PROGRAM] [--json-out FILE]
+                                [--rounds N] [--data DIR] [--dlfs PROGRAM] [--json-out FILE]
 
 It loops over models x threads x batch sizes, and measures each pair (dlfs, then PyTorch) back
-to back so that both see the same machine load. The passes (--passes, default all three):
+to back so that both see the same machine load. With --rounds N (default 1) each training and
+inference pair runs N times in a row, and the figure is the median of the N pairs' ratios (the
+rates: the median of each side), printed with the lowest and highest ratio: on a shared machine
+whose speed drifts by tens of percent from minute to minute, one pair is one sample. The passes
+(--passes, default all three):
 
   train      images/s of training epochs. dlfs: `dlfs train` (its summary.json). PyTorch: the
              twin from bench/pytorch_models.py with the same batch size, optimizer (momentum SGD
@@ -143,6 +147,9 @@ def parse_args():
                    help="OMP_WAIT_POLICY for both sides (both use libgomp); passive stops idle "
                         "threads spinning, which matters a lot on a shared machine")
     p.add_argument("--limit-train", type=int, default=0, help="first N training images (0: all)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="dlfs/PyTorch pairs per training and inference measurement; the "
+                        "figure is the median ratio, with the lowest and highest (default 1)")
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--dlfs", default=os.path.join(ROOT, "build", "dlfs"))
     p.add_argument("--json-out", help="write the results as benchmark JSON")
@@ -152,6 +159,8 @@ def parse_args():
     args = p.parse_args()
     if args.inference_batch_size < 0:
         p.error("--inference-batch-size must be 0 (off) or positive")
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     return args
 
 
@@ -383,6 +392,35 @@ def run_pytorch_memory(args, model, threads, batch):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def summarise_rounds(pairs):
+    """pairs: (dlfs rate, PyTorch rate) per round. Returns the figures of the measurement: the
+    median of each side's rates, the median of the per-round ratios (each ratio compares two runs
+    made back to back, so it is the paired figure) and the lowest and highest ratio."""
+    ratios = [d / t for d, t in pairs]
+    return {"dlfs": median([d for d, _ in pairs]), "torch": median([t for _, t in pairs]),
+            "ratio": median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
+            "rounds": [{"dlfs": round(d, 2), "pytorch": round(t, 2), "ratio": round(d / t, 4)}
+                       for d, t in pairs]}
+
+
+def rounds_extra(figures):
+    """The per-round figures for a result's "extra" (nothing more when there was one round)."""
+    if len(figures["rounds"]) < 2:
+        return {}
+    return {"rounds": figures["rounds"], "ratio_min": round(figures["ratio_min"], 4),
+            "ratio_max": round(figures["ratio_max"], 4)}
+
+
+def round_label(index, rounds):
+    return f"   (round {index + 1} of {rounds})" if rounds > 1 else ""
+
+
 def cpu_name():
     try:
         with open("/proc/cpuinfo") as f:
@@ -409,11 +447,13 @@ def print_table(rows):
     print()
     if rate_rows:
         print(f"{'model':12s} {'threads':>7s} {'batch':>6s} {'pass':10s} {'dlfs img/s':>12s} "
-              f"{'PyTorch img/s':>14s} {'dlfs/PyTorch':>12s}")
+              f"{'PyTorch img/s':>14s} {'dlfs/PyTorch':>12s} {'rounds: low-high':>17s}")
         for r in rate_rows:
+            spread = (f"{r['ratio_min']:.3f}-{r['ratio_max']:.3f} ({r['rounds']})"
+                      if r.get("rounds", 1) > 1 else "")
             print(f"{r['model']:12s} {r['threads']:7d} {r['batch']:6d} {r['pass']:10s} "
                   f"{cell(r['dlfs'], '12.1f')} {cell(r['torch'], '14.1f')} "
-                  f"{cell(r['ratio'], '12.3f')}")
+                  f"{cell(r['ratio'], '12.3f')} {spread:>17s}")
     if memory_rows:
         if rate_rows:
             print()
@@ -483,7 +523,8 @@ def main():
           f"{','.join(p for p in PASSES if p in passes)}, {len(x)} images, batch {batches}, "
           f"{args.epochs} epoch(s), momentum SGD lr {args.lr}, {threads_text} CPU threads, "
           f"OMP_WAIT_POLICY {wait_policy or 'unset'}, inference batch "
-          f"{args.inference_batch_size}; dlfs vs PyTorch {torch.__version__}", flush=True)
+          f"{args.inference_batch_size}, {args.rounds} round(s) per measurement; dlfs vs "
+          f"PyTorch {torch.__version__}", flush=True)
     print(f"PyTorch configuration: OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
           f"torch.set_num_threads = the thread count of each measurement (dlfs: "
           f"OMP_NUM_THREADS), oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}, "
@@ -511,28 +552,40 @@ def main():
                 vendor = vendor_for(threads)
                 suffix = f", {threads} threads" if args.device == "cpu" else ""
                 for batch in args.batch_size if "train" in passes else []:
-                    out_dir = os.path.join(work, f"{model}-t{threads}-b{batch}")
-                    dlfs_rate, dlfs_loss, summary = run_dlfs(args, model, threads, batch, out_dir)
-                    probe_n = min(batch, len(x))
-                    fmt_name, probe = probe_formats(torch, args, model,
-                                                    x[:probe_n].to(args.device),
-                                                    y[:probe_n].to(args.device), train=True)
-                    print("         " + describe_probe("train", fmt_name, probe), flush=True)
-                    torch_rate, torch_loss = run_pytorch(torch, args, model, batch, fmt_name,
-                                                         x, y)
-                    ratio = dlfs_rate / torch_rate
-                    print(f"{model:10s} train     dlfs {dlfs_rate:10.1f} img/s (train loss "
-                          f"{dlfs_loss:.4f})   PyTorch {torch_rate:10.1f} img/s (train loss "
-                          f"{torch_loss:.4f})   dlfs/PyTorch {ratio:.3f}", flush=True)
+                    pairs, fmt_name = [], None
+                    for round_index in range(args.rounds):
+                        out_dir = os.path.join(work, f"{model}-t{threads}-b{batch}-r{round_index}")
+                        dlfs_rate, dlfs_loss, summary = run_dlfs(args, model, threads, batch,
+                                                                 out_dir)
+                        if fmt_name is None:  # the format is probed once per measurement
+                            probe_n = min(batch, len(x))
+                            fmt_name, probe = probe_formats(torch, args, model,
+                                                            x[:probe_n].to(args.device),
+                                                            y[:probe_n].to(args.device),
+                                                            train=True)
+                            print("         " + describe_probe("train", fmt_name, probe),
+                                  flush=True)
+                        torch_rate, torch_loss = run_pytorch(torch, args, model, batch,
+                                                             fmt_name, x, y)
+                        pairs.append((dlfs_rate, torch_rate))
+                        print(f"{model:10s} train     dlfs {dlfs_rate:10.1f} img/s (train loss "
+                              f"{dlfs_loss:.4f})   PyTorch {torch_rate:10.1f} img/s (train loss "
+                              f"{torch_loss:.4f})   dlfs/PyTorch {dlfs_rate / torch_rate:.3f}"
+                              + round_label(round_index, args.rounds), flush=True)
+                    figures = summarise_rounds(pairs)
+                    ratio = figures["ratio"]
                     rows.append({"model": model, "threads": threads, "batch": batch,
-                                 "pass": "train", "dlfs": dlfs_rate, "torch": torch_rate,
-                                 "ratio": ratio})
+                                 "pass": "train", "dlfs": figures["dlfs"],
+                                 "torch": figures["torch"], "ratio": ratio,
+                                 "ratio_min": figures["ratio_min"],
+                                 "ratio_max": figures["ratio_max"], "rounds": args.rounds})
                     results.append({
                         "group": "training vs PyTorch",
                         "name": f"{model}@28 batch {batch} {args.device} train epoch{suffix}",
-                        "metric": "images/s", "value": round(dlfs_rate, 2), "ceiling": None,
-                        "percent_of_ceiling": None, "vendor": vendor,
-                        "vendor_value": round(torch_rate, 2), "ratio_to_vendor": round(ratio, 4),
+                        "metric": "images/s", "value": round(figures["dlfs"], 2),
+                        "ceiling": None, "percent_of_ceiling": None, "vendor": vendor,
+                        "vendor_value": round(figures["torch"], 2),
+                        "ratio_to_vendor": round(ratio, 4),
                         "extra": {"model": model, "input": "28", "batch_size": batch,
                                   "device": args.device, "epochs": args.epochs,
                                   "train_images": len(x), "threads": threads,
@@ -543,41 +596,50 @@ def main():
                                   "dlfs_peak_device_bytes": summary.get("peak_device_bytes"),
                                   "pytorch_memory_format": fmt_name,
                                   "pytorch_probe_images_per_second":
-                                      {k: round(v, 2) for k, v in probe.items()}}})
+                                      {k: round(v, 2) for k, v in probe.items()},
+                                  **rounds_extra(figures)}})
 
                 if "inference" in passes:
                     n = args.inference_batch_size
+                    pairs, fmt_name = [], None
                     try:
-                        r = run_dlfs_bench(args, model, threads, n, "inference", args.device,
-                                           os.path.join(work, f"{model}-t{threads}-inf.json"))
-                        dlfs_rate = float(r["value"])
+                        for round_index in range(args.rounds):
+                            r = run_dlfs_bench(args, model, threads, n, "inference", args.device,
+                                               os.path.join(work, f"{model}-t{threads}-inf.json"))
+                            dlfs_rate = float(r["value"])
+                            if fmt_name is None:
+                                # Synthetic N(0, 1) input, as dlfs bench makes it: made once,
+                                # outside the timing.
+                                torch.manual_seed(1)
+                                xi = torch.randn(n, 1, 28, 28).to(args.device)
+                                fmt_name, probe = probe_formats(torch, args, model, xi, None,
+                                                                train=False)
+                                print("         " + describe_probe("inference", fmt_name, probe),
+                                      flush=True)
+                            torch_rate, torch_passes, torch_s = run_pytorch_inference(
+                                torch, args, model, xi, fmt_name)
+                            pairs.append((dlfs_rate, torch_rate))
+                            print(f"{model:10s} inference dlfs {dlfs_rate:10.1f} img/s   PyTorch "
+                                  f"{torch_rate:10.1f} img/s   dlfs/PyTorch "
+                                  f"{dlfs_rate / torch_rate:.3f}"
+                                  + round_label(round_index, args.rounds), flush=True)
                     except MeasurementError as e:
                         failed(model, threads, n, "inference", e)
                     else:
-                        # Synthetic N(0, 1) input, as dlfs bench makes it: made once, outside
-                        # the timing.
-                        torch.manual_seed(1)
-                        xi = torch.randn(n, 1, 28, 28).to(args.device)
-                        fmt_name, probe = probe_formats(torch, args, model, xi, None,
-                                                        train=False)
-                        print("         " + describe_probe("inference", fmt_name, probe),
-                              flush=True)
-                        torch_rate, torch_passes, torch_s = run_pytorch_inference(
-                            torch, args, model, xi, fmt_name)
-                        ratio = dlfs_rate / torch_rate
-                        print(f"{model:10s} inference dlfs {dlfs_rate:10.1f} img/s   PyTorch "
-                              f"{torch_rate:10.1f} img/s   dlfs/PyTorch {ratio:.3f}",
-                              flush=True)
+                        figures = summarise_rounds(pairs)
+                        ratio = figures["ratio"]
                         rows.append({"model": model, "threads": threads, "batch": n,
-                                     "pass": "inference", "dlfs": dlfs_rate,
-                                     "torch": torch_rate, "ratio": ratio})
+                                     "pass": "inference", "dlfs": figures["dlfs"],
+                                     "torch": figures["torch"], "ratio": ratio,
+                                     "ratio_min": figures["ratio_min"],
+                                     "ratio_max": figures["ratio_max"], "rounds": args.rounds})
                         extra = r.get("extra") or {}
                         results.append({
                             "group": "inference vs PyTorch",
                             "name": f"{model}@28 batch {n} {args.device} inference{suffix}",
-                            "metric": "images/s", "value": round(dlfs_rate, 2), "ceiling": None,
-                            "percent_of_ceiling": None, "vendor": vendor,
-                            "vendor_value": round(torch_rate, 2),
+                            "metric": "images/s", "value": round(figures["dlfs"], 2),
+                            "ceiling": None, "percent_of_ceiling": None, "vendor": vendor,
+                            "vendor_value": round(figures["torch"], 2),
                             "ratio_to_vendor": round(ratio, 4),
                             "extra": {"model": model, "input": "28", "batch_size": n,
                                       "device": args.device, "threads": threads,
@@ -589,7 +651,8 @@ def main():
                                       "pytorch_seconds": round(torch_s, 4),
                                       "pytorch_memory_format": fmt_name,
                                       "pytorch_probe_images_per_second":
-                                          {k: round(v, 2) for k, v in probe.items()}}})
+                                          {k: round(v, 2) for k, v in probe.items()},
+                                      **rounds_extra(figures)}})
 
                 for batch in args.batch_size if "memory" in passes else []:
                     try:
