@@ -124,6 +124,146 @@ DLFS_INLINE void max_pool_2x2_backward_plane(const T* dyp, const std::int32_t* a
     std::memset(dxp + h * in_w, 0, sizeof(T) * static_cast<std::size_t>(in_w));
 }
 
+// The float rows four outputs at a time in GCC's and clang's vector extension (as
+// direct_conv2d.cpp does), with no scalar remainder: a row's last four outputs are done as one
+// block that overlaps the one before, writing the same values again. LeNet's rows are 14 and 5
+// outputs wide, and a compiler's remainder loop (a branch per candidate, for the NaN test) took
+// most of the time. Rows under four outputs take the generic loops above. The same compares and
+// selects: the same bits.
+typedef float Float4 __attribute__((vector_size(16)));
+typedef std::int32_t Int4 __attribute__((vector_size(16)));
+
+DLFS_INLINE Float4 load4(const float* p) {
+  Float4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+DLFS_INLINE Int4 load4(const std::int32_t* p) {
+  Int4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <typename V, typename T>
+DLFS_INLINE void store4(T* p, V v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+#if defined(__clang__)
+#define DLFS_SHUFFLE(a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
+#else
+#define DLFS_SHUFFLE(a, b, i, j, k, l) __builtin_shuffle(a, b, Int4{i, j, k, l})
+#endif
+
+// The even and the odd of eight consecutive floats: the left and right pixels of four windows.
+DLFS_INLINE void deinterleave(const float* p, Float4& even, Float4& odd) {
+  const Float4 low = load4(p), high = load4(p + 4);
+  even = DLFS_SHUFFLE(low, high, 0, 2, 4, 6);
+  odd = DLFS_SHUFFLE(low, high, 1, 3, 5, 7);
+}
+
+// deinterleave's inverse: left, right, left, right ... to eight consecutive floats.
+DLFS_INLINE void interleave(float* p, Float4 left, Float4 right) {
+  store4(p, DLFS_SHUFFLE(left, right, 0, 4, 1, 5));
+  store4(p + 4, DLFS_SHUFFLE(left, right, 2, 6, 3, 7));
+}
+
+// later_wins lane by lane, as a mask: all ones where the later candidate wins.
+DLFS_INLINE Int4 later_wins4(Float4 earlier, Float4 later) {
+  return (later > earlier) | (later != later);
+}
+
+DLFS_INLINE Float4 select4(Int4 mask, Float4 a, Float4 b) {
+  Int4 a_bits, b_bits;
+  std::memcpy(&a_bits, &a, sizeof a);
+  std::memcpy(&b_bits, &b, sizeof b);
+  const Int4 bits = (a_bits & mask) | (b_bits & ~mask);
+  Float4 result;
+  std::memcpy(&result, &bits, sizeof result);
+  return result;
+}
+
+// Outputs [ow, ow + 4) of one row of max_pool_2x2_plane; `at` may be null (inference).
+DLFS_INLINE void pool_2x2_block(const float* top, const float* bottom, float* y, std::int32_t* at,
+                                std::int64_t ow, std::int32_t row_start, std::int32_t next_row) {
+  Float4 a, b, c, d;
+  deinterleave(top + 2 * ow, a, b);
+  deinterleave(bottom + 2 * ow, c, d);
+  const Int4 b_wins = later_wins4(a, b), d_wins = later_wins4(c, d);
+  const Float4 upper = select4(b_wins, b, a), lower = select4(d_wins, d, c);
+  const Int4 lower_wins = later_wins4(upper, lower);
+  store4(y + ow, select4(lower_wins, lower, upper));
+  if (!at) return;
+  const std::int32_t first = row_start + 2 * static_cast<std::int32_t>(ow);
+  const Int4 base = Int4{first, first + 2, first + 4, first + 6};
+  // A mask is -1 where it holds: subtracting it adds one.
+  const Int4 upper_at = base - b_wins, lower_at = base + next_row - d_wins;
+  store4(at + ow, (lower_at & lower_wins) | (upper_at & ~lower_wins));
+}
+
+// Outputs [ow, ow + 4) of one row of max_pool_2x2_backward_plane.
+DLFS_INLINE void pool_2x2_backward_block(const float* dy, const std::int32_t* at, float* top,
+                                         float* bottom, std::int64_t ow, std::int32_t row_start,
+                                         std::int32_t next_row) {
+  const Float4 grad = load4(dy + ow), zero = {};
+  const Int4 where = load4(at + ow);
+  const std::int32_t first = row_start + 2 * static_cast<std::int32_t>(ow);
+  const Int4 base = Int4{first, first + 2, first + 4, first + 6};
+  interleave(top + 2 * ow, select4(where == base, grad, zero) + zero,
+             select4(where == base + 1, grad, zero) + zero);
+  interleave(bottom + 2 * ow, select4(where == base + next_row, grad, zero) + zero,
+             select4(where == base + next_row + 1, grad, zero) + zero);
+}
+
+// Calls block(ow) for ow = 0, 4, 8 ... and once more for the last four outputs of the row when
+// its width is not a multiple of four. Needs out_w >= 4.
+template <typename Block>
+DLFS_INLINE void over_row_in_fours(std::int64_t out_w, Block&& block) {
+  std::int64_t ow = 0;
+  for (; ow + 4 <= out_w; ow += 4) block(ow);
+  if (ow < out_w) block(out_w - 4);
+}
+
+DLFS_INLINE void max_pool_2x2_plane_float(const float* xp, float* yp, std::int32_t* ap,
+                                          const Pool2dGeometry& g) {
+  const std::int64_t in_w = g.in_w, out_w = g.out_w;
+  if (out_w < 4) {
+    if (ap)
+      max_pool_2x2_plane(xp, yp, ap, g);
+    else
+      max_pool_2x2_values_plane(xp, yp, g);
+    return;
+  }
+  for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
+    const float* top = xp + 2 * oh * in_w;
+    const auto row_start = static_cast<std::int32_t>(2 * oh * in_w);
+    std::int32_t* at = ap ? ap + oh * out_w : nullptr;
+    over_row_in_fours(out_w, [&](std::int64_t ow) {
+      pool_2x2_block(top, top + in_w, yp + oh * out_w, at, ow, row_start,
+                     static_cast<std::int32_t>(in_w));
+    });
+  }
+}
+
+DLFS_INLINE void max_pool_2x2_backward_plane_float(const float* dyp, const std::int32_t* ap,
+                                                   float* dxp, const Pool2dGeometry& g) {
+  const std::int64_t in_w = g.in_w, out_w = g.out_w;
+  if (out_w < 4) {
+    max_pool_2x2_backward_plane(dyp, ap, dxp, g);
+    return;
+  }
+  for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
+    float* top = dxp + 2 * oh * in_w;
+    const auto row_start = static_cast<std::int32_t>(2 * oh * in_w);
+    over_row_in_fours(out_w, [&](std::int64_t ow) {
+      pool_2x2_backward_block(dyp + oh * out_w, ap + oh * out_w, top, top + in_w, ow, row_start,
+                              static_cast<std::int32_t>(in_w));
+    });
+    for (std::int64_t w = 2 * out_w; w < in_w; ++w) top[w] = top[in_w + w] = 0.0f;
+  }
+  for (std::int64_t h = 2 * g.out_h; h < g.in_h; ++h)
+    std::memset(dxp + h * in_w, 0, sizeof(float) * static_cast<std::size_t>(in_w));
+}
+
 // Planes [first, last) of the 2x2 fast path; argmax may be null (inference).
 template <typename T>
 DLFS_INLINE void max_pool_2x2_planes(const T* x, T* y, std::int32_t* argmax,
@@ -153,12 +293,18 @@ DLFS_INLINE void max_pool_2x2_backward_planes(const T* dy, const std::int32_t* a
 // in vectors.
 DLFS_SIMD_CLONES void planes_2x2(const float* x, float* y, std::int32_t* argmax,
                                  const Pool2dGeometry& g, std::int64_t first, std::int64_t last) {
-  max_pool_2x2_planes(x, y, argmax, g, first, last);
+  const std::int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  for (std::int64_t p = first; p < last; ++p)
+    max_pool_2x2_plane_float(x + p * in_plane, y + p * out_plane,
+                             argmax ? argmax + p * out_plane : nullptr, g);
 }
 DLFS_SIMD_CLONES void backward_planes_2x2(const float* dy, const std::int32_t* argmax, float* dx,
                                           const Pool2dGeometry& g, std::int64_t first,
                                           std::int64_t last) {
-  max_pool_2x2_backward_planes(dy, argmax, dx, g, first, last);
+  const std::int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  for (std::int64_t p = first; p < last; ++p)
+    max_pool_2x2_backward_plane_float(dy + p * out_plane, argmax + p * out_plane, dx + p * in_plane,
+                                      g);
 }
 void planes_2x2(const double* x, double* y, std::int32_t* argmax, const Pool2dGeometry& g,
                 std::int64_t first, std::int64_t last) {
