@@ -143,13 +143,12 @@ void register_lowering() {
   }
 }
 
-void register_pooling() {
-  // 16x64x128x128 = 2^24 floats; 2x2 stride 2 windows (VGG), which do not overlap.
-  const Shape input{16, 64, 128, 128};
+// Max pooling, forward and backward, 2x2 stride 2 on `input`; it also writes (forward) or reads
+// (backward) the int32 argmax of each window.
+void register_max_pool(const std::string& label, const Shape& input) {
   const kernels::PoolWindow window = kernels::PoolWindow::square(2, 2);
   const double in = static_cast<double>(input.numel()), out = in / 4;
-  const std::string size = shape_name(input) + " " + window.str();
-  // Max pooling also writes (forward) or reads (backward) the int32 argmax of each window.
+  const std::string size = label + shape_name(input) + " " + window.str();
   register_benchmark("max_pool fwd " + size, {"max_pool", Measure::Bytes, kFloat * (in + 2 * out)},
                      [input, window](benchmark::State& state) {
                        Tensor x = random_tensor(input, 10);
@@ -166,6 +165,18 @@ void register_pooling() {
         for (auto _ : state)
           benchmark::DoNotOptimize(kernels::max_pool_backward(dy, argmax, input, window));
       });
+}
+
+void register_pooling() {
+  // 16x64x128x128 = 2^24 floats; 2x2 stride 2 windows (VGG), which do not overlap.
+  const Shape input{16, 64, 128, 128};
+  const kernels::PoolWindow window = kernels::PoolWindow::square(2, 2);
+  const double in = static_cast<double>(input.numel()), out = in / 4;
+  const std::string size = shape_name(input) + " " + window.str();
+  register_max_pool("", input);
+  // LeNet-5's two pools at batch 64 (in cache; rows of 14 and 5 outputs).
+  register_max_pool("lenet pool1 ", Shape{64, 6, 28, 28});
+  register_max_pool("lenet pool2 ", Shape{64, 16, 10, 10});
   register_benchmark("avg_pool fwd " + size, {"avg_pool", Measure::Bytes, kFloat * (in + out)},
                      [input, window](benchmark::State& state) {
                        Tensor x = random_tensor(input, 13);
