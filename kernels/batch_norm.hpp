@@ -34,11 +34,12 @@ void batch_norm_train_forward(const T* x, const T* gamma, const T* beta, T* y, T
                               std::int64_t* batches_tracked, const BatchNormShape& s,
                               double momentum, double eps);
 // With `relu`, each value is clamped at 0 as it is written (max(y, 0), the ReLU kernel's bits);
-// y may be x.
+// with `bias` (per channel, the layer before's), x + bias is normalised, the bits of adding the
+// bias in a pass of its own first. y may be x.
 template <typename T>
 void batch_norm_inference_forward(const T* x, const T* gamma, const T* beta, const T* running_mean,
                                   const T* running_var, T* y, const BatchNormShape& s, double eps,
-                                  bool relu = false);
+                                  bool relu = false, const T* bias = nullptr);
 template <typename T>
 void batch_norm_backward(const T* dy, const T* x, const T* gamma, const T* save_mean,
                          const T* save_invstd, T* dx, T* dgamma, T* dbeta, const BatchNormShape& s);

@@ -24,9 +24,12 @@ struct ChannelEpilogue {
 
 namespace cpu {
 // y [batch, channels, spatial] = the epilogue applied to x of that shape; y may be x (in place).
+// With `bias` (per channel: the convolution's), to x + bias, in the same pass and with the bits
+// of a bias_add pass before it.
 template <typename T>
 void apply_channel_epilogue(const T* x, T* y, std::int64_t batch, std::int64_t channels,
-                            std::int64_t spatial, const ChannelEpilogue& epilogue);
+                            std::int64_t spatial, const ChannelEpilogue& epilogue,
+                            const T* bias = nullptr);
 }  // namespace cpu
 
 // True when the epilogue can follow an output of `channels` channels of `dtype` on the CPU: its

@@ -260,9 +260,10 @@ Tensor conv2d_forward_fused(const Tensor& x, const Tensor& weight, const ConvGeo
     const float* b = bias ? bias->data<float>() : nullptr;
     const std::int64_t pooled_image = one_image.output_numel();
     const auto finish_chunk = [&](float* y_chunk, std::int64_t first, std::int64_t images) {
-      if (b) cpu::bias_add(y_chunk, b, images, out_channels, spatial);
-      if (epilogue)
-        cpu::apply_channel_epilogue(y_chunk, y_chunk, images, out_channels, spatial, *epilogue);
+      if (epilogue)  // the bias in the epilogue's pass
+        cpu::apply_channel_epilogue(y_chunk, y_chunk, images, out_channels, spatial, *epilogue, b);
+      else if (b)
+        cpu::bias_add(y_chunk, b, images, out_channels, spatial);
       if (!pooled) return;
       Pool2dGeometry chunk_pool = one_image;
       chunk_pool.batch = images;

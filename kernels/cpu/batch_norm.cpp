@@ -95,19 +95,29 @@ void batch_norm_train_forward(const T* x, const T* gamma, const T* beta, T* y, T
 template <typename T>
 void batch_norm_inference_forward(const T* x, const T* gamma, const T* beta, const T* running_mean,
                                   const T* running_var, T* y, const BatchNormShape& s, double eps,
-                                  bool relu) {
+                                  bool relu, const T* bias) {
 #pragma omp parallel for if (s.numel() > 65536)
   for (std::int64_t c = 0; c < s.channels; ++c) {
     const T mean = running_mean[c];
     const T invstd = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps));
     const T g = gamma[c], b = beta[c];
-    if (relu) {
-      for_channel(s, c, [&](std::int64_t i) {
-        const T v = (x[i] - mean) * invstd * g + b;
-        y[i] = select(v > T(0), v, T(0));
-      });
+    // input(i): the value normalised. Without a bias it is x[i] itself, not x[i] + 0 (which
+    // would turn -0 into +0).
+    const auto normalise = [&](auto input) {
+      if (relu) {
+        for_channel(s, c, [&](std::int64_t i) {
+          const T v = (input(i) - mean) * invstd * g + b;
+          y[i] = select(v > T(0), v, T(0));
+        });
+      } else {
+        for_channel(s, c, [&](std::int64_t i) { y[i] = (input(i) - mean) * invstd * g + b; });
+      }
+    };
+    if (bias) {
+      const T added = bias[c];
+      normalise([&](std::int64_t i) { return x[i] + added; });
     } else {
-      for_channel(s, c, [&](std::int64_t i) { y[i] = (x[i] - mean) * invstd * g + b; });
+      normalise([&](std::int64_t i) { return x[i]; });
     }
   }
 }
@@ -158,7 +168,8 @@ void batch_norm_backward_input(const T* dy, const T* x, const T* gamma, const T*
   template void batch_norm_train_forward<T>(const T*, const T*, const T*, T*, T*, T*, T*, T*,      \
                                             std::int64_t*, const BatchNormShape&, double, double); \
   template void batch_norm_inference_forward<T>(const T*, const T*, const T*, const T*, const T*,  \
-                                                T*, const BatchNormShape&, double, bool);          \
+                                                T*, const BatchNormShape&, double, bool,           \
+                                                const T*);                                         \
   template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*,   \
                                        T*, const BatchNormShape&);                                 \
   template void batch_norm_backward_input<T>(const T*, const T*, const T*, const T*, const T*,     \

@@ -136,8 +136,11 @@ void conv2d_forward_fused_per_image(const PerImageConv2d& plan, const T* x, cons
       T* image_y = pool ? full_size : y + n * plan.image_out;
       forward_one_image(plan, x + n * plan.image_in, w, plan.direct ? bias : nullptr, image_y,
                         columns);
-      if (bias && !plan.direct) bias_add(image_y, bias, 1, plan.o, plan.p);
-      if (epilogue) apply_channel_epilogue(image_y, image_y, 1, plan.o, plan.p, *epilogue);
+      const T* bias_left = plan.direct ? nullptr : bias;  // the Direct path adds it as it sums
+      if (epilogue)
+        apply_channel_epilogue(image_y, image_y, 1, plan.o, plan.p, *epilogue, bias_left);
+      else if (bias_left)
+        bias_add(image_y, bias_left, 1, plan.o, plan.p);
       if (pool)
         max_pool_forward<T>(image_y, y + n * pooled, argmax ? argmax + n * pooled : nullptr, *pool);
     }

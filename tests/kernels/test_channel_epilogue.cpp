@@ -1,11 +1,12 @@
 // The inference epilogue (a BatchNorm with running statistics, then a ReLU) gives the bits of the
-// two kernels run one after the other, out of place and in place, and refuses per-channel
-// tensors that do not match.
+// two kernels run one after the other, out of place and in place, also with a convolution's bias
+// added in its pass, and refuses per-channel tensors that do not match.
 #include <gtest/gtest.h>
 
 #include <cstring>
 
 #include "dlfs/kernels/batch_norm.hpp"
+#include "dlfs/kernels/bias.hpp"
 #include "dlfs/kernels/channel_epilogue.hpp"
 #include "dlfs/kernels/relu.hpp"
 #include "dlfs/runtime/error.hpp"
@@ -65,6 +66,35 @@ TEST(ChannelEpilogue, IsTheBatchNormThenTheReluBitForBit) {
       relu_only.relu = true;
       EXPECT_TRUE(same_bits(relu_forward(x, nullptr), apply_channel_epilogue(x, relu_only)));
     }
+}
+
+// The convolution hands its bias to the epilogue (cpu::apply_channel_epilogue's `bias`): one pass
+// with the bits of bias_add and then the epilogue, for every kind of epilogue.
+TEST(ChannelEpilogue, WithTheConvolutionsBiasIsTheBiasAddThenTheEpilogueBitForBit) {
+  const Shape shape{3, 5, 6, 7};
+  const std::int64_t spatial = shape[2] * shape[3];
+  Generator gen(11);
+  Tensor x = Tensor::empty(shape, DType::Float32).uniform_(gen, -2.0, 2.0);
+  Tensor bias = Tensor::empty({shape[1]}, DType::Float32).uniform_(gen, -1.0, 1.0);
+  // A bias that cancels some values exactly: x + b = 0 there.
+  x.data<float>()[0] = -bias.data<float>()[0];
+  ChannelEpilogue normalize = batch_norm_epilogue(shape[1], DType::Float32, gen);
+  ChannelEpilogue normalize_relu = normalize, relu_only, nothing;
+  normalize_relu.relu = relu_only.relu = true;
+  for (const ChannelEpilogue* e : {&normalize, &normalize_relu, &relu_only, &nothing}) {
+    SCOPED_TRACE(std::string(e->normalizes() ? "batchnorm" : "") + (e->relu ? " relu" : ""));
+    Tensor expected = x.clone();
+    cpu::bias_add(expected.data<float>(), bias.data<float>(), shape[0], shape[1], spatial);
+    expected = apply_channel_epilogue(expected, *e);
+    Tensor fused = Tensor::empty(shape, DType::Float32);
+    cpu::apply_channel_epilogue(x.data<float>(), fused.data<float>(), shape[0], shape[1], spatial,
+                                *e, bias.data<float>());
+    EXPECT_TRUE(same_bits(expected, fused));
+    Tensor in_place = x.clone();
+    cpu::apply_channel_epilogue(in_place.data<float>(), in_place.data<float>(), shape[0], shape[1],
+                                spatial, *e, bias.data<float>());
+    EXPECT_TRUE(same_bits(expected, in_place));
+  }
 }
 
 TEST(ChannelEpilogue, RefusesPerChannelTensorsThatDoNotMatch) {
