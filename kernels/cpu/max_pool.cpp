@@ -173,13 +173,7 @@ DLFS_INLINE Int4 later_wins4(Float4 earlier, Float4 later) {
 }
 
 DLFS_INLINE Float4 select4(Int4 mask, Float4 a, Float4 b) {
-  Int4 a_bits, b_bits;
-  std::memcpy(&a_bits, &a, sizeof a);
-  std::memcpy(&b_bits, &b, sizeof b);
-  const Int4 bits = (a_bits & mask) | (b_bits & ~mask);
-  Float4 result;
-  std::memcpy(&result, &bits, sizeof result);
-  return result;
+  return select_bits(mask, a, b);
 }
 
 // Outputs [ow, ow + 4) of one row of max_pool_2x2_plane; `at` may be null (inference).
