@@ -3,7 +3,8 @@
 // inference, Inference-mode forwards up to the logits, on synthetic input of the model's input
 // shape, warm-up steps first, then timed steps, and reports images/s, the pools' peak memory and
 // the process's resident memory, as a table and, with --json-out, as the common benchmark
-// results JSON.
+// results JSON. With --profile, as many steps again run with each graph node's time taken
+// (models/layer_times.hpp), and a table per model and batch says where a step goes.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -28,7 +29,9 @@
 #include "dlfs/apps/run_setup.hpp"
 #include "dlfs/models/catalog.hpp"
 #include "dlfs/models/init.hpp"
+#include "dlfs/models/layer_times.hpp"
 #include "dlfs/optim/make_optimizer.hpp"
+#include "dlfs/runtime/device.hpp"
 #include "dlfs/runtime/device_pools.hpp"
 #include "dlfs/runtime/json_writer.hpp"
 
@@ -55,6 +58,10 @@ struct Measurement {
   // water mark after the timed steps: their difference is what the model and its steps cost,
   // pools, libraries' scratch and all (bench/compare_pytorch.py sets it beside PyTorch's).
   std::size_t rss_before_model_bytes = 0, peak_rss_bytes = 0;
+  // With --profile: the profiled steps' node times, their optimizer steps' and their wall time.
+  bool profiled = false;
+  LayerTimes layers;
+  double profile_optimizer_seconds = 0.0, profile_seconds = 0.0;
 };
 
 // A field of /proc/self/status ("VmRSS", "VmHWM") in bytes; 0 where there is none.
@@ -119,9 +126,14 @@ struct StepPlan {
 
 enum class Pass { Train, Inference };
 
+// Waits for the GPU's queued work (nothing to wait for on the CPU).
+void synchronize(const Device& device) {
+  if (device.is_cuda()) synchronize_cuda_device(device.index);
+}
+
 Measurement measure(const ModelSpec& spec, std::int64_t batch, const Device& device,
                     const optim::OptimizerConfig& opt_config, const StepPlan& plan, Pass pass,
-                    std::uint64_t seed) {
+                    std::uint64_t seed, bool profile) {
   const std::size_t rss_before_model = process_memory("VmRSS");
   Model model = build_model(spec.name, spec.variant);
   Generator init_gen(seed);
@@ -137,13 +149,22 @@ Measurement measure(const ModelSpec& spec, std::int64_t batch, const Device& dev
   host_pool.reset_peaks();
 
   model.graph.set_input_gradients(false);  // as in training: no gradient for the images
+  double* optimizer_seconds = nullptr;     // set while profiling: the optimizer steps' time
   auto step = [&]() {
     if (pass == Pass::Inference)
       return model.graph.run({{Model::kInput, images}}, model.logits_node, Mode::Inference);
     Tensor loss = model.graph.run({{Model::kInput, images}, {Model::kLabels, labels}},
                                   Model::kLossNode, Mode::Train);
     model.graph.backward(Model::kLossNode);
+    if (!optimizer_seconds) {
+      optimizer->step();
+      return loss;
+    }
+    synchronize(device);
+    const auto started = std::chrono::steady_clock::now();
     optimizer->step();
+    synchronize(device);
+    *optimizer_seconds += seconds_since(started);
     return loss;
   };
   Measurement m;
@@ -180,7 +201,63 @@ Measurement measure(const ModelSpec& spec, std::int64_t batch, const Device& dev
   m.peak_host_bytes = host_pool.stats().peak_allocated_bytes;
   m.rss_before_model_bytes = rss_before_model;
   m.peak_rss_bytes = process_memory("VmHWM");
+
+  if (profile) {
+    m.profiled = true;
+    model.graph.set_layer_times(&m.layers);
+    optimizer_seconds = &m.profile_optimizer_seconds;
+    synchronize(device);
+    const auto profile_start = std::chrono::steady_clock::now();
+    for (std::int64_t i = 0; i < m.steps; ++i) loss = step();
+    synchronize(device);
+    m.profile_seconds = seconds_since(profile_start);
+    model.graph.set_layer_times(nullptr);
+  }
   return m;
+}
+
+// Where a profiled step goes: each node's forward and backward time per step and its share of
+// the step, then the optimizer and what ran outside the nodes (the graph's own work, gradient
+// sums), in ms per step, and the shares summed per layer type.
+void print_profile(const Measurement& m) {
+  const bool training = m.optimizer != "none (inference)";
+  const double steps = static_cast<double>(m.steps);
+  const auto ms = [&](double seconds) { return 1000.0 * seconds / steps; };
+  const double step_ms = ms(m.profile_seconds);
+  const auto share = [&](double part_ms) { return step_ms > 0 ? 100.0 * part_ms / step_ms : 0.0; };
+  const auto milliseconds = [](double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f", value);
+    return std::string(text);
+  };
+  std::printf("  %s batch %lld, %lld profiled steps of %.2f ms (ms per step):\n", m.model.c_str(),
+              static_cast<long long>(m.batch_size), static_cast<long long>(m.steps), step_ms);
+  const auto row = [](const std::string& node, const std::string& layer, const std::string& forward,
+                      const std::string& backward, const std::string& part) {
+    std::printf("    %-28s %-16s %20s %10s %7s\n", node.c_str(), layer.c_str(), forward.c_str(),
+                backward.c_str(), part.c_str());
+  };
+  const auto percent = [&](double part_ms) {
+    char text[16];
+    std::snprintf(text, sizeof text, "%.1f%%", share(part_ms));
+    return std::string(text);
+  };
+  row("node", "layer", "forward", training ? "backward" : "", "share");
+  for (const LayerTime& e : m.layers.entries()) {
+    const double forward_ms = ms(e.forward_seconds), backward_ms = ms(e.backward_seconds);
+    row(e.node, e.layer,
+        e.forward_done_by.empty() ? milliseconds(forward_ms) : "in " + e.forward_done_by,
+        training ? milliseconds(backward_ms) : "", percent(forward_ms + backward_ms));
+  }
+  const double optimizer_ms = ms(m.profile_optimizer_seconds);
+  const double outside_ms = step_ms - ms(m.layers.total_seconds()) - optimizer_ms;
+  if (training) row("optimizer step", "", milliseconds(optimizer_ms), "", percent(optimizer_ms));
+  row("outside the nodes", "", milliseconds(outside_ms), "", percent(outside_ms));
+  std::string by_layer;
+  for (const auto& [layer, seconds] : m.layers.seconds_by_layer())
+    by_layer += (by_layer.empty() ? "" : ", ") + layer + " " + percent(ms(seconds));
+  std::printf("    by layer: %s\n", by_layer.c_str());
+  std::fflush(stdout);
 }
 
 std::string cpu_name() {
@@ -238,6 +315,33 @@ std::string iso_date() {
   return buf;
 }
 
+// extra.profile: ms per step, of the whole profiled step, the optimizer and each node.
+void write_profile(JsonWriter& json, const Measurement& m) {
+  const double steps = static_cast<double>(m.steps);
+  const auto ms = [&](double seconds) { return 1000.0 * seconds / steps; };
+  json.key("profile")
+      .begin_object()
+      .field("steps", m.steps)
+      .field("step_ms", ms(m.profile_seconds))
+      .field("optimizer_ms", ms(m.profile_optimizer_seconds))
+      .key("nodes")
+      .begin_array();
+  for (const LayerTime& e : m.layers.entries()) {
+    json.begin_object()
+        .field("node", e.node)
+        .field("layer", e.layer)
+        .field("forward_ms", ms(e.forward_seconds))
+        .field("backward_ms", ms(e.backward_seconds))
+        .key("forward_done_by");
+    if (e.forward_done_by.empty())
+      json.null();
+    else
+      json.value(e.forward_done_by);
+    json.end_object();
+  }
+  json.end_array().end_object();
+}
+
 void write_json(const std::string& path, const std::vector<Measurement>& results,
                 const Device& device, Pass pass) {
   const char* kind = pass == Pass::Inference ? "inference" : "training";
@@ -293,9 +397,9 @@ void write_json(const std::string& path, const std::vector<Measurement>& results
         .field("peak_memory_bytes", m.peak_bytes)
         .field("peak_host_memory_bytes", m.peak_host_bytes)
         .field("rss_before_model_bytes", m.rss_before_model_bytes)
-        .field("peak_rss_bytes", m.peak_rss_bytes)
-        .end_object()
-        .end_object();
+        .field("peak_rss_bytes", m.peak_rss_bytes);
+    if (m.profiled) write_profile(json, m);
+    json.end_object().end_object();
   }
   json.end_array().end_object();
   try {
@@ -325,6 +429,10 @@ int bench_command(int argc, char** argv) {
   o.add("lr", "X", "learning rate (small: synthetic labels are noise)", "0.001");
   o.add("seed", "N", "seed for initialisation and the synthetic batch", "0");
   o.add("json-out", "FILE", "also write the results as benchmark JSON");
+  o.add_flag("profile",
+             "then as many steps again with each graph node timed: a table per model and batch "
+             "of each node's forward and backward ms per step (on a GPU, waiting for it after "
+             "each node)");
   if (!o.parse(argc, argv, 2)) return 0;
 
   const Device device = Device::parse(o.text("device"));
@@ -357,11 +465,13 @@ int bench_command(int argc, char** argv) {
   std::vector<Measurement> results;
   for (const ModelSpec& spec : models) {
     for (std::int64_t batch : batch_sizes) {
-      const Measurement m = measure(spec, batch, device, opt_config, plan, pass, seed);
+      const Measurement m =
+          measure(spec, batch, device, opt_config, plan, pass, seed, o.flag("profile"));
       std::printf("%-14s %5s %6lld %6lld %9.2f %11.1f %10.1f\n", m.model.c_str(), m.variant.c_str(),
                   static_cast<long long>(m.batch_size), static_cast<long long>(m.steps),
                   1000.0 * m.seconds / m.steps, m.images_per_second, m.peak_bytes / 1048576.0);
       std::fflush(stdout);
+      if (m.profiled) print_profile(m);
       results.push_back(m);
     }
   }

@@ -1,10 +1,12 @@
 #include "dlfs/models/graph.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <set>
 
 #include "dlfs/kernels/add.hpp"
+#include "dlfs/runtime/device.hpp"
 
 namespace dlfs {
 
@@ -113,6 +115,12 @@ std::vector<std::string> Graph::order() {
   std::vector<std::string> names;
   for (Node* n : topological_order()) names.push_back(n->name);
   return names;
+}
+
+double Graph::profile_clock() const {
+  // On a GPU the work is queued: wait for it, so that each node's time is its own.
+  if (device_.is_cuda()) synchronize_cuda_device(device_.index);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 Tensor Graph::place(const Tensor& t, const Device& device) {
@@ -242,6 +250,8 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
       // The layer before applied this one as part of its epilogue (and set its output shape).
       out = values.at(n->inputs[0]);
     } else {
+      const double started = layer_times_ ? profile_clock() : 0.0;
+      std::vector<Node*> done_here;  // the nodes whose forward this one did as well
       const bool fallback = !n->layer->supports(device_);
       const Device run_on = fallback ? Device::cpu() : device_;
       if (fallback && !n->fallback_logged) {
@@ -262,8 +272,10 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
           for (Node* layer : f.layers) {
             applied_by_producer.insert(layer);
             layer->output_shape = n->output_shape;
+            done_here.push_back(layer);
           }
           if (f.pool) pooled_by_producer.insert(f.pool);
+          if (f.pool) done_here.push_back(f.pool);
           if (f.pool && mode == Mode::Train)
             f.pool->layer->take_pooled_forward(argmax, n->output_shape);
         } else if (!f.layers.empty()) {
@@ -282,9 +294,19 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
         out = n->layer->forward(inputs, mode);
         n->output_shape = out.shape();
       }
+      if (layer_times_) {
+        layer_times_->add_forward(n->name, n->layer->type(), profile_clock() - started);
+        for (Node* done : done_here)
+          layer_times_->forward_done_by(done->name, done->layer->type(), n->name);
+      }
     }
-    if (auto activation = after_pool.find(n); activation != after_pool.end())
-      out = activation->second->layer->forward({out}, mode);
+    if (auto activation = after_pool.find(n); activation != after_pool.end()) {
+      const double started = layer_times_ ? profile_clock() : 0.0;
+      Node* applied = activation->second;
+      out = applied->layer->forward({out}, mode);
+      if (layer_times_)
+        layer_times_->add_forward(applied->name, applied->layer->type(), profile_clock() - started);
+    }
     n->output_dtype = out.dtype();
     n->output_device = out.device();
     values[n->name] = std::move(out);
@@ -352,6 +374,7 @@ void Graph::backward(const std::string& target, const Tensor& seed) {
       zero_parameter_grads(n);
       continue;
     }
+    double started = layer_times_ ? profile_clock() : 0.0;
     const Device run_on = n->layer->supports(device_) ? device_ : Device::cpu();
     Tensor grad_output = place(g->second, run_on);
     grads.erase(g);
@@ -359,8 +382,15 @@ void Graph::backward(const std::string& target, const Tensor& seed) {
         std::any_of(n->inputs.begin(), n->inputs.end(),
                     [&](const std::string& in) { return takes_gradient.count(in) > 0; }));
 
-    if (auto activation = after_pool_.find(n); activation != after_pool_.end())
-      grad_output = activation->second->layer->backward(grad_output).at(0);
+    if (auto activation = after_pool_.find(n); activation != after_pool_.end()) {
+      Node* applied = activation->second;
+      grad_output = applied->layer->backward(grad_output).at(0);
+      if (layer_times_) {
+        const double now = profile_clock();
+        layer_times_->add_backward(applied->name, applied->layer->type(), now - started);
+        started = now;
+      }
+    }
     // An activation applied after its pool has run its backward already: it passes the
     // gradient on.
     std::vector<Tensor> input_grads = moved_after_pool_.count(n) ? std::vector<Tensor>{grad_output}
@@ -379,6 +409,9 @@ void Graph::backward(const std::string& target, const Tensor& seed) {
             kernels::add(existing->second, place(input_grads[i], existing->second.device()));
       }
     }
+    // An activation applied after its pool timed its backward above, with the pool's.
+    if (layer_times_ && !moved_after_pool_.count(n))
+      layer_times_->add_backward(n->name, n->layer->type(), profile_clock() - started);
   }
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dlfs/layers/layer.hpp"
+#include "dlfs/models/layer_times.hpp"
 
 namespace dlfs {
 
@@ -81,6 +82,10 @@ class Graph {
   // The shape of node `name`'s output in the last run() that evaluated it (empty before).
   Shape output_shape(const std::string& name) const;
 
+  // While `times` is set (not null), run() and backward() add each node's time to it; the
+  // caller keeps it alive. Profiling waits for a GPU after every node (layer_times.hpp).
+  void set_layer_times(LayerTimes* times) { layer_times_ = times; }
+
   // Tensors moved between devices by CPU fallback since construction.
   std::int64_t fallback_transfers() const { return fallback_transfers_; }
 
@@ -88,6 +93,7 @@ class Graph {
   struct Node;
   const std::vector<Node*>& topological_order();
   Tensor place(const Tensor& t, const Device& device);
+  double profile_clock() const;  // seconds, after the device finished its queued work
 
   std::vector<std::string> graph_inputs_;
   std::vector<std::unique_ptr<Node>> nodes_;
@@ -104,6 +110,7 @@ class Graph {
   std::int64_t fallback_transfers_ = 0;
   GradientsReadyHook gradients_ready_;
   bool input_gradients_wanted_ = true;
+  LayerTimes* layer_times_ = nullptr;
 };
 
 }  // namespace dlfs
