@@ -12,6 +12,7 @@
 #include "dlfs/runtime/device_pools.hpp"
 #include "support/gpu.hpp"
 #include "support/gradient_check.hpp"
+#include "support/sum_all_layer.hpp"
 
 namespace dlfs {
 namespace {
@@ -58,23 +59,7 @@ class Sum2 : public Layer {
   std::vector<Tensor> backward(const Tensor& dy) override { return {dy, dy}; }
 };
 
-// Loss = sum of all elements, shape [1].
-class SumAll : public Layer {
- public:
-  std::string type() const override { return "SumAll"; }
-  Tensor forward(const std::vector<Tensor>& in, Mode) override {
-    shape_ = in[0].shape();
-    double s = 0;
-    for (double v : in[0].to_vector<double>()) s += v;
-    return Tensor::full({1}, s, DType::Float64);
-  }
-  std::vector<Tensor> backward(const Tensor& dy) override {
-    return {Tensor::full(shape_, dy.to_vector<double>()[0], DType::Float64)};
-  }
-
- private:
-  Shape shape_;
-};
+using testing::SumAll;
 
 // Wraps a graph as one layer so the gradient checker can check the whole graph.
 class GraphAsLayer : public Layer {

@@ -11,6 +11,7 @@
 #include "dlfs/layers/relu.hpp"
 #include "dlfs/models/graph.hpp"
 #include "dlfs/models/layer_times.hpp"
+#include "support/sum_all_layer.hpp"
 
 namespace dlfs {
 namespace {
@@ -34,23 +35,7 @@ class Sleeper : public Layer {
   std::chrono::milliseconds forward_, backward_;
 };
 
-// Loss = the sum of the input's elements, shape [1].
-class SumAll : public Layer {
- public:
-  std::string type() const override { return "SumAll"; }
-  Tensor forward(const std::vector<Tensor>& in, Mode) override {
-    shape_ = in[0].shape();
-    double s = 0;
-    for (float v : in[0].to_vector<float>()) s += v;
-    return Tensor::full({1}, s);
-  }
-  std::vector<Tensor> backward(const Tensor& dy) override {
-    return {Tensor::full(shape_, dy.to_vector<float>()[0])};
-  }
-
- private:
-  Shape shape_;
-};
+using testing::SumAll;
 
 const LayerTime& time_of(const LayerTimes& times, const std::string& node) {
   for (const LayerTime& e : times.entries())
