@@ -236,6 +236,78 @@ TEST(BatchNorm, Float32MatchesFloat64) {
   EXPECT_TRUE(batch_norm_close(g64.dbeta.to(DType::Float32), g32.dbeta, 1e-5, 100.0));
 }
 
+// The float32 CPU kernels sum each channel in eight double lanes (element k of each image's
+// plane into lane k % 8, the lanes added in order at the end; kernels/cpu/batch_norm.cpp), an
+// order fixed by the shape. Computed here one value at a time in that order, every output has
+// the same bits: spatial sizes with and without a remainder, under eight, and per feature. With
+// +-1e20 in two lanes, the other lanes' values vanish or survive by the order of the additions,
+// so a lane taken out of turn (tried on a vectorised version of the sums) changes the mean.
+TEST(BatchNorm, Float32IsTheEightLaneSumsBitForBit) {
+  for (const Shape& shape :
+       {Shape{3, 5, 13}, Shape{2, 4, 28, 28}, Shape{7, 6}, Shape{2, 3, 4}, Shape{2, 3, 21}}) {
+    SCOPED_TRACE(shape.str());
+    Tensor x = testing::random_normal(shape, 41, 2.0);
+    const Tensor dy = testing::random_normal(shape, 42);
+    const std::int64_t batch = shape[0], channels = shape[1];
+    const std::int64_t spatial = shape.numel() / (batch * channels);
+    if (spatial == 21)
+      for (std::int64_t c = 0; c < channels; ++c) {
+        x.data<float>()[c * spatial + 1] = 1e20f;    // image 0, lane 1
+        x.data<float>()[c * spatial + 20] = -1e20f;  // image 0, lane 4, after the vectors
+      }
+    State st(channels, DType::Float32);
+    st.gamma = testing::random_normal({channels}, 43);
+    st.beta = testing::random_normal({channels}, 44);
+    BatchNormSaved saved;
+    const Tensor y = batch_norm_train_forward(x, st.gamma, st.beta, st.running_mean, st.running_var,
+                                              nullptr, kMomentum, kEps, &saved);
+    const BatchNormGrads g = batch_norm_backward(dy, x, st.gamma, saved);
+
+    const std::vector<float> xs = x.to_vector<float>(), dys = dy.to_vector<float>();
+    const std::vector<float> gamma = st.gamma.to_vector<float>(), beta = st.beta.to_vector<float>();
+    const auto lane_sum = [&](std::int64_t c, const auto& term) {
+      double lanes[8] = {};
+      for (std::int64_t n = 0; n < batch; ++n)
+        for (std::int64_t k = 0; k < spatial; ++k)
+          lanes[k % 8] += term((n * channels + c) * spatial + k);
+      double total = 0.0;
+      for (double lane : lanes) total += lane;
+      return total;
+    };
+    const double count = static_cast<double>(batch * spatial);
+    std::vector<float> y_expected(xs.size()), dx_expected(xs.size());
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const double mean = lane_sum(c, [&](std::int64_t i) { return double{xs[i]}; }) / count;
+      const double squares = lane_sum(c, [&](std::int64_t i) {
+        const double d = xs[i] - mean;
+        return d * d;
+      });
+      const float mean_f = static_cast<float>(mean);
+      const float invstd = static_cast<float>(1.0 / std::sqrt(squares / count + kEps));
+      EXPECT_EQ(saved.mean.to_vector<float>()[c], mean_f) << "channel " << c;
+      EXPECT_EQ(saved.invstd.to_vector<float>()[c], invstd) << "channel " << c;
+      EXPECT_EQ(st.running_mean.to_vector<float>()[c], static_cast<float>(kMomentum * mean));
+      const double sum_dy = lane_sum(c, [&](std::int64_t i) { return double{dys[i]}; });
+      const double sum_dy_xhat = lane_sum(c, [&](std::int64_t i) {
+        return static_cast<double>(dys[i]) * static_cast<double>((xs[i] - mean_f) * invstd);
+      });
+      const float db = static_cast<float>(sum_dy), dg = static_cast<float>(sum_dy_xhat);
+      EXPECT_EQ(g.dbeta.to_vector<float>()[c], db) << "channel " << c;
+      EXPECT_EQ(g.dgamma.to_vector<float>()[c], dg) << "channel " << c;
+      const float m = static_cast<float>(count), scale = gamma[c] * invstd;
+      for (std::int64_t n = 0; n < batch; ++n)
+        for (std::int64_t k = 0; k < spatial; ++k) {
+          const std::int64_t i = (n * channels + c) * spatial + k;
+          y_expected[i] = (xs[i] - mean_f) * invstd * gamma[c] + beta[c];
+          const float xhat = (xs[i] - mean_f) * invstd;
+          dx_expected[i] = scale * (dys[i] - db / m - xhat * (dg / m));
+        }
+    }
+    EXPECT_EQ(y.to_vector<float>(), y_expected);
+    EXPECT_EQ(g.dx.to_vector<float>(), dx_expected);
+  }
+}
+
 TEST(BatchNorm, RejectsBadShapes) {
   State st(3, DType::Float32);
   BatchNormSaved saved;
