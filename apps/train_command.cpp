@@ -351,6 +351,7 @@ int train_command(int argc, char** argv) {
   const std::int64_t warmup_epochs = epochs > 2 ? 2 : 1;
   PoolCounters after_warmup;
   double images_per_second_sum = resumed.images_per_second_sum;
+  double training_seconds = resumed.training_seconds;
   double best_val = resumed.best_validation_accuracy;
   const std::string checkpoint = out_dir + "/model.safetensors";
   const std::string state_path = out_dir + "/train_state.safetensors";
@@ -381,7 +382,8 @@ int train_command(int argc, char** argv) {
     // saved (a resumed run validates again after the epoch's last batch).
     auto stop_interrupted = [&](const char* where) {
       train::TrainingState state{
-          epoch, r.progress, best_val, images_per_second_sum, recorded_options(o), ranks};
+          epoch, r.progress,      best_val, images_per_second_sum, recorded_options(o),
+          ranks, training_seconds};
       if (data_parallel) data_parallel->broadcast_buffers();
       if (writer)
         train::save_training_state(state_path, model, *optimizer, state, run_metadata(epoch));
@@ -413,6 +415,7 @@ int train_command(int argc, char** argv) {
     }
     best_val = std::max(best_val, val.accuracy);
     images_per_second_sum += r.images_per_second;
+    training_seconds += r.seconds;
     // Without a validation split nothing was measured: "n/a", not zeros that look measured.
     const bool validated = split.validation.size() > 0;
     const std::string val_text =
@@ -429,8 +432,9 @@ int train_command(int argc, char** argv) {
     metrics.append(row);
     // The epoch's files change as one set: all new or all of the previous epoch.
     const auto metadata = run_metadata(epoch + 1);
-    const train::TrainingState state{epoch + 1,           {},   best_val, images_per_second_sum,
-                                     recorded_options(o), ranks};
+    const train::TrainingState state{
+        epoch + 1,           {},    best_val,        images_per_second_sum,
+        recorded_options(o), ranks, training_seconds};
     if (writer)
       train::commit_epoch_files(
           out_dir, epoch + 1,
@@ -495,6 +499,9 @@ int train_command(int argc, char** argv) {
       .field("test_accuracy", test.accuracy)
       .field("test_loss", test.loss)
       .field("images_per_second", images_per_second_sum / epochs)
+      // Every epoch's training time, also of the processes before a --resume; wall_seconds is
+      // this process's, from its start to the test figure.
+      .field("training_seconds", std::round(training_seconds * 100) / 100)
       .field("wall_seconds", std::round(wall * 100) / 100)
       .field("peak_host_bytes", host.peak_allocated_bytes)
       .field("peak_device_bytes", setup.device.is_cuda()

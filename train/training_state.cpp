@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <set>
 #include <utility>
 #include <vector>
@@ -110,6 +111,9 @@ void save_training_state(const std::string& path, Model& model, optim::Optimizer
   m["dlfs_state_best_val"] = exact(state.best_validation_accuracy);
   m["dlfs_state_ips_sum"] = exact(state.images_per_second_sum);
   m["dlfs_state_ranks"] = std::to_string(state.ranks);
+  // Unknown (NaN) for a run begun before the key existed: left out, so it stays unknown.
+  if (std::isfinite(state.training_seconds))
+    m["dlfs_state_training_seconds"] = exact(state.training_seconds);
   for (const auto& [name, value] : state.options) m[kOptionPrefix + name] = value;
   for (const auto& [name, layer] : dropout_layers(model))
     m[kDropoutPrefix + name] =
@@ -134,6 +138,9 @@ TrainingState read_training_state(const SafetensorsContents& contents, const std
   s.images_per_second_sum = r.real("dlfs_state_ips_sum");
   if (contents.metadata.count("dlfs_state_ranks"))
     s.ranks = static_cast<int>(r.integer("dlfs_state_ranks"));
+  s.training_seconds = contents.metadata.count("dlfs_state_training_seconds")
+                           ? r.real("dlfs_state_training_seconds")
+                           : std::numeric_limits<double>::quiet_NaN();
   const std::string prefix = kOptionPrefix;
   for (const auto& [key, value] : contents.metadata)
     if (key.compare(0, prefix.size(), prefix) == 0) s.options[key.substr(prefix.size())] = value;

@@ -30,6 +30,9 @@ struct TrainingState {
   // The run's train options ("lr" -> "0.002"), so a resumed run needs only --resume.
   std::map<std::string, std::string> options;
   int ranks = 1;  // processes of a data-parallel run (states without the key: 1)
+  // The completed epochs' training time, summed over every process that ran part of the run
+  // (metrics.csv's seconds column); NaN for states saved before it was recorded (2026-12-07).
+  double training_seconds = 0.0;
 };
 
 // Writes `path` atomically. `metadata` (the checkpoint metadata of the run, e.g. normalization)

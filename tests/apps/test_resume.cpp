@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "dlfs/apps/commands.hpp"
 #include "dlfs/models/safetensors.hpp"
 #include "dlfs/runtime/error.hpp"
+#include "dlfs/runtime/json.hpp"
 #include "support/process.hpp"
 
 namespace dlfs::app {
@@ -110,6 +112,26 @@ std::string deterministic_metrics(const std::string& path) {
   return out;
 }
 
+// The seconds column of metrics.csv, summed.
+double metrics_seconds(const std::string& path) {
+  std::istringstream in(read_text_file(path));
+  std::string line;
+  std::getline(in, line);  // the header
+  double total = 0.0;
+  while (std::getline(in, line)) total += std::stod(line.substr(line.rfind(',') + 1));
+  return total;
+}
+
+// summary.json's training_seconds: every epoch's, those of the processes before --resume too.
+void expect_training_seconds_of_every_epoch(const std::string& run) {
+  const JsonValue summary = parse_json(read_text_file(run + "/summary.json"));
+  const JsonValue* seconds = summary.find("training_seconds");
+  ASSERT_NE(seconds, nullptr);
+  const double expected = metrics_seconds(run + "/metrics.csv");
+  EXPECT_GT(expected, 0.0);
+  EXPECT_NEAR(seconds->number, expected, 0.02 + 1e-4 * expected) << run;
+}
+
 // Synthetic blobs, an MLP with dropout (so the dropout streams must resume too), Adam with a
 // cosine schedule (so the step counts and the epoch's learning rate must too).
 std::vector<std::string> run_args(const std::string& out, const std::string& model) {
@@ -151,6 +173,8 @@ TEST(TrainResume, InterruptedTwiceAndResumedEndsWithTheSameWeights) {
   expect_same_tensors(reference + "/train_state.safetensors", state);
   EXPECT_EQ(deterministic_metrics(reference + "/metrics.csv"),
             deterministic_metrics(resumed + "/metrics.csv"));
+  expect_training_seconds_of_every_epoch(reference);
+  expect_training_seconds_of_every_epoch(resumed);
 }
 
 TEST(TrainResume, KilledRunResumesFromItsLastEpochWithTheSameWeights) {
@@ -233,6 +257,26 @@ TEST(TrainResume, AFinishedRunIsOnlyTestedAgain) {
   EXPECT_EQ(out.find("epoch 1/3"), std::string::npos) << out;
   // A new --out gets the run's metrics, as they were: no epoch ran again.
   EXPECT_EQ(read_text_file(dir + "_again/metrics.csv"), read_text_file(dir + "/metrics.csv"));
+  expect_training_seconds_of_every_epoch(dir + "_again");
+}
+
+// A state saved before training_seconds was recorded resumes, and the summary says the time is
+// unknown (null) rather than counting only this process's epochs.
+TEST(TrainResume, AStateWithoutTrainingSecondsGivesNoneInTheSummary) {
+  const std::string dir = finished_run(), old = temp_dir("old_state");
+  std::filesystem::create_directories(old);
+  SafetensorsContents state = load_safetensors(dir + "/train_state.safetensors");
+  ASSERT_EQ(state.metadata.erase("dlfs_state_training_seconds"), 1u);
+  save_safetensors(old + "/train_state.safetensors", state.tensors, state.metadata);
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(run_in_process({"dlfs", "train", "--resume", old + "/train_state.safetensors",
+                            "--quiet", "--out", old + "/again"}),
+            0);
+  ::testing::internal::GetCapturedStdout();
+  const JsonValue summary = parse_json(read_text_file(old + "/again/summary.json"));
+  ASSERT_NE(summary.find("training_seconds"), nullptr);
+  EXPECT_EQ(summary.find("training_seconds")->kind, JsonValue::Kind::Null);
+  EXPECT_NE(summary.find("test_accuracy"), nullptr);
 }
 
 // Ctrl-C while a pass with no training runs (validation, the final test) is acknowledged too:
