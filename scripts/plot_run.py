@@ -200,7 +200,7 @@ def compare(run_dirs, out, metric):
 
 def list_runs(run_dirs):
     header = ["run", "model", "optimizer", "lr", "epochs", "best val acc", "test acc",
-              "test loss", "img/s"]
+              "test loss", "img/s", "train s"]
     rows = []
     for d in run_dirs:
         s = read_summary(d)
@@ -212,7 +212,9 @@ def list_runs(run_dirs):
                      f"{max(val):.4f}" if val else "n/a",
                      f"{s['test_accuracy']:.4f}" if "test_accuracy" in s else "unfinished",
                      f"{s['test_loss']:.4f}" if "test_loss" in s else "",
-                     f"{s['images_per_second']:.0f}" if "images_per_second" in s else ""])
+                     f"{s['images_per_second']:.0f}" if "images_per_second" in s else "",
+                     # Every epoch's training time, across resumes (metrics.csv's seconds).
+                     f"{sum(m.get('seconds', [])):.1f}"])
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     for r in [header] + rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())

@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "dlfs/apps/python_scripts.hpp"
@@ -138,6 +141,22 @@ TEST(PlotCommand, OverlaysRunsAndNamesEachInTheLegend) {
   EXPECT_NE(table.out.find(sgd), std::string::npos) << table.out;
   EXPECT_NE(table.out.find(adam), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("test acc"), std::string::npos) << table.out;
+  // The last column: the run's training seconds, metrics.csv's seconds summed.
+  for (const std::string& run : {sgd, adam}) {
+    std::istringstream metrics(read_text_file(run + "/metrics.csv"));
+    std::string line;
+    std::getline(metrics, line);
+    double seconds = 0.0;
+    while (std::getline(metrics, line)) seconds += std::stod(line.substr(line.rfind(',') + 1));
+    char expected[32];
+    std::snprintf(expected, sizeof expected, "%.1f\n", seconds);
+    const auto row = table.out.find(run + " ");
+    ASSERT_NE(row, std::string::npos) << table.out;
+    EXPECT_EQ(table.out.substr(table.out.find('\n', row) - std::strlen(expected) + 1,
+                               std::strlen(expected)),
+              expected)
+        << table.out;
+  }
 }
 
 TEST(PlotCommand, ABadRunFolderOrMetricIsOneSentence) {
