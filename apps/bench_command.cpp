@@ -217,8 +217,9 @@ Measurement measure(const ModelSpec& spec, std::int64_t batch, const Device& dev
 }
 
 // Where a profiled step goes: each node's forward and backward time per step and its share of
-// the step, then the optimizer and what ran outside the nodes (the graph's own work, gradient
-// sums), in ms per step, and the shares summed per layer type.
+// the step (a node's backward includes summing its input gradients into what other readers
+// gave), then the optimizer and what ran outside the nodes (planning the step, zeroing the
+// gradients of nodes off the path), in ms per step, and the shares summed per layer type.
 void print_profile(const Measurement& m) {
   const bool training = m.optimizer != "none (inference)";
   const double steps = static_cast<double>(m.steps);
