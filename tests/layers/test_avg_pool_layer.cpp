@@ -4,6 +4,7 @@
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 #include "support/gradient_check.hpp"
+#include "support/layer_equivalence.hpp"
 
 namespace dlfs {
 namespace {
@@ -66,20 +67,9 @@ TEST(AvgPoolLayerGpu, ForwardBackwardMatchCpu) {
   DLFS_REQUIRE_GPU();
   for (const PoolWindow& w : {PoolWindow::square(3, 2, 1), PoolWindow::square(2, 2)}) {
     SCOPED_TRACE(w.str());
-    Generator g(5);
-    Tensor x = Tensor::empty({3, 5, 7, 9});
-    x.normal_(g);
     AvgPool cpu(w), gpu(w);
-    Tensor y = cpu.forward({x}, Mode::Train);
-    Tensor yd = gpu.forward({x.to(Device::cuda())}, Mode::Train);
-    EXPECT_TRUE(yd.device().is_cuda());
-    EXPECT_TENSORS_CLOSE(y, yd, 1e-6);
-    Tensor dy = Tensor::empty(y.shape());
-    dy.normal_(g);
-    // Held in locals: the macro binds references, and backward() returns a temporary vector.
-    const Tensor dx = cpu.backward(dy)[0];
-    const Tensor dx_gpu = gpu.backward(dy.to(Device::cuda()))[0];
-    EXPECT_TENSORS_CLOSE(dx, dx_gpu, 1e-6);
+    testing::expect_layer_matches_on_gpu(cpu, gpu, testing::random_normal({3, 5, 7, 9}, 5), 6,
+                                         1e-6);
   }
 }
 

@@ -6,6 +6,7 @@
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 #include "support/gradient_check.hpp"
+#include "support/layer_equivalence.hpp"
 
 namespace dlfs {
 namespace {
@@ -43,19 +44,9 @@ TEST(LRNLayer, AlexNetConstantsAndInference) {
 
 TEST(LRNLayerGpu, ForwardBackwardMatchCpu) {
   DLFS_REQUIRE_GPU();
-  Generator g(4);
-  Tensor x = Tensor::empty({3, 7, 5, 9});
-  x.normal_(g, 0.0, 3.0);
   LRN cpu(5, 5e-4, 0.75, 2.0), gpu(5, 5e-4, 0.75, 2.0);
-  Tensor y = cpu.forward({x}, Mode::Train);
-  Tensor yd = gpu.forward({x.to(Device::cuda())}, Mode::Train);
-  EXPECT_TRUE(yd.device().is_cuda());
-  EXPECT_TENSORS_CLOSE(y, yd, 1e-5);
-  Tensor dy = Tensor::empty(y.shape());
-  dy.normal_(g);
-  const Tensor dx = cpu.backward(dy)[0];
-  const Tensor dx_gpu = gpu.backward(dy.to(Device::cuda()))[0];
-  EXPECT_TENSORS_CLOSE(dx, dx_gpu, 1e-5);
+  testing::expect_layer_matches_on_gpu(cpu, gpu, testing::random_normal({3, 7, 5, 9}, 4, 3.0), 5,
+                                       1e-5);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "support/equivalence.hpp"
 #include "support/gpu.hpp"
 #include "support/gradient_check.hpp"
+#include "support/layer_equivalence.hpp"
 
 namespace dlfs {
 namespace {
@@ -60,16 +61,8 @@ TEST(ReLULayerGpu, ZeroInputHasZeroOutputAndNoGradient) {
 
 TEST(ReLULayerGpu, ForwardBackwardMatchCpu) {
   DLFS_REQUIRE_GPU();
-  Generator g(2);
-  Tensor x = Tensor::empty({3, 5, 7, 9});
-  x.normal_(g);
-  Tensor dy = Tensor::empty({3, 5, 7, 9});
-  dy.normal_(g);
   ReLU cpu, gpu;
-  Tensor y = cpu.forward({x}, Mode::Train);
-  Tensor yd = gpu.forward({x.to(Device::cuda())}, Mode::Train);
-  EXPECT_TENSORS_CLOSE(y, yd, 0.0);
-  EXPECT_TENSORS_CLOSE(cpu.backward(dy)[0], gpu.backward(dy.to(Device::cuda()))[0], 0.0);
+  testing::expect_layer_matches_on_gpu(cpu, gpu, testing::random_normal({3, 5, 7, 9}, 2), 3, 0.0);
 }
 
 }  // namespace
