@@ -67,6 +67,11 @@ void declare_options(Options& o) {
         "flip (mirror half the images); seeded by --seed",
         "off");
   o.add("normalize", "on|off", "standardise pixels with the training split's mean and std", "on");
+  o.add("keep", "last|best",
+        "the weights tested at the end: the last epoch's, or the epoch's with the best "
+        "validation accuracy (also written to DIR/best.safetensors; needs a validation split "
+        "and one process)",
+        "last");
   o.add("init-from", "FILE",
         "start from the weights in FILE (fine-tuning): a dlfs checkpoint of --model, or its "
         "PyTorch state_dict saved with safetensors (tensors checked by name and shape)");
@@ -257,6 +262,18 @@ int train_command(int argc, char** argv) {
   data::TrainValidationSplit split =
       data::split_validation(setup.data.train, o.real("val-split", 0.0, 0.99), seed);
   if (split.train.size() == 0) throw InputError("--val-split leaves no training images");
+  // --keep best: the epoch is chosen on validation, and its weights are tested.
+  const bool keep_best = o.choice("keep", {"last", "best"}) == "best";
+  if (keep_best && split.validation.size() == 0)
+    throw InputError("--keep best chooses an epoch on validation, and --val-split " +
+                     o.text("val-split") + " leaves no validation images");
+  if (keep_best && ranks > 1)
+    throw InputError("--keep best is for one process: rank 0 alone would hold best.safetensors");
+  if (keep_best && resuming && resumed.best_validation_epoch > 0 &&
+      !std::filesystem::exists(parent_directory(resume_path) + "/best.safetensors"))
+    throw InputError("the run in " + resume_path + " keeps its best weights, and " +
+                     parent_directory(resume_path) + "/best.safetensors (epoch " +
+                     std::to_string(resumed.best_validation_epoch) + ") is missing");
   if (o.choice("normalize", {"on", "off"}) == "on") {
     setup.normalization = data::Normalization::fit(split.train);
     for (data::Dataset* d : {&split.train, &split.validation, &setup.data.test})
@@ -353,7 +370,9 @@ int train_command(int argc, char** argv) {
   double images_per_second_sum = resumed.images_per_second_sum;
   double training_seconds = resumed.training_seconds;
   double best_val = resumed.best_validation_accuracy;
+  std::int64_t best_epoch = resumed.best_validation_epoch;
   const std::string checkpoint = out_dir + "/model.safetensors";
+  const std::string best_checkpoint = out_dir + "/best.safetensors";
   const std::string state_path = out_dir + "/train_state.safetensors";
   const std::int64_t first_epoch = resumed.epoch;
   train::InterruptGuard interrupt_guard;
@@ -382,8 +401,8 @@ int train_command(int argc, char** argv) {
     // saved (a resumed run validates again after the epoch's last batch).
     auto stop_interrupted = [&](const char* where) {
       train::TrainingState state{
-          epoch, r.progress,      best_val, images_per_second_sum, recorded_options(o),
-          ranks, training_seconds};
+          epoch, r.progress,       best_val,  images_per_second_sum, recorded_options(o),
+          ranks, training_seconds, best_epoch};
       if (data_parallel) data_parallel->broadcast_buffers();
       if (writer)
         train::save_training_state(state_path, model, *optimizer, state, run_metadata(epoch));
@@ -413,11 +432,14 @@ int train_command(int argc, char** argv) {
       val_bar.finish();
       if (val.interrupted) return stop_interrupted(", during validation");
     }
+    // Without a validation split nothing was measured: "n/a", not zeros that look measured.
+    const bool validated = split.validation.size() > 0;
+    // The first epoch with the best accuracy: a later tie does not replace it.
+    const bool best_so_far = validated && (best_epoch == 0 || val.accuracy > best_val);
+    if (best_so_far) best_epoch = epoch + 1;
     best_val = std::max(best_val, val.accuracy);
     images_per_second_sum += r.images_per_second;
     training_seconds += r.seconds;
-    // Without a validation split nothing was measured: "n/a", not zeros that look measured.
-    const bool validated = split.validation.size() > 0;
     const std::string val_text =
         validated ? format("val loss %.4f", val.loss) + format(" acc %.4f", val.accuracy)
                   : std::string("val n/a (--val-split 0)");
@@ -433,18 +455,22 @@ int train_command(int argc, char** argv) {
     // The epoch's files change as one set: all new or all of the previous epoch.
     const auto metadata = run_metadata(epoch + 1);
     const train::TrainingState state{
-        epoch + 1,           {},    best_val,        images_per_second_sum,
-        recorded_options(o), ranks, training_seconds};
-    if (writer)
-      train::commit_epoch_files(
-          out_dir, epoch + 1,
-          {{"model.safetensors",
-            [&](const std::string& path) { save_model(path, model, metadata); }},
-           {"train_state.safetensors",
-            [&](const std::string& path) {
-              train::save_training_state(path, model, *optimizer, state, metadata);
-            }},
-           {"metrics.csv", [&](const std::string& path) { metrics.write(path); }}});
+        epoch + 1,           {},    best_val,         images_per_second_sum,
+        recorded_options(o), ranks, training_seconds, best_epoch};
+    if (writer) {
+      std::vector<train::EpochFile> files = {
+          {"model.safetensors",
+           [&](const std::string& path) { save_model(path, model, metadata); }},
+          {"train_state.safetensors",
+           [&](const std::string& path) {
+             train::save_training_state(path, model, *optimizer, state, metadata);
+           }},
+          {"metrics.csv", [&](const std::string& path) { metrics.write(path); }}};
+      if (keep_best && best_so_far)
+        files.push_back({"best.safetensors",
+                         [&](const std::string& path) { save_model(path, model, metadata); }});
+      train::commit_epoch_files(out_dir, epoch + 1, files);
+    }
     curves.epoch_done(model.name + ", " + optimizer->name() + " lr " +
                       format("%g", schedule->at(0)) + ", seed " + std::to_string(seed) +
                       ", epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs));
@@ -455,6 +481,19 @@ int train_command(int argc, char** argv) {
   if (writer && first_epoch >= epochs && !std::filesystem::exists(out_dir + "/metrics.csv"))
     metrics.write(out_dir + "/metrics.csv");
 
+  // --keep best: the best epoch's weights, from this folder or, after a --resume into a new
+  // --out with no epoch left, from the resumed run's.
+  std::string tested_checkpoint = checkpoint;
+  if (keep_best) {
+    tested_checkpoint = best_checkpoint;
+    if (!std::filesystem::exists(tested_checkpoint) && resuming)
+      tested_checkpoint = parent_directory(resume_path) + "/best.safetensors";
+    load_weights(model, load_safetensors(tested_checkpoint), tested_checkpoint);
+    if (writer && !std::filesystem::exists(best_checkpoint))
+      std::filesystem::copy_file(tested_checkpoint, best_checkpoint);
+    std::printf("testing the weights of epoch %lld, the best on validation (%.4f)\n",
+                static_cast<long long>(best_epoch), best_val);
+  }
   train::ProgressBar test_bar("test", batches_in(setup.data.test.size(), batch_size),
                               !o.flag("quiet"));
   const train::EvalResult test =
@@ -467,7 +506,7 @@ int train_command(int argc, char** argv) {
     std::printf(
         "interrupted during the test pass; the trained model is in %s\n"
         "test it with: dlfs eval --checkpoint %s\n",
-        checkpoint.c_str(), checkpoint.c_str());
+        tested_checkpoint.c_str(), tested_checkpoint.c_str());
     std::fflush(stdout);
     return 128 + (signal_number > 0 ? signal_number : SIGINT);
   }
@@ -496,6 +535,8 @@ int train_command(int argc, char** argv) {
       .field("train_images", split.train.size())
       .field("validation_images", split.validation.size())
       .field("best_validation_accuracy", best_val)
+      .field("best_validation_epoch", best_epoch)
+      .field("tested_weights", keep_best ? "best" : "last")
       .field("test_accuracy", test.accuracy)
       .field("test_loss", test.loss)
       .field("images_per_second", images_per_second_sum / epochs)
@@ -525,14 +566,14 @@ int train_command(int argc, char** argv) {
   curves.finish();
   std::printf(
       "peak memory: host %.1f MiB%s; wrote "
-      "%s/{metrics.csv,summary.json,model.safetensors,train_state.safetensors%s}\n",
+      "%s/{metrics.csv,summary.json,model.safetensors,train_state.safetensors%s%s}\n",
       host.peak_allocated_bytes / 1048576.0,
       setup.device.is_cuda()
           ? format(", device %.1f MiB",
                    memory_pool(setup.device).stats().peak_allocated_bytes / 1048576.0)
                 .c_str()
           : "",
-      out_dir.c_str(), curves.drawn() ? ",curves.png" : "");
+      out_dir.c_str(), keep_best ? ",best.safetensors" : "", curves.drawn() ? ",curves.png" : "");
   return 0;
 }
 

@@ -111,6 +111,7 @@ void save_training_state(const std::string& path, Model& model, optim::Optimizer
   m["dlfs_state_best_val"] = exact(state.best_validation_accuracy);
   m["dlfs_state_ips_sum"] = exact(state.images_per_second_sum);
   m["dlfs_state_ranks"] = std::to_string(state.ranks);
+  m["dlfs_state_best_epoch"] = std::to_string(state.best_validation_epoch);
   // Unknown (NaN) for a run begun before the key existed: left out, so it stays unknown.
   if (std::isfinite(state.training_seconds))
     m["dlfs_state_training_seconds"] = exact(state.training_seconds);
@@ -138,6 +139,8 @@ TrainingState read_training_state(const SafetensorsContents& contents, const std
   s.images_per_second_sum = r.real("dlfs_state_ips_sum");
   if (contents.metadata.count("dlfs_state_ranks"))
     s.ranks = static_cast<int>(r.integer("dlfs_state_ranks"));
+  if (contents.metadata.count("dlfs_state_best_epoch"))
+    s.best_validation_epoch = r.integer("dlfs_state_best_epoch");
   s.training_seconds = contents.metadata.count("dlfs_state_training_seconds")
                            ? r.real("dlfs_state_training_seconds")
                            : std::numeric_limits<double>::quiet_NaN();

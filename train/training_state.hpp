@@ -33,6 +33,9 @@ struct TrainingState {
   // The completed epochs' training time, summed over every process that ran part of the run
   // (metrics.csv's seconds column); NaN for states saved before it was recorded (2026-12-07).
   double training_seconds = 0.0;
+  // The first epoch (1-based) with the best validation accuracy; 0 before any was validated, and
+  // for states saved before it was recorded (2026-12-07).
+  std::int64_t best_validation_epoch = 0;
 };
 
 // Writes `path` atomically. `metadata` (the checkpoint metadata of the run, e.g. normalization)

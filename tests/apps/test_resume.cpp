@@ -134,10 +134,12 @@ void expect_training_seconds_of_every_epoch(const std::string& run) {
 
 // Synthetic blobs, an MLP with dropout (so the dropout streams must resume too), Adam with a
 // cosine schedule (so the step counts and the epoch's learning rate must too).
+// --keep best: the best epoch and its weights must come through the interruptions too.
 std::vector<std::string> run_args(const std::string& out, const std::string& model) {
-  return {"train", "--model",  model, "--data",       "synthetic", "--limit-train",
-          "3000",  "--epochs", "3",   "--batch-size", "8",         "--seed",
-          "7",     "--device", "cpu", "--quiet",      "--out",     out};
+  return {"train",  "--model",  model, "--data",       "synthetic", "--limit-train",
+          "3000",   "--epochs", "3",   "--batch-size", "8",         "--seed",
+          "7",      "--device", "cpu", "--quiet",      "--out",     out,
+          "--keep", "best"};
 }
 
 TEST(TrainResume, InterruptedTwiceAndResumedEndsWithTheSameWeights) {
@@ -171,8 +173,14 @@ TEST(TrainResume, InterruptedTwiceAndResumedEndsWithTheSameWeights) {
   }
   expect_same_tensors(reference + "/model.safetensors", resumed + "/model.safetensors");
   expect_same_tensors(reference + "/train_state.safetensors", state);
+  expect_same_tensors(reference + "/best.safetensors", resumed + "/best.safetensors");
   EXPECT_EQ(deterministic_metrics(reference + "/metrics.csv"),
             deterministic_metrics(resumed + "/metrics.csv"));
+  const JsonValue a = parse_json(read_text_file(reference + "/summary.json"));
+  const JsonValue b = parse_json(read_text_file(resumed + "/summary.json"));
+  EXPECT_GE(a.find("best_validation_epoch")->integer, 1);
+  EXPECT_EQ(a.find("best_validation_epoch")->integer, b.find("best_validation_epoch")->integer);
+  EXPECT_EQ(a.find("test_accuracy")->number, b.find("test_accuracy")->number);
   expect_training_seconds_of_every_epoch(reference);
   expect_training_seconds_of_every_epoch(resumed);
 }
@@ -268,6 +276,13 @@ TEST(TrainResume, AStateWithoutTrainingSecondsGivesNoneInTheSummary) {
   SafetensorsContents state = load_safetensors(dir + "/train_state.safetensors");
   ASSERT_EQ(state.metadata.erase("dlfs_state_training_seconds"), 1u);
   save_safetensors(old + "/train_state.safetensors", state.tensors, state.metadata);
+  // The run keeps its best weights (run_args): without them it says so and trains nothing.
+  EXPECT_EQ(input_error({"dlfs", "train", "--resume", old + "/train_state.safetensors", "--quiet",
+                         "--out", old + "/again"}),
+            "the run in " + old + "/train_state.safetensors keeps its best weights, and " + old +
+                "/best.safetensors (epoch " + state.metadata.at("dlfs_state_best_epoch") +
+                ") is missing");
+  std::filesystem::copy_file(dir + "/best.safetensors", old + "/best.safetensors");
   ::testing::internal::CaptureStdout();
   EXPECT_EQ(run_in_process({"dlfs", "train", "--resume", old + "/train_state.safetensors",
                             "--quiet", "--out", old + "/again"}),
