@@ -434,8 +434,11 @@ int train_command(int argc, char** argv) {
     }
     // Without a validation split nothing was measured: "n/a", not zeros that look measured.
     const bool validated = split.validation.size() > 0;
-    // The first epoch with the best accuracy: a later tie does not replace it.
-    const bool best_so_far = validated && (best_epoch == 0 || val.accuracy > best_val);
+    // The first epoch with the best accuracy: a later tie does not replace it. A state saved
+    // before the best epoch was recorded has a best accuracy but epoch 0: only a better one
+    // counts then.
+    const bool none_yet = best_epoch == 0 && best_val == 0.0;
+    const bool best_so_far = validated && (none_yet || val.accuracy > best_val);
     if (best_so_far) best_epoch = epoch + 1;
     best_val = std::max(best_val, val.accuracy);
     images_per_second_sum += r.images_per_second;

@@ -292,6 +292,22 @@ TEST(TrainResume, AStateWithoutTrainingSecondsGivesNoneInTheSummary) {
   ASSERT_NE(summary.find("training_seconds"), nullptr);
   EXPECT_EQ(summary.find("training_seconds")->kind, JsonValue::Kind::Null);
   EXPECT_NE(summary.find("test_accuracy"), nullptr);
+
+  // Nor did such a state record its best epoch or --keep: the epoch is unknown (0), and the
+  // last weights are tested.
+  ASSERT_EQ(state.metadata.erase("dlfs_state_best_epoch"), 1u);
+  ASSERT_EQ(state.metadata.erase("dlfs_option.keep"), 1u);
+  const std::string older = temp_dir("older_state");
+  std::filesystem::create_directories(older);
+  save_safetensors(older + "/train_state.safetensors", state.tensors, state.metadata);
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(run_in_process({"dlfs", "train", "--resume", older + "/train_state.safetensors",
+                            "--quiet", "--out", older + "/again"}),
+            0);
+  ::testing::internal::GetCapturedStdout();
+  const JsonValue last = parse_json(read_text_file(older + "/again/summary.json"));
+  EXPECT_EQ(last.find("best_validation_epoch")->integer, 0);
+  EXPECT_EQ(last.find("tested_weights")->string, "last");
 }
 
 // Ctrl-C while a pass with no training runs (validation, the final test) is acknowledged too:
