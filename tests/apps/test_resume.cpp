@@ -294,19 +294,22 @@ TEST(TrainResume, AStateWithoutTrainingSecondsGivesNoneInTheSummary) {
   EXPECT_NE(summary.find("test_accuracy"), nullptr);
 
   // Nor did such a state record its best epoch or --keep: the epoch is unknown (0), and the
-  // last weights are tested.
+  // last weights are tested. A fourth epoch, under the recorded best accuracy (set to 1 here),
+  // does not become the best.
   ASSERT_EQ(state.metadata.erase("dlfs_state_best_epoch"), 1u);
   ASSERT_EQ(state.metadata.erase("dlfs_option.keep"), 1u);
+  state.metadata["dlfs_state_best_val"] = "0x1p+0";
   const std::string older = temp_dir("older_state");
   std::filesystem::create_directories(older);
   save_safetensors(older + "/train_state.safetensors", state.tensors, state.metadata);
   ::testing::internal::CaptureStdout();
   EXPECT_EQ(run_in_process({"dlfs", "train", "--resume", older + "/train_state.safetensors",
-                            "--quiet", "--out", older + "/again"}),
+                            "--epochs", "4", "--quiet", "--out", older + "/again"}),
             0);
   ::testing::internal::GetCapturedStdout();
   const JsonValue last = parse_json(read_text_file(older + "/again/summary.json"));
   EXPECT_EQ(last.find("best_validation_epoch")->integer, 0);
+  EXPECT_EQ(last.find("best_validation_accuracy")->number, 1.0);
   EXPECT_EQ(last.find("tested_weights")->string, "last");
 }
 
