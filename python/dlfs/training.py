@@ -52,11 +52,15 @@ class FitResult:
 
     test_accuracy = property(lambda self: self.summary["test_accuracy"])
     test_loss = property(lambda self: self.summary["test_loss"])
-    checkpoint = property(lambda self: os.path.join(self.out, "model.safetensors"))
+    # The weights the run tested: the last epoch's, or with keep="best" the best epoch's on
+    # validation (best.safetensors).
+    checkpoint = property(lambda self: os.path.join(
+        self.out, "best.safetensors" if self.summary.get("tested_weights") == "best"
+        else "model.safetensors"))
     state = property(lambda self: os.path.join(self.out, "train_state.safetensors"))
 
     def load_model(self, device="cpu"):
-        """The trained model (the best epoch on validation)."""
+        """The trained model whose test figures the run reports (see checkpoint)."""
         return _models.load(self.checkpoint, device)
 
     def __repr__(self):

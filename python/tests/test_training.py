@@ -47,6 +47,24 @@ def test_evaluate_agrees_with_the_run(in_tmp):
     assert model.name == "mlp"
 
 
+def test_keep_best_points_the_checkpoint_at_the_tested_weights(in_tmp):
+    # SGD at a constant 0.1 on these blobs peaks on validation before its last epoch.
+    result = dlfs.fit(model="mlp", epochs=6, keep="best", optimizer="sgd", lr=0.1,
+                      schedule="constant", **dict(QUICK, limit_train=2000))
+    best = result.summary["best_validation_epoch"]
+    assert result.summary["tested_weights"] == "best"
+    assert 1 <= best < 6
+    assert max(row["val_accuracy"] for row in result.history) == result.history[best - 1][
+        "val_accuracy"]
+    assert result.checkpoint.endswith("best.safetensors")
+    figures = dlfs.evaluate(result.checkpoint, data="synthetic", device="cpu")
+    assert figures["test_accuracy"] == pytest.approx(result.test_accuracy, abs=1e-12)
+    last = dlfs.evaluate(os.path.join(result.out, "model.safetensors"), data="synthetic",
+                         device="cpu")
+    assert (last["test_accuracy"], last["test_loss"]) != (figures["test_accuracy"],
+                                                          figures["test_loss"])
+
+
 def test_trainer_keeps_options(in_tmp):
     trainer = dlfs.Trainer(model="mlp", epochs=1, **QUICK)
     a, b = trainer.fit(seed=1), trainer.fit(seed=2, out="other")
