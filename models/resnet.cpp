@@ -3,49 +3,11 @@
 // The 28 variant (1x28x28) uses a 3x3 stride-1 stem without max-pool, as is usual for small
 // images. ResNet-20 is the CIFAR network of the paper's section 4.2 (16-32-64 channels,
 // 3 blocks per stage), with 1x1-conv downsampling (option B).
-#include "dlfs/layers/add.hpp"
 #include "dlfs/models/catalog.hpp"
 #include "dlfs/models/layer_factory.hpp"
+#include "dlfs/models/residual_block.hpp"
 
 namespace dlfs {
-
-namespace {
-
-// Adds one residual block reading `input`; returns the name of its output node.
-std::string add_block(Graph& g, const std::string& prefix, const std::string& input, int in,
-                      int planes, int stride, bool bottleneck) {
-  const int expansion = bottleneck ? 4 : 1;
-  const int out = planes * expansion;
-  SequentialBuilder b(g, input);
-  if (bottleneck) {
-    b.add(prefix + ".conv1", make::conv(in, planes, 1, 1, 0, false))
-        .add(prefix + ".bn1", make::batch_norm(planes))
-        .add(prefix + ".relu1", make::relu())
-        .add(prefix + ".conv2", make::conv(planes, planes, 3, stride, 1, false))
-        .add(prefix + ".bn2", make::batch_norm(planes))
-        .add(prefix + ".relu2", make::relu())
-        .add(prefix + ".conv3", make::conv(planes, out, 1, 1, 0, false))
-        .add(prefix + ".bn3", make::batch_norm(out));
-  } else {
-    b.add(prefix + ".conv1", make::conv(in, planes, 3, stride, 1, false))
-        .add(prefix + ".bn1", make::batch_norm(planes))
-        .add(prefix + ".relu1", make::relu())
-        .add(prefix + ".conv2", make::conv(planes, planes, 3, 1, 1, false))
-        .add(prefix + ".bn2", make::batch_norm(planes));
-  }
-  std::string shortcut = input;
-  if (stride != 1 || in != out) {
-    SequentialBuilder d(g, input);
-    d.add(prefix + ".downsample.0", make::conv(in, out, 1, stride, 0, false))
-        .add(prefix + ".downsample.1", make::batch_norm(out));
-    shortcut = d.last();
-  }
-  g.add(prefix + ".add", std::make_unique<Add>(), {b.last(), shortcut});
-  g.add(prefix + ".relu", make::relu(), {prefix + ".add"});
-  return prefix + ".relu";
-}
-
-}  // namespace
 
 Model build_resnet(const std::string& name, const std::string& variant, int classes) {
   Model m;
@@ -83,7 +45,7 @@ Model build_resnet(const std::string& name, const std::string& variant, int clas
     for (int i = 0; i < blocks[stage]; ++i) {
       const int stride = (stage > 0 && i == 0) ? 2 : 1;
       const std::string prefix = "layer" + std::to_string(stage + 1) + "." + std::to_string(i);
-      last = add_block(g, prefix, last, channels, widths[stage], stride, bottleneck);
+      last = add_residual_block(g, prefix, last, channels, widths[stage], stride, bottleneck);
       channels = widths[stage] * (bottleneck ? 4 : 1);
     }
   }
