@@ -256,6 +256,27 @@ class ResNet(nn.Module):
         return self.fc(self.flatten(self.avgpool(x)))
 
 
+class ResNetSmall(nn.Module):
+    """dlfs's resnet-small (models/resnet_small.cpp): vgg-small-bn with each pair of convs a
+    basic block; layerN is (block, max-pool, dropout), then vgg-small-bn's classifier."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        channels = 1
+        for stage, width in enumerate((32, 64, 128)):
+            self.add_module(f"layer{stage + 1}",
+                            nn.Sequential(BasicBlock(channels, width, 1), nn.MaxPool2d(2, 2),
+                                          nn.Dropout(0.25)))
+            channels = width
+        self.flatten = nn.Flatten()
+        self.classifier = nn.Sequential(nn.Linear(channels * 3 * 3, 256), nn.ReLU(),
+                                        nn.Dropout(0.5), nn.Linear(256, classes))
+
+    def forward(self, x):
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.classifier(self.flatten(x))
+
+
 class BasicConv2d(nn.Module):
     """torchvision's BasicConv2d: conv (no bias), BatchNorm (eps 0.001), ReLU."""
 
@@ -371,6 +392,8 @@ def build(name, size=28, classes=10):
         return ResNet(name, size, classes)
     if name == "resnet20" and size in (28, 32):
         return ResNet(name, size, classes)
+    if name == "resnet-small" and size == 28:
+        return ResNetSmall(classes)
     if name in ("googlenet", "googlenet-aux") and size in (28, 224):
         return GoogLeNet(name, size, classes)
     raise ValueError(f"no PyTorch twin for {name} at {size}")

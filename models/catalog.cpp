@@ -54,6 +54,10 @@ const std::vector<ModelInfo>& model_catalog() {
        "CIFAR-style ResNet-20: 16-32-64 channels, 3 blocks each",
        {"28", "32"},
        build_resnet},
+      {"resnet-small",
+       "vgg-small-bn as a ResNet: basic blocks of 32, 64, 128 channels, each with pool and dropout",
+       {"28"},
+       build_resnet_small},
   };
   return catalog;
 }

@@ -34,6 +34,7 @@ Model build_alexnet(const std::string& name, const std::string& variant, int cla
 Model build_vgg(const std::string& name, const std::string& variant, int classes);
 Model build_vgg_small(const std::string& name, const std::string& variant, int classes);
 Model build_resnet(const std::string& name, const std::string& variant, int classes);
+Model build_resnet_small(const std::string& name, const std::string& variant, int classes);
 Model build_googlenet(const std::string& name, const std::string& variant, int classes);
 
 }  // namespace dlfs

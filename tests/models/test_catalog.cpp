@@ -38,6 +38,15 @@ TEST(ModelCatalog, SmallModelsHaveTheCountsTheirLayersImply) {
   EXPECT_EQ(count("vgg-small-bn", ""), conv_bn(1, 32) + conv_bn(32, 32) + conv_bn(32, 64) +
                                            conv_bn(64, 64) + conv_bn(64, 128) + conv_bn(128, 128) +
                                            (1152 * 256 + 256) + (256 * 10 + 10));
+  // resnet-small: vgg-small-bn's layers with bias-free convs, plus three 1x1-conv + BN shortcuts.
+  auto conv_nobias_bn = [](std::int64_t in, std::int64_t out, std::int64_t k) {
+    return out * in * k * k + 2 * out;
+  };
+  EXPECT_EQ(count("resnet-small", ""),
+            conv_nobias_bn(1, 32, 3) + conv_nobias_bn(32, 32, 3) + conv_nobias_bn(1, 32, 1) +
+                conv_nobias_bn(32, 64, 3) + conv_nobias_bn(64, 64, 3) + conv_nobias_bn(32, 64, 1) +
+                conv_nobias_bn(64, 128, 3) + conv_nobias_bn(128, 128, 3) +
+                conv_nobias_bn(64, 128, 1) + (1152 * 256 + 256) + (256 * 10 + 10));
   // ResNet-20 for CIFAR: the paper's 0.27M parameters.
   const std::int64_t r20 = count("resnet20", "32");
   EXPECT_GT(r20, 265000);

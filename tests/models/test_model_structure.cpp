@@ -150,6 +150,28 @@ TEST(ModelStructureResidual, EveryBlockAddsItsInputOrItsShortcut) {
   expect_residual_wiring("resnet50", "28", 16);
 }
 
+// resnet-small: each stage's block reads the previous stage's dropout (the image for the first),
+// adds its branch to a 1x1-conv shortcut of that input, and feeds the stage's pool.
+TEST(ModelStructureResidual, ResNetSmallBlocksAddTheirShortcutOfThePreviousStage) {
+  Model m = build_model("resnet-small");
+  (void)structure_text(m);
+  std::string stage_input = Model::kInput;
+  for (const std::string stage : {"layer1", "layer2", "layer3"}) {
+    SCOPED_TRACE(stage);
+    const std::string block = stage + ".0";
+    EXPECT_EQ(m.graph.inputs(block + ".conv1").at(0), stage_input);
+    EXPECT_EQ(m.graph.inputs(block + ".downsample.0").at(0), stage_input);
+    EXPECT_EQ(m.graph.inputs(block + ".add"),
+              (std::vector<std::string>{block + ".bn2", block + ".downsample.1"}));
+    EXPECT_EQ(m.graph.output_shape(block + ".bn2"), m.graph.output_shape(block + ".downsample.1"));
+    EXPECT_EQ(m.graph.inputs(stage + ".1").at(0), block + ".relu");
+    EXPECT_EQ(m.graph.layer(stage + ".1").type(), "MaxPool");
+    EXPECT_EQ(m.graph.layer(stage + ".2").type(), "Dropout");
+    stage_input = stage + ".2";
+  }
+  EXPECT_EQ(m.graph.inputs("flatten").at(0), "layer3.2");
+}
+
 // The skip path really carries the input: with the branch's last BatchNorm scaled to zero
 // (gamma = beta = 0), an identity block outputs ReLU(its input) exactly.
 TEST(ModelStructureResidual, ZeroBranchPassesTheInputThrough) {
