@@ -14,6 +14,7 @@
 #                dlfs bench (training throughput)                    -> OUTDIR/training.json
 #                bench/compare_pytorch.py (dlfs beside PyTorch)      -> OUTDIR/compare_pytorch.json
 #                data-parallel training over NCCL, a world of one    -> OUTDIR/nccl.log
+#                dlfs bench --profile (ms per graph node, ResNet-18)  -> OUTDIR/profile.json
 # 6. sanitizers: compute-sanitizer memcheck on the GPU tests         -> OUTDIR/memcheck-*.log
 #                racecheck on the kernels that use shared memory     -> OUTDIR/racecheck-kernels.log
 # Every step runs under a timeout cut from one budget (GPU_CHECK_BUDGET_S, default 480 s, build
@@ -51,6 +52,7 @@ CAP_BENCH_KERNELS=75
 CAP_BENCH_TRAINING=40
 CAP_COMPARE=75
 CAP_NCCL=30
+CAP_PROFILE=20
 CAP_RACECHECK=40
 SAN_RC=86 # compute-sanitizer --error-exitcode: findings; a failing gtest binary exits 1
 # memcheck, in this order: suite|cap|gtest filter. DLFS_POOL_CACHING=0 makes every request a raw
@@ -66,6 +68,7 @@ MEMCHECK_PLAN=(
   "models|15|GraphGpu.*"
 )
 BENCH_MODELS=lenet5,resnet18
+PROFILE_MODEL=resnet18 # its 28x28 variant at batch 64: which layers a GPU step spends its time in
 
 START_S=$(date +%s)
 DEADLINE_S=$((START_S + BUDGET_S))
@@ -981,6 +984,17 @@ else
     sec_bench "compare_pytorch (compare_pytorch.json), $(cat "$DATA_DIR/SOURCE" 2> /dev/null || echo "data in $DATA_DIR"):"
     grep -E 'dlfs/PyTorch|skipped|Error|error' "$OUT/compare_pytorch.log" | head -10 | sed 's/^/  /' >> "$SEC_BENCH"
   fi
+  # Last of the benchmarks: the time of each graph node (the device waited for around each), for
+  # the first look at where a GPU step goes. The summary keeps the shares per layer type.
+  run_step "dlfs bench --profile" "$CAP_PROFILE" "$OUT/profile.log" \
+    "$BUILD/dlfs" bench --models "$PROFILE_MODEL" --batch-sizes 64 --min-time 1 --device cuda \
+    --profile --json-out "$OUT/profile.json"
+  bench_failed "dlfs bench --profile" $?
+  if [ "$DRY_RUN" = 0 ]; then
+    sec_bench "dlfs bench --profile (profile.json, profile.log), $PROFILE_MODEL batch 64:"
+    grep -E '^model |^[a-z0-9-]+ +[0-9]+ +[0-9]+ |profiled steps|optimizer step|outside the nodes|by layer:' \
+      "$OUT/profile.log" | head -8 | sed 's/^/  /' >> "$SEC_BENCH"
+  fi
 fi
 
 # ---- 6. compute-sanitizer: memcheck on the GPU tests, racecheck on shared-memory kernels -------
@@ -1112,9 +1126,9 @@ rm -f "$SEC_TESTS" "$SEC_SAN" "$SEC_BENCH"
 note ""
 note "total $(($(date +%s) - START_S))s of ${BUDGET_S}s; test failures $TEST_FAILURES, sanitizer runs with findings $SAN_FINDINGS, benchmarks failed $BENCH_FAILURES; result: $([ "$FAILED" = 0 ] && echo PASS || echo FAIL)"
 
-# The device tool brings back at most 8 files from $OUT: the summary, machine.txt and the three
-# results JSON files as they are, every log packed into logs.tar.gz.
-keep=" summary.txt machine.txt gpu-kernels.json training.json compare_pytorch.json logs.tar.gz "
+# The device tool brings back at most 8 files from $OUT: the summary, machine.txt, the three
+# results JSON files and the profile's as they are, every log packed into logs.tar.gz.
+keep=" summary.txt machine.txt gpu-kernels.json training.json compare_pytorch.json profile.json logs.tar.gz "
 logs=()
 for f in "$OUT"/*; do
   [ -f "$f" ] || continue

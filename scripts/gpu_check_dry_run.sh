@@ -55,8 +55,8 @@ else
   fail "summary.txt does not say DRY RUN ... PASS"
 fi
 # Every step is printed with its command.
-for step in configure build ctest dlfs_bench_gpu 'dlfs bench' compare_pytorch 'memcheck kernels' \
-  'memcheck runtime' 'racecheck kernels'; do
+for step in configure build ctest dlfs_bench_gpu 'dlfs bench' compare_pytorch 'dlfs bench --profile' \
+  'memcheck kernels' 'memcheck runtime' 'racecheck kernels'; do
   if grep -qE "^$step +cap" "$TMP/dry.log"; then
     pass "dry run prints the step '$step'"
   else
@@ -197,6 +197,11 @@ done
 echo "dlfs bench: training throughput on cuda:0 (mock)"
 echo "model          input  batch  steps   ms/step    images/s   peak MiB"
 echo "lenet5            28     64    100      0.50    128000.0       10.0"
+if [[ " $* " == *" --profile "* ]]; then
+  echo "  resnet18 batch 64, 100 profiled steps of 9.00 ms (ms per step):"
+  echo "    optimizer step                                               0.300               3.3%"
+  echo "    by layer: Convolution 70.0% (mock), BatchNorm 20.0%, ReLU 7.0%"
+fi
 [ -n "$out" ] && echo '{"results": []}' > "$out"
 exit 0
 EOF
@@ -221,8 +226,9 @@ if [ "$rc" = 1 ]; then pass "mock run with failures exits 1"; else fail "mock ru
 line_of() { grep -nE "^$1 " "$S" | head -1 | cut -d: -f1; }
 order_ok=1
 last=0
-for step in configure build ctest dlfs_bench_gpu 'dlfs bench' compare_pytorch 'memcheck kernels' \
-  'memcheck layers' 'memcheck runtime' 'memcheck optim' 'memcheck models' 'racecheck kernels'; do
+for step in configure build ctest dlfs_bench_gpu 'dlfs bench' compare_pytorch \
+  'dlfs bench --profile' 'memcheck kernels' 'memcheck layers' 'memcheck runtime' 'memcheck optim' \
+  'memcheck models' 'racecheck kernels'; do
   n=$(line_of "$step")
   if [ -z "$n" ] || [ "$n" -le "$last" ]; then
     order_ok=0
@@ -232,7 +238,7 @@ for step in configure build ctest dlfs_bench_gpu 'dlfs bench' compare_pytorch 'm
   fi
 done
 if [ "$order_ok" = 1 ]; then
-  pass "mock run: build, ctest, the three benchmarks, then the sanitizers, in that order"
+  pass "mock run: build, ctest, the three benchmarks, the profile, then the sanitizers, in that order"
 else
   fail "mock run: steps missing or out of order"
 fi
@@ -258,8 +264,9 @@ fi
 if grep -qF 'copy ceiling 4000 GB/s' <<< "$bench_sec" &&
   grep -qF 'relu forward 256 MiB (mock)' <<< "$bench_sec" &&
   grep -qE 'lenet5 +28 +64' <<< "$bench_sec" &&
-  grep -qF 'compare_pytorch' <<< "$bench_sec"; then
-  pass "mock run: benchmark figures hold the kernel, training and comparison results"
+  grep -qF 'compare_pytorch' <<< "$bench_sec" &&
+  grep -qF 'by layer: Convolution 70.0% (mock)' <<< "$bench_sec"; then
+  pass "mock run: benchmark figures hold the kernel, training and comparison results and the profile"
 else
   fail "mock run: the benchmark figures section is wrong:"
   echo "${bench_sec//$'\n'/$'\n'    }"
