@@ -15,6 +15,7 @@
 #include "dlfs/models/catalog.hpp"
 #include "dlfs/models/layer_factory.hpp"
 #include "dlfs/models/residual_block.hpp"
+#include "dlfs/models/small_classifier.hpp"
 
 namespace dlfs {
 
@@ -33,13 +34,7 @@ Model build_resnet_small(const std::string& /*name*/, const std::string& /*varia
     last = b.last();
     channels = width;
   }
-  SequentialBuilder head(m.graph, last);
-  head.add("flatten", make::flatten())
-      .add("classifier.0", make::linear(channels * 3 * 3, 256))
-      .add("classifier.1", make::relu())
-      .add("classifier.2", make::dropout(0.5, dropout_seed))
-      .add("classifier.3", make::linear(256, classes));
-  finish_model(m, "classifier.3");
+  finish_model(m, add_small_classifier(m.graph, last, channels * 3 * 3, classes, dropout_seed));
   return m;
 }
 

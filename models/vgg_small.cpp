@@ -7,6 +7,7 @@
 // classifier.N), so its PyTorch twin (bench/pytorch_models.py) loads the checkpoint.
 #include "dlfs/models/catalog.hpp"
 #include "dlfs/models/layer_factory.hpp"
+#include "dlfs/models/small_classifier.hpp"
 
 namespace dlfs {
 
@@ -27,12 +28,7 @@ Model build_vgg_small(const std::string& /*name*/, const std::string& /*variant*
     b.add(next(), make::max_pool(2, 2));
     b.add(next(), make::dropout(0.25, dropout_seed++));
   }
-  b.add("flatten", make::flatten());
-  b.add("classifier.0", make::linear(channels * 3 * 3, 256))
-      .add("classifier.1", make::relu())
-      .add("classifier.2", make::dropout(0.5, dropout_seed))
-      .add("classifier.3", make::linear(256, classes));
-  finish_model(m, "classifier.3");
+  finish_model(m, add_small_classifier(m.graph, b.last(), channels * 3 * 3, classes, dropout_seed));
   return m;
 }
 
