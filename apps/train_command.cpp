@@ -69,8 +69,8 @@ void declare_options(Options& o) {
   o.add("normalize", "on|off", "standardise pixels with the training split's mean and std", "on");
   o.add("keep", "last|best",
         "the weights tested at the end: the last epoch's, or the epoch's with the best "
-        "validation accuracy (also written to DIR/best.safetensors; needs a validation split "
-        "and one process)",
+        "validation accuracy (also written to DIR/best.safetensors by rank 0; needs a "
+        "validation split)",
         "last");
   o.add("init-from", "FILE",
         "start from the weights in FILE (fine-tuning): a dlfs checkpoint of --model, or its "
@@ -267,13 +267,19 @@ int train_command(int argc, char** argv) {
   if (keep_best && split.validation.size() == 0)
     throw InputError("--keep best chooses an epoch on validation, and --val-split " +
                      o.text("val-split") + " leaves no validation images");
-  if (keep_best && ranks > 1)
-    throw InputError("--keep best is for one process: rank 0 alone would hold best.safetensors");
-  if (keep_best && resuming && resumed.best_validation_epoch > 0 &&
-      !std::filesystem::exists(parent_directory(resume_path) + "/best.safetensors"))
-    throw InputError("the run in " + resume_path + " keeps its best weights, and " +
-                     parent_directory(resume_path) + "/best.safetensors (epoch " +
-                     std::to_string(resumed.best_validation_epoch) + ") is missing");
+  // Only rank 0 reads and writes best.safetensors (the others get its weights by broadcast), so
+  // on several machines only rank 0's needs it; every rank learns of a missing one and stops.
+  if (keep_best && resuming && resumed.best_validation_epoch > 0) {
+    bool missing =
+        writer && !std::filesystem::exists(parent_directory(resume_path) + "/best.safetensors");
+    if (communicator)
+      missing =
+          communicator->gather_host(missing ? 1 : 0, "the check for best.safetensors").at(0) != 0;
+    if (missing)
+      throw InputError("the run in " + resume_path + " keeps its best weights, and " +
+                       parent_directory(resume_path) + "/best.safetensors (epoch " +
+                       std::to_string(resumed.best_validation_epoch) + ") is missing");
+  }
   if (o.choice("normalize", {"on", "off"}) == "on") {
     setup.normalization = data::Normalization::fit(split.train);
     for (data::Dataset* d : {&split.train, &split.validation, &setup.data.test})
@@ -491,9 +497,13 @@ int train_command(int argc, char** argv) {
     tested_checkpoint = best_checkpoint;
     if (!std::filesystem::exists(tested_checkpoint) && resuming)
       tested_checkpoint = parent_directory(resume_path) + "/best.safetensors";
-    load_weights(model, load_safetensors(tested_checkpoint), tested_checkpoint);
-    if (writer && !std::filesystem::exists(best_checkpoint))
-      std::filesystem::copy_file(tested_checkpoint, best_checkpoint);
+    if (writer) {
+      load_weights(model, load_safetensors(tested_checkpoint), tested_checkpoint);
+      if (!std::filesystem::exists(best_checkpoint))
+        std::filesystem::copy_file(tested_checkpoint, best_checkpoint);
+    }
+    // The other ranks test rank 0's file: they may be on machines that cannot read it.
+    if (data_parallel) data_parallel->broadcast_state();
     std::printf("testing the weights of epoch %lld, the best on validation (%.4f)\n",
                 static_cast<long long>(best_epoch), best_val);
   }
