@@ -382,6 +382,7 @@ int train_command(int argc, char** argv) {
   const std::string state_path = out_dir + "/train_state.safetensors";
   const std::int64_t first_epoch = resumed.epoch;
   train::InterruptGuard interrupt_guard;
+  const auto epochs_start = std::chrono::steady_clock::now();
   for (std::int64_t epoch = first_epoch; epoch < epochs; ++epoch) {
     optimizer->set_learning_rate(schedule->at(epoch));
     batches.start_epoch(epoch);
@@ -452,9 +453,17 @@ int train_command(int argc, char** argv) {
     const std::string val_text =
         validated ? format("val loss %.4f", val.loss) + format(" acc %.4f", val.accuracy)
                   : std::string("val n/a (--val-split 0)");
-    std::printf("epoch %lld/%lld  train loss %.4f acc %.4f  %s  %.0f img/s  %.1fs\n",
+    // The run's time left, from this process's epochs so far (training and validation).
+    const double epoch_wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - epochs_start).count() /
+        static_cast<double>(epoch + 1 - first_epoch);
+    const double seconds_left = epoch_wall * static_cast<double>(epochs - epoch - 1);
+    const std::string time_left = seconds_left >= 1.0
+                                      ? "  about " + train::duration_text(seconds_left) + " left"
+                                      : std::string();
+    std::printf("epoch %lld/%lld  train loss %.4f acc %.4f  %s  %.0f img/s  %.1fs%s\n",
                 static_cast<long long>(epoch + 1), static_cast<long long>(epochs), r.loss,
-                r.accuracy, val_text.c_str(), r.images_per_second, r.seconds);
+                r.accuracy, val_text.c_str(), r.images_per_second, r.seconds, time_left.c_str());
     std::fflush(stdout);
     train::EpochRow row{epoch + 1,           r.loss,       r.accuracy,
                         std::nullopt,        std::nullopt, optimizer->learning_rate(),

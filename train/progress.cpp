@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace dlfs::train {
@@ -28,6 +29,20 @@ std::string formatted(const char* format, std::int64_t done, std::int64_t total,
 
 }  // namespace
 
+std::string duration_text(double seconds) {
+  const long long total = std::llround(std::clamp(seconds, 0.0, 1e12));
+  char buf[64];
+  if (total < 60) {
+    std::snprintf(buf, sizeof buf, "%llds", total);
+  } else if (total < 3600) {
+    std::snprintf(buf, sizeof buf, "%lldm %02llds", total / 60, total % 60);
+  } else {
+    const long long minutes = (total + 30) / 60;  // hours and minutes: the seconds rounded away
+    std::snprintf(buf, sizeof buf, "%lldh %02lldm", minutes / 60, minutes % 60);
+  }
+  return buf;
+}
+
 ProgressBar::ProgressBar(std::string label, std::int64_t total, bool enabled)
     : label_(std::move(label)),
       total_(total),
@@ -38,8 +53,9 @@ ProgressBar::ProgressBar(std::string label, std::int64_t total, bool enabled)
 
 std::string ProgressBar::line(std::int64_t done, double loss, double images_per_second, double eta,
                               int columns) const {
-  const std::string stats = formatted(" %lld/%lld loss %.4f %.0f img/s ETA %.0fs", done, total_,
-                                      loss, images_per_second, eta);
+  const std::string stats = formatted(" %lld/%lld loss %.4f %.0f img/s ETA ", done, total_, loss,
+                                      images_per_second, eta) +
+                            duration_text(eta);
   // The line must stay shorter than the terminal: a line that wraps leaves a trail of copies,
   // since \r returns to the start of the last row only. The bar shrinks first, then goes, then
   // the text is cut.
@@ -74,9 +90,10 @@ void ProgressBar::update(std::int64_t done, double loss, double images_per_secon
     drawn_ = static_cast<int>(text.size());
   } else if (decile != last_decile_ && decile > 0 && decile < 10) {
     last_decile_ = decile;
-    std::fprintf(stderr, "%s %3d%% %lld/%lld batches, loss %.4f, %.0f img/s, ETA %.0fs\n",
+    std::fprintf(stderr, "%s %3d%% %lld/%lld batches, loss %.4f, %.0f img/s, ETA %s\n",
                  label_.c_str(), decile * 10, static_cast<long long>(done),
-                 static_cast<long long>(total_), loss, images_per_second, eta);
+                 static_cast<long long>(total_), loss, images_per_second,
+                 duration_text(eta).c_str());
   }
   std::fflush(stderr);
 }

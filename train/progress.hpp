@@ -8,6 +8,9 @@
 
 namespace dlfs::train {
 
+// A time span as people read it, rounded to the second: "42s", "7m 05s", "2h 03m".
+std::string duration_text(double seconds);
+
 class ProgressBar {
  public:
   ProgressBar(std::string label, std::int64_t total, bool enabled = true);

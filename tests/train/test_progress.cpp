@@ -28,5 +28,24 @@ TEST(ProgressBar, TheBarShrinksBeforeTheNumbersGo) {
   EXPECT_EQ(bar.line(50, 0.5, 1000, 10, 50).find('['), std::string::npos);
 }
 
+TEST(DurationText, SecondsThenMinutesThenHours) {
+  EXPECT_EQ(duration_text(0), "0s");
+  EXPECT_EQ(duration_text(-3), "0s");
+  EXPECT_EQ(duration_text(42.4), "42s");
+  EXPECT_EQ(duration_text(59.6), "1m 00s");
+  EXPECT_EQ(duration_text(425), "7m 05s");
+  EXPECT_EQ(duration_text(3599), "59m 59s");
+  EXPECT_EQ(duration_text(3600), "1h 00m");
+  EXPECT_EQ(duration_text(7409), "2h 03m");
+  EXPECT_EQ(duration_text(7411), "2h 04m");
+  EXPECT_EQ(duration_text(360000), "100h 00m");
+}
+
+TEST(ProgressBar, LongEtasReadAsMinutesAndHours) {
+  const ProgressBar bar("epoch 1/80", 844, true);
+  EXPECT_NE(bar.line(10, 0.5, 100, 425, 120).find("ETA 7m 05s"), std::string::npos);
+  EXPECT_NE(bar.line(10, 0.5, 100, 7409, 120).find("ETA 2h 03m"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dlfs::train
