@@ -20,10 +20,10 @@ int terminal_columns() {
 }
 
 std::string formatted(const char* format, std::int64_t done, std::int64_t total, double loss,
-                      double images_per_second, double eta) {
+                      double images_per_second) {
   char buf[160];
   std::snprintf(buf, sizeof buf, format, static_cast<long long>(done),
-                static_cast<long long>(total), loss, images_per_second, eta);
+                static_cast<long long>(total), loss, images_per_second);
   return buf;
 }
 
@@ -53,9 +53,9 @@ ProgressBar::ProgressBar(std::string label, std::int64_t total, bool enabled)
 
 std::string ProgressBar::line(std::int64_t done, double loss, double images_per_second, double eta,
                               int columns) const {
-  const std::string stats = formatted(" %lld/%lld loss %.4f %.0f img/s ETA ", done, total_, loss,
-                                      images_per_second, eta) +
-                            duration_text(eta);
+  const std::string stats =
+      formatted(" %lld/%lld loss %.4f %.0f img/s ETA ", done, total_, loss, images_per_second) +
+      duration_text(eta);
   // The line must stay shorter than the terminal: a line that wraps leaves a trail of copies,
   // since \r returns to the start of the last row only. The bar shrinks first, then goes, then
   // the text is cut.
