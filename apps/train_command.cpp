@@ -63,8 +63,9 @@ void declare_options(Options& o) {
   o.add("shuffle", "on|off", "shuffle the training split each epoch", "on");
   o.add("augment", "SPEC",
         "augment training batches (never validation or test): off, on (= crop:4,flip), or a "
-        "comma list of crop:P (pad P zero pixels per side, crop back at a random offset) and "
-        "flip (mirror half the images); seeded by --seed",
+        "comma list of crop:P (pad P zero pixels per side, crop back at a random offset), "
+        "flip (mirror half the images) and erase[:p] (zero a random rectangle of 2-33% of the "
+        "image with probability p, default 0.5); seeded by --seed",
         "off");
   o.add("normalize", "on|off", "standardise pixels with the training split's mean and std", "on");
   o.add("keep", "last|best",

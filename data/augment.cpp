@@ -1,8 +1,10 @@
 #include "dlfs/data/augment.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 
 #include "dlfs/runtime/counter_rng.hpp"
 #include "dlfs/runtime/error.hpp"
@@ -14,12 +16,21 @@ namespace {
 // Names augmentation's stream among a seed's streams, so its draws are not the numbers that
 // seed the epoch's shuffle (rng::bits(seed, epoch), data/batch_iterator.cpp). ASCII "augment".
 constexpr std::uint64_t kAugmentStream = 0x006175676d656e74ull;
+// Random erasing's own stream (ASCII "erase"), so its draws leave the crop's and flip's alone.
+constexpr std::uint64_t kEraseStream = 0x0000006572617365ull;
+
+// torchvision RandomErasing's defaults: the erased area's share of the image, its aspect ratio
+// (height / width, drawn log-uniformly), and the tries before an image is left whole.
+constexpr double kEraseMinArea = 0.02, kEraseMaxArea = 0.33;
+constexpr double kEraseMinAspect = 0.3, kEraseMaxAspect = 1 / 0.3;
+constexpr int kEraseTries = 10;
+constexpr double kDefaultEraseProbability = 0.5;
 
 [[noreturn]] void refuse(const std::string& spec) {
   throw InputError("option --augment: '" + spec +
                    "' is not off, on (crop:4,flip) or a comma list of crop:P (P from 1 to " +
-                   std::to_string(kMaxCropPadding) + ") and flip, each at most once, such as " +
-                   "crop:2,flip");
+                   std::to_string(kMaxCropPadding) + "), flip and erase[:p] (p from 0.000001 " +
+                   "to 1), each at most once, such as crop:2,flip,erase:0.25");
 }
 
 // The P of "crop:P", or 0 when the text is not one.
@@ -33,6 +44,27 @@ int crop_padding_of(const std::string& item) {
     return 0;
   const int p = std::atoi(digits.c_str());
   return p <= kMaxCropPadding ? p : 0;
+}
+
+// The p of "erase" (kDefaultEraseProbability) or "erase:p", or 0 when the text is not one. p is
+// written as digits with at most one point and at most six digits after it, so that describe's
+// six-digit text reads back as the same number.
+double erase_probability_of(const std::string& item) {
+  if (item == "erase") return kDefaultEraseProbability;
+  const std::string prefix = "erase:";
+  if (item.compare(0, prefix.size(), prefix) != 0) return 0;
+  const std::string number = item.substr(prefix.size());
+  const std::size_t point = number.find('.');
+  const std::string whole = number.substr(0, point);
+  const std::string fraction = point == std::string::npos ? "" : number.substr(point + 1);
+  auto digits_only = [](const std::string& t) {
+    return std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (whole.size() > 1 || !digits_only(whole) || !digits_only(fraction) || fraction.size() > 6 ||
+      (whole.empty() && fraction.empty()) || (point != std::string::npos && fraction.empty()))
+    return 0;
+  const double p = std::strtod(number.c_str(), nullptr);
+  return p > 0 && p <= 1 ? p : 0;
 }
 
 // floor(r * n / 2^bits) for r < 2^bits: a uniform integer in [0, n) from `bits` random bits
@@ -55,6 +87,8 @@ AugmentOptions parse_augment(const std::string& spec) {
       out.horizontal_flip = true;
     } else if (const int p = crop_padding_of(item); p > 0 && out.crop_padding == 0) {
       out.crop_padding = p;
+    } else if (const double e = erase_probability_of(item); e > 0 && out.erase_probability == 0) {
+      out.erase_probability = e;
     } else {
       refuse(spec);
     }
@@ -68,6 +102,15 @@ std::string describe(const AugmentOptions& options) {
   std::string out;
   if (options.crop_padding > 0) out = "crop:" + std::to_string(options.crop_padding);
   if (options.horizontal_flip) out += out.empty() ? "flip" : ",flip";
+  if (options.erase_probability > 0) {
+    std::ostringstream p;
+    p.precision(6);  // parse_augment's six digits after the point: 0.000001 to 1
+    p << std::fixed << options.erase_probability;
+    std::string text = p.str();
+    text.erase(text.find_last_not_of('0') + 1);  // "0.500000" -> "0.5", "1.000000" -> "1."
+    if (text.back() == '.') text.pop_back();
+    out += (out.empty() ? "erase:" : ",erase:") + text;
+  }
   return out.empty() ? "off" : out;
 }
 
@@ -121,6 +164,46 @@ void augment_image(float* image, std::int64_t channels, std::int64_t height, std
   }
 }
 
+EraseBox erase_box(const AugmentOptions& options, std::uint64_t epoch, std::uint64_t position,
+                   std::int64_t height, std::int64_t width) {
+  if (options.erase_probability <= 0) return {};
+  const std::uint64_t sample_stream =
+      rng::bits(rng::bits(rng::bits(options.seed, kEraseStream), epoch), position);
+  // Number 0 decides whether to erase; try t draws numbers 1 + 4t to 4 + 4t.
+  if (rng::uniform_double(sample_stream, 0) >= options.erase_probability) return {};
+  const double area = static_cast<double>(height * width);
+  const double log_min_aspect = std::log(kEraseMinAspect);
+  const double log_max_aspect = std::log(kEraseMaxAspect);
+  for (int t = 0; t < kEraseTries; ++t) {
+    auto draw = [&](int k) {
+      return rng::uniform_double(sample_stream, static_cast<std::uint64_t>(1 + 4 * t + k));
+    };
+    const double erase_area = area * (kEraseMinArea + (kEraseMaxArea - kEraseMinArea) * draw(0));
+    const double aspect = std::exp(log_min_aspect + (log_max_aspect - log_min_aspect) * draw(1));
+    const auto box_height = static_cast<std::int64_t>(std::lround(std::sqrt(erase_area * aspect)));
+    const auto box_width = static_cast<std::int64_t>(std::lround(std::sqrt(erase_area / aspect)));
+    if (box_height < 1 || box_width < 1 || box_height >= height || box_width >= width) continue;
+    EraseBox box;
+    box.height = static_cast<int>(box_height);
+    box.width = static_cast<int>(box_width);
+    // Corners uniform over the height - box_height + 1 (and width - box_width + 1) places.
+    box.y = static_cast<int>(draw(2) * static_cast<double>(height - box_height + 1));
+    box.x = static_cast<int>(draw(3) * static_cast<double>(width - box_width + 1));
+    return box;
+  }
+  return {};
+}
+
+void erase_image(float* image, std::int64_t channels, std::int64_t height, std::int64_t width,
+                 const EraseBox& box) {
+  if (box.empty()) return;
+  for (std::int64_t c = 0; c < channels; ++c)
+    for (std::int64_t y = box.y; y < box.y + box.height; ++y) {
+      float* row = image + (c * height + y) * width + box.x;
+      std::fill(row, row + box.width, 0.0f);
+    }
+}
+
 void augment_batch(Tensor& images, const AugmentOptions& options, std::uint64_t epoch,
                    std::int64_t first_position) {
   if (!options.enabled()) return;
@@ -137,10 +220,13 @@ void augment_batch(Tensor& images, const AugmentOptions& options, std::uint64_t 
   // A batch of 64 28x28 images takes microseconds on one thread; threads pay off only on bigger
   // batches (the same threshold as the element-wise CPU kernels).
 #pragma omp parallel for if (images.numel() > 65536)
-  for (std::int64_t i = 0; i < count; ++i)
-    augment_image(
-        x + i * per_image, channels, height, width, options.crop_padding,
-        augment_transform(options, epoch, static_cast<std::uint64_t>(first_position + i)));
+  for (std::int64_t i = 0; i < count; ++i) {
+    const auto position = static_cast<std::uint64_t>(first_position + i);
+    float* image = x + i * per_image;
+    augment_image(image, channels, height, width, options.crop_padding,
+                  augment_transform(options, epoch, position));
+    erase_image(image, channels, height, width, erase_box(options, epoch, position, height, width));
+  }
 }
 
 }  // namespace dlfs::data

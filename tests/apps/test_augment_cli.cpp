@@ -1,7 +1,7 @@
 // `dlfs train --augment` through the real binary: what a run records (summary.json, the
 // checkpoints' metadata), that augmentation changes what is learned, the refusal of a bad
-// value, and a run interrupted with SIGINT and resumed ending with the same model.safetensors,
-// byte for byte, as one never interrupted.
+// value, and a run with crop, flip and erasing interrupted with SIGINT and resumed ending with the
+// same model.safetensors, byte for byte, as one never interrupted.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -77,10 +77,20 @@ TEST_F(AugmentCli, RecordsTheAugmentationAndTrainsOnAugmentedImages) {
   // Same seed, data and batches: only the augmentation can make the weights differ.
   EXPECT_NE(read_text_file(dir + "/on/model.safetensors"),
             read_text_file(dir + "/off/model.safetensors"));
+
+  // Erasing is recorded in its canonical text and changes the weights again.
+  const ProcessResult erase = run(train_args("erase", "300", "1", {"--augment", "flip,erase:.25"}));
+  ASSERT_EQ(erase.exit_code, 0) << erase.out << erase.err;
+  EXPECT_EQ(summary_augment("erase"), "flip,erase:0.25");
+  EXPECT_EQ(metadata_augment(dir + "/erase/model.safetensors"), "flip,erase:0.25");
+  const ProcessResult flip = run(train_args("flip", "300", "1", {"--augment", "flip"}));
+  ASSERT_EQ(flip.exit_code, 0) << flip.out << flip.err;
+  EXPECT_NE(read_text_file(dir + "/erase/model.safetensors"),
+            read_text_file(dir + "/flip/model.safetensors"));
 }
 
 TEST_F(AugmentCli, ABadValueExitsWithOneSentenceAndLeavesNothing) {
-  for (const std::string bad : {"crop:0", "crop:4,crop:2", "mirror"}) {
+  for (const std::string bad : {"crop:0", "crop:4,crop:2", "mirror", "erase:1.5"}) {
     SCOPED_TRACE(bad);
     const ProcessResult r = run(train_args("bad", "300", "1", {"--augment", bad}));
     EXPECT_TRUE(r.exited);
@@ -88,7 +98,8 @@ TEST_F(AugmentCli, ABadValueExitsWithOneSentenceAndLeavesNothing) {
     EXPECT_EQ(r.out, "");
     EXPECT_EQ(r.err, "dlfs train: option --augment: '" + bad +
                          "' is not off, on (crop:4,flip) or a comma list of crop:P (P from 1 to "
-                         "1024) and flip, each at most once, such as crop:2,flip\n");
+                         "1024), flip and erase[:p] (p from 0.000001 to 1), each at most once, "
+                         "such as crop:2,flip,erase:0.25\n");
     EXPECT_FALSE(fs::exists(dir + "/bad"));
   }
 }
@@ -96,7 +107,7 @@ TEST_F(AugmentCli, ABadValueExitsWithOneSentenceAndLeavesNothing) {
 TEST_F(AugmentCli, InterruptedAndResumedRunEndsWithTheSameModelBytes) {
   // 3 epochs of 338 batches: the interrupt lands part-way through the second, so the resumed run
   // must skip into the epoch and still give each image its transform.
-  const std::vector<std::string> augment = {"--augment", "crop:2,flip"};
+  const std::vector<std::string> augment = {"--augment", "crop:2,flip,erase"};
   const ProcessResult reference = run(train_args("reference", "3000", "3", augment));
   ASSERT_EQ(reference.exit_code, 0) << reference.out << reference.err;
 
@@ -122,10 +133,10 @@ TEST_F(AugmentCli, InterruptedAndResumedRunEndsWithTheSameModelBytes) {
   const ProcessResult changed = run({"train", "--resume", state, "--quiet", "--augment", "flip"});
   EXPECT_EQ(changed.exit_code, 2);
   EXPECT_EQ(changed.err, "dlfs train: --augment flip differs from the run in " + state +
-                             " (crop:2,flip); a resumed run keeps its settings\n");
+                             " (crop:2,flip,erase); a resumed run keeps its settings\n");
   const ProcessResult resumed = run({"train", "--resume", state, "--quiet"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
-  EXPECT_EQ(summary_augment("interrupted"), "crop:2,flip");
+  EXPECT_EQ(summary_augment("interrupted"), "crop:2,flip,erase:0.5");
   const std::string expected = read_text_file(dir + "/reference/model.safetensors");
   ASSERT_FALSE(expected.empty());
   EXPECT_TRUE(read_text_file(out + "/model.safetensors") == expected)

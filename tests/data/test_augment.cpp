@@ -68,7 +68,8 @@ std::vector<std::vector<float>> rest_of_epoch_images(BatchIterator& it) {
 
 const char* const kBadSpecMessage =
     "option --augment: '%s' is not off, on (crop:4,flip) or a comma list of crop:P (P from 1 to "
-    "1024) and flip, each at most once, such as crop:2,flip";
+    "1024), flip and erase[:p] (p from 0.000001 to 1), each at most once, such as "
+    "crop:2,flip,erase:0.25";
 
 std::string bad_spec_message(const std::string& spec) {
   std::string m = kBadSpecMessage;
@@ -88,12 +89,22 @@ TEST(AugmentOptions, ParsesEachFormAndDescribesItCanonically) {
   EXPECT_TRUE(on.horizontal_flip);
   EXPECT_EQ(describe(on), "crop:4,flip");
 
-  const std::map<std::string, std::string> canonical = {{"flip", "flip"},
-                                                        {"crop:2", "crop:2"},
-                                                        {"crop:2,flip", "crop:2,flip"},
-                                                        {"flip,crop:2", "crop:2,flip"},
-                                                        {"crop:1024", "crop:1024"},
-                                                        {"crop:007", "crop:7"}};
+  const std::map<std::string, std::string> canonical = {
+      {"flip", "flip"},
+      {"crop:2", "crop:2"},
+      {"crop:2,flip", "crop:2,flip"},
+      {"flip,crop:2", "crop:2,flip"},
+      {"crop:1024", "crop:1024"},
+      {"crop:007", "crop:7"},
+      {"erase", "erase:0.5"},
+      {"erase:0.25", "erase:0.25"},
+      {"erase:.25", "erase:0.25"},
+      {"erase:1", "erase:1"},
+      {"erase:1.0", "erase:1"},
+      {"erase:0.000001", "erase:0.000001"},
+      {"erase:0.123456", "erase:0.123456"},
+      {"erase,flip", "flip,erase:0.5"},
+      {"erase:0.3,crop:4,flip", "crop:4,flip,erase:0.3"}};
   for (const auto& [spec, text] : canonical) {
     SCOPED_TRACE(spec);
     const AugmentOptions parsed = parse_augment(spec);
@@ -102,8 +113,15 @@ TEST(AugmentOptions, ParsesEachFormAndDescribesItCanonically) {
     const AugmentOptions again = parse_augment(describe(parsed));
     EXPECT_EQ(again.crop_padding, parsed.crop_padding);
     EXPECT_EQ(again.horizontal_flip, parsed.horizontal_flip);
+    EXPECT_EQ(again.erase_probability, parsed.erase_probability);
     EXPECT_EQ(again.seed, 0u);
   }
+  EXPECT_EQ(parse_augment("erase").erase_probability, 0.5);
+  EXPECT_EQ(parse_augment("erase:0.25").erase_probability, 0.25);
+  EXPECT_TRUE(parse_augment("erase:0.25").enabled());
+  EXPECT_FALSE(parse_augment("erase:0.25").horizontal_flip);
+  EXPECT_EQ(parse_augment("erase:0.25").crop_padding, 0);
+  EXPECT_EQ(parse_augment("on").erase_probability, 0.0);  // on stays crop:4,flip
   EXPECT_EQ(parse_augment("crop:3").crop_padding, 3);
   EXPECT_FALSE(parse_augment("crop:3").horizontal_flip);
   EXPECT_EQ(parse_augment("flip").crop_padding, 0);
@@ -133,7 +151,24 @@ TEST(AugmentOptions, RefusesAnythingElseWithOneSentenceNamingTheOption) {
                                  "off,flip",
                                  "mirror",
                                  "flip;crop:2",
-                                 "crop=2"}) {
+                                 "crop=2",
+                                 "erase:",
+                                 "erase:0",
+                                 "erase:0.0",
+                                 "erase:1.5",
+                                 "erase:2",
+                                 "erase:01",
+                                 "erase:-0.5",
+                                 "erase:+0.5",
+                                 "erase:0.5.",
+                                 "erase:1.",
+                                 "erase:.",
+                                 "erase:0.1234567",
+                                 "erase:1e-1",
+                                 "erase:nan",
+                                 "erase: 0.5",
+                                 "erase,erase",
+                                 "erase:0.5,erase"}) {
     SCOPED_TRACE("'" + spec + "'");
     try {
       parse_augment(spec);
@@ -221,6 +256,111 @@ TEST(AugmentTransform, DependsOnSeedEpochAndPositionOnly) {
   EXPECT_GE(differ_by_seed, 90);
 }
 
+TEST(EraseBox, ErasesTheAskedShareOfImagesWithBoxesOfTorchvisionsSizesInside) {
+  AugmentOptions o = parse_augment("erase:0.25");
+  o.seed = 6;
+  const std::int64_t h = 28, w = 28;
+  const int images = 16000;
+  int erased = 0;
+  double area_sum = 0, y_share_sum = 0, x_share_sum = 0;
+  int taller = 0, wider = 0, at_top = 0, at_bottom = 0;
+  for (std::uint64_t position = 0; position < static_cast<std::uint64_t>(images); ++position) {
+    const EraseBox b = erase_box(o, 3, position, h, w);
+    if (b.empty()) continue;
+    ++erased;
+    // Strictly smaller than the image on each side, and inside it.
+    ASSERT_GE(b.height, 1);
+    ASSERT_LT(b.height, h);
+    ASSERT_GE(b.width, 1);
+    ASSERT_LT(b.width, w);
+    ASSERT_GE(b.y, 0);
+    ASSERT_LE(b.y + b.height, h);
+    ASSERT_GE(b.x, 0);
+    ASSERT_LE(b.x + b.width, w);
+    // Area 2% to 33% of 784 pixels (15.7 to 258.7) and aspect 0.3 to 3.3, before each side is
+    // rounded to whole pixels: half a pixel per side stretches the bounds below.
+    const double area = static_cast<double>(b.height * b.width);
+    EXPECT_GE(area, 0.02 * 784 * 0.7) << b.height << "x" << b.width;
+    EXPECT_LE(area, 0.33 * 784 * 1.15) << b.height << "x" << b.width;
+    const double aspect = static_cast<double>(b.height) / b.width;
+    EXPECT_GE(aspect, 0.3 * 0.75) << b.height << "x" << b.width;
+    EXPECT_LE(aspect, 3.3 / 0.75) << b.height << "x" << b.width;
+    area_sum += area / 784;
+    taller += b.height > b.width;
+    wider += b.width > b.height;
+    // Where the corner lies among its possible places: uniform, so 0.5 on average.
+    y_share_sum += static_cast<double>(b.y) / static_cast<double>(h - b.height);
+    x_share_sum += static_cast<double>(b.x) / static_cast<double>(w - b.width);
+    at_top += b.y == 0;
+    at_bottom += b.y + b.height == h;
+  }
+  // Almost every image picked (p 0.25) finds a box in 10 tries: 4000 +- 55.
+  EXPECT_GE(erased, 3700);
+  EXPECT_LE(erased, 4300);
+  // Uniform area share in [0.02, 0.33]: mean 0.175, less a little as the largest boxes with
+  // extreme aspects do not fit and are drawn again.
+  EXPECT_GE(area_sum / erased, 0.14);
+  EXPECT_LE(area_sum / erased, 0.18);
+  // The log-uniform aspect is symmetric: as many tall boxes as wide ones (within 10%).
+  EXPECT_NEAR(static_cast<double>(taller) / wider, 1.0, 0.1);
+  EXPECT_NEAR(y_share_sum / erased, 0.5, 0.03);
+  EXPECT_NEAR(x_share_sum / erased, 0.5, 0.03);
+  // Both edges are reached.
+  EXPECT_GT(at_top, 20);
+  EXPECT_GT(at_bottom, 20);
+
+  // p = 1 erases every image; without erase, none.
+  AugmentOptions always = parse_augment("erase:1");
+  AugmentOptions never = parse_augment("crop:4,flip");
+  for (std::uint64_t position = 0; position < 500; ++position) {
+    EXPECT_FALSE(erase_box(always, 0, position, h, w).empty());
+    EXPECT_TRUE(erase_box(never, 0, position, h, w).empty());
+  }
+}
+
+TEST(EraseBox, KeepsEveryImagesCropAndFlipAndDependsOnSeedEpochAndPositionOnly) {
+  AugmentOptions plain = parse_augment("crop:4,flip"), erased = parse_augment("crop:4,flip,erase");
+  plain.seed = erased.seed = 12;
+  auto same_box = [](const EraseBox& a, const EraseBox& b) {
+    return a.y == b.y && a.x == b.x && a.height == b.height && a.width == b.width;
+  };
+  AugmentOptions other_seed = erased;
+  other_seed.seed = 13;
+  int differ_by_epoch = 0, differ_by_seed = 0, differ_by_position = 0;
+  for (std::uint64_t position = 0; position < 200; ++position) {
+    const ImageTransform a = augment_transform(plain, 2, position);
+    const ImageTransform b = augment_transform(erased, 2, position);
+    EXPECT_TRUE(a.dy == b.dy && a.dx == b.dx && a.flip == b.flip) << position;
+    const EraseBox box = erase_box(erased, 2, position, 28, 28);
+    EXPECT_TRUE(same_box(box, erase_box(erased, 2, position, 28, 28)));
+    differ_by_epoch += !same_box(box, erase_box(erased, 3, position, 28, 28));
+    differ_by_seed += !same_box(box, erase_box(other_seed, 2, position, 28, 28));
+    differ_by_position += !same_box(box, erase_box(erased, 2, position + 200, 28, 28));
+  }
+  // Two independent draws agree when both leave the image whole (1 in 4) or, rarely, by chance.
+  EXPECT_GE(differ_by_epoch, 120);
+  EXPECT_GE(differ_by_seed, 120);
+  EXPECT_GE(differ_by_position, 120);
+}
+
+TEST(EraseImage, ZeroesTheBoxInEveryChannelAndNothingElse) {
+  // 2 x 3 x 4, pixels 1..24; the box is rows 1-2, columns 1-2.
+  std::vector<float> image(24);
+  for (std::size_t i = 0; i < image.size(); ++i) image[i] = static_cast<float>(i + 1);
+  EraseBox box;
+  box.y = 1;
+  box.x = 1;
+  box.height = 2;
+  box.width = 2;
+  erase_image(image.data(), 2, 3, 4, box);
+  EXPECT_EQ(image, (std::vector<float>{1,  2,  3,  4,  5,  0, 0, 8,  9,  0, 0, 12,
+                                       13, 14, 15, 16, 17, 0, 0, 20, 21, 0, 0, 24}));
+  // An empty box changes nothing.
+  std::vector<float> whole = {1, 2, 3, 4};
+  erase_image(whole.data(), 1, 2, 2, EraseBox{});
+  EXPECT_EQ(whole, (std::vector<float>{1, 2, 3, 4}));
+}
+
 TEST(AugmentImage, FlippedAndCroppedImageMatchesTheHandComputedOne) {
   // 1 x 3 x 4, pixels 1..12; P = 1, window at (0, 2) of the 5 x 6 padded image, then mirrored.
   //   padded           window (rows 0-2, cols 2-5)   flipped
@@ -269,6 +409,33 @@ TEST(AugmentBatch, EveryImageMatchesThePaddedCroppedFlippedReference) {
                                << t.flip;
     }
   }
+}
+
+TEST(AugmentBatch, ErasingZeroesEachImagesBoxOfTheCroppedFlippedReference) {
+  const std::int64_t n = 300, c = 2, h = 9, w = 7;
+  const Dataset d = distinct_pixel_dataset(n, c, h, w);
+  Tensor batch = d.images.clone();
+  AugmentOptions o = parse_augment("crop:2,flip,erase:0.6");
+  o.seed = 4;
+  augment_batch(batch, o, 1, 10);
+  const float* before = d.images.data<float>();
+  const float* after = batch.data<float>();
+  int erased = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto position = static_cast<std::uint64_t>(10 + i);
+    std::vector<float> expected =
+        reference_transform(before + i * c * h * w, c, h, w, 2, augment_transform(o, 1, position));
+    const EraseBox box = erase_box(o, 1, position, h, w);
+    erased += !box.empty();
+    for (std::int64_t k = 0; k < c; ++k)
+      for (std::int64_t y = box.y; y < box.y + box.height; ++y)
+        for (std::int64_t x = box.x; x < box.x + box.width; ++x)
+          expected[static_cast<std::size_t>((k * h + y) * w + x)] = 0.0f;
+    const std::vector<float> got(after + i * c * h * w, after + (i + 1) * c * h * w);
+    ASSERT_EQ(got, expected) << "image " << i << ": box " << box.y << "," << box.x << " "
+                             << box.height << "x" << box.width;
+  }
+  EXPECT_GE(erased, 140);  // 180 +- 8.5 (a 9 x 7 image fits most boxes)
 }
 
 TEST(AugmentBatch, OffLeavesImagesBitIdentical) {
@@ -381,9 +548,10 @@ TEST(AugmentedBatchIterator, ShardsGetTheTransformsOfTheUnshardedRun) {
   }
 }
 
-TEST(AugmentedBatchIterator, SkipResumesWithTheSameAugmentedBatches) {
+// A run interrupted after 3 batches of epoch 1 and resumed with skip() gets the uninterrupted
+// run's batches, and both go on alike.
+void skip_resumes_with_the_same_augmented_batches(AugmentOptions o) {
   const Dataset d = distinct_pixel_dataset(50, 1, 6, 6);
-  AugmentOptions o = parse_augment("on");
   o.seed = 2;
   // The uninterrupted run goes through epoch 0, then epoch 1.
   BatchIterator uninterrupted(d, 8, true, 9);
@@ -406,6 +574,13 @@ TEST(AugmentedBatchIterator, SkipResumesWithTheSameAugmentedBatches) {
   EXPECT_EQ(rest_of_epoch_images(uninterrupted), next_epoch);
   EXPECT_NE(next_epoch.front(), all.front());
   EXPECT_NE(all.front(), epoch_zero.front());
+}
+
+TEST(AugmentedBatchIterator, SkipResumesWithTheSameAugmentedBatches) {
+  for (const std::string spec : {"on", "crop:4,flip,erase"}) {
+    SCOPED_TRACE(spec);
+    skip_resumes_with_the_same_augmented_batches(parse_augment(spec));
+  }
 }
 
 TEST(AugmentedBatchIterator, SteadyStateMakesNoRawHostAllocations) {
