@@ -384,6 +384,10 @@ int train_command(int argc, char** argv) {
   const std::int64_t first_epoch = resumed.epoch;
   train::InterruptGuard interrupt_guard;
   const auto epochs_start = std::chrono::steady_clock::now();
+  // The share of its first epoch a resumed run had done before it stopped.
+  const double resumed_share =
+      static_cast<double>(resumed.progress.batches_done) /
+      static_cast<double>(std::max<std::int64_t>(1, batches.batches_per_epoch()));
   for (std::int64_t epoch = first_epoch; epoch < epochs; ++epoch) {
     optimizer->set_learning_rate(schedule->at(epoch));
     batches.start_epoch(epoch);
@@ -455,10 +459,9 @@ int train_command(int argc, char** argv) {
         validated ? format("val loss %.4f", val.loss) + format(" acc %.4f", val.accuracy)
                   : std::string("val n/a (--val-split 0)");
     // The run's time left, from this process's epochs so far (training and validation).
-    const double epoch_wall =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - epochs_start).count() /
-        static_cast<double>(epoch + 1 - first_epoch);
-    const double seconds_left = epoch_wall * static_cast<double>(epochs - epoch - 1);
+    const double seconds_left = train::run_seconds_left(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - epochs_start).count(),
+        epoch + 1 - first_epoch, resumed_share, epochs - epoch - 1);
     const std::string time_left = seconds_left >= 1.0
                                       ? "  about " + train::duration_text(seconds_left) + " left"
                                       : std::string();

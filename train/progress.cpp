@@ -43,6 +43,16 @@ std::string duration_text(double seconds) {
   return buf;
 }
 
+double run_seconds_left(double elapsed, std::int64_t epochs_run, double first_epoch_done_before,
+                        std::int64_t epochs_left) {
+  if (epochs_run <= 0 || epochs_left <= 0) return 0.0;
+  const double epochs_timed =
+      static_cast<double>(epochs_run) - std::clamp(first_epoch_done_before, 0.0, 1.0);
+  // An epoch resumed at its very end took only its validation's time: no mean to go on yet.
+  if (epochs_timed < 0.05) return 0.0;
+  return elapsed / epochs_timed * static_cast<double>(epochs_left);
+}
+
 ProgressBar::ProgressBar(std::string label, std::int64_t total, bool enabled)
     : label_(std::move(label)),
       total_(total),

@@ -11,6 +11,13 @@ namespace dlfs::train {
 // A time span as people read it, rounded to the second: "42s", "7m 05s", "2h 03m".
 std::string duration_text(double seconds);
 
+// The seconds a run has left: the mean wall time of the epochs this process ran, times
+// `epochs_left`. `elapsed` covers `epochs_run` epochs, the first of which a resumed run had
+// already done `first_epoch_done_before` of (a share, 0 to 1), so that part of an epoch does not
+// count as a whole one and make the mean look short.
+double run_seconds_left(double elapsed, std::int64_t epochs_run, double first_epoch_done_before,
+                        std::int64_t epochs_left);
+
 class ProgressBar {
  public:
   ProgressBar(std::string label, std::int64_t total, bool enabled = true);

@@ -41,6 +41,19 @@ TEST(DurationText, SecondsThenMinutesThenHours) {
   EXPECT_EQ(duration_text(360000), "100h 00m");
 }
 
+TEST(RunSecondsLeft, MeanEpochTimesEpochsLeftCountingAResumedEpochsPartOnly) {
+  // Three whole epochs in 300 s: 100 s each, 7 to go.
+  EXPECT_DOUBLE_EQ(run_seconds_left(300, 3, 0.0, 7), 700);
+  // Resumed 3/4 of the way through its first epoch: 25 s of it and one more epoch of 100 s
+  // are 1.25 epochs in 125 s, still 100 s each (counted whole: 62.5 s, half the truth).
+  EXPECT_DOUBLE_EQ(run_seconds_left(125, 2, 0.75, 10), 1000);
+  EXPECT_DOUBLE_EQ(run_seconds_left(25, 1, 0.75, 4), 400);
+  // Nothing left, nothing run, or a first epoch resumed at its end: no estimate.
+  EXPECT_EQ(run_seconds_left(300, 3, 0.0, 0), 0.0);
+  EXPECT_EQ(run_seconds_left(0, 0, 0.0, 5), 0.0);
+  EXPECT_EQ(run_seconds_left(2, 1, 1.0, 5), 0.0);
+}
+
 TEST(ProgressBar, LongEtasReadAsMinutesAndHours) {
   const ProgressBar bar("epoch 1/80", 844, true);
   EXPECT_NE(bar.line(10, 0.5, 100, 425, 120).find("ETA 7m 05s"), std::string::npos);
