@@ -7,7 +7,7 @@ Needs torch and numpy (Debian: python3-torch, which the README's setup installs)
 safetensors file itself, so the pip-only `safetensors` module is not needed. When the python3 on
 PATH lacks torch, the script re-runs itself under /usr/bin/python3. Every model with a twin in
 bench/pytorch_models.py works: the MLPs, the book's convnets, lenet5, alexnet (28 and 224), the
-28x28 VGGs, resnet20 (28 and 32) and resnet18/34/50 (28 and 224).
+28x28 VGGs, resnet20/32/56 (28 and 32) and resnet18/34/50 (28 and 224).
 """
 import gzip
 import json

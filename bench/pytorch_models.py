@@ -214,17 +214,20 @@ def downsample(inplanes, planes, stride, expansion=1):
     return nn.Sequential(nn.Conv2d(inplanes, out, 1, stride, bias=False), nn.BatchNorm2d(out))
 
 
+CIFAR_RESNETS = ("resnet20", "resnet32", "resnet56")
+
+
 class ResNet(nn.Module):
     """dlfs's ResNets: torchvision's resnet18/34/50 at 224 (7x7 stem, max-pool); at 28 a 3x3
-    stride-1 stem without max-pool on 1-channel images; resnet20 is the CIFAR net (16-32-64)
-    on 1x28x28 or 3x32x32 images."""
+    stride-1 stem without max-pool on 1-channel images; resnet20, resnet32 and resnet56 are the
+    CIFAR nets (16-32-64 channels, 3, 5 and 9 blocks per stage) on 1x28x28 or 3x32x32 images."""
 
     def __init__(self, name, size=28, classes=10):
         super().__init__()
         block = Bottleneck if name == "resnet50" else BasicBlock
         blocks = {"resnet18": [2, 2, 2, 2], "resnet34": [3, 4, 6, 3], "resnet50": [3, 4, 6, 3],
-                  "resnet20": [3, 3, 3]}[name]
-        widths = [16, 32, 64] if name == "resnet20" else [64, 128, 256, 512]
+                  "resnet20": [3, 3, 3], "resnet32": [5, 5, 5], "resnet56": [9, 9, 9]}[name]
+        widths = [16, 32, 64] if name in CIFAR_RESNETS else [64, 128, 256, 512]
         in_channels = 1 if size == 28 else 3
         self.imagenet = size == 224
         if self.imagenet:
@@ -390,7 +393,7 @@ def build(name, size=28, classes=10):
         return vgg_small(name, classes)
     if name in ("resnet18", "resnet34", "resnet50") and size in (28, 224):
         return ResNet(name, size, classes)
-    if name == "resnet20" and size in (28, 32):
+    if name in CIFAR_RESNETS and size in (28, 32):
         return ResNet(name, size, classes)
     if name == "resnet-small" and size == 28:
         return ResNetSmall(classes)

@@ -1,8 +1,9 @@
 // ResNets (He et al. 2015) named as torchvision's resnet18/34/50: conv1, bn1, layer1..4 of
 // basic or bottleneck blocks with 1x1-conv+BN downsampling, global average pool, fc.
 // The 28 variant (1x28x28) uses a 3x3 stride-1 stem without max-pool, as is usual for small
-// images. ResNet-20 is the CIFAR network of the paper's section 4.2 (16-32-64 channels,
-// 3 blocks per stage), with 1x1-conv downsampling (option B).
+// images. ResNet-20, -32 and -56 are the CIFAR networks of the paper's section 4.2 (16-32-64
+// channels, n = 3, 5 and 9 blocks per stage, 6n + 2 layers), with 1x1-conv downsampling
+// (option B).
 #include "dlfs/models/catalog.hpp"
 #include "dlfs/models/layer_factory.hpp"
 #include "dlfs/models/residual_block.hpp"
@@ -12,7 +13,11 @@ namespace dlfs {
 Model build_resnet(const std::string& name, const std::string& variant, int classes) {
   Model m;
   const bool imagenet = variant == "224";
-  const bool cifar = name == "resnet20";
+  const int cifar_blocks = name == "resnet20"   ? 3
+                           : name == "resnet32" ? 5
+                           : name == "resnet56" ? 9
+                                                : 0;
+  const bool cifar = cifar_blocks > 0;
   const Shape input =
       imagenet ? Shape{3, 224, 224} : (variant == "32" ? Shape{3, 32, 32} : Shape{1, 28, 28});
   begin_model(m, name, variant, input, classes);
@@ -25,7 +30,7 @@ Model build_resnet(const std::string& name, const std::string& variant, int clas
   if (name == "resnet18") blocks = {2, 2, 2, 2};
   if (name == "resnet34") blocks = {3, 4, 6, 3};
   if (name == "resnet50") blocks = {3, 4, 6, 3}, bottleneck = true;
-  if (cifar) blocks = {3, 3, 3}, widths = {16, 32, 64};
+  if (cifar) blocks = {cifar_blocks, cifar_blocks, cifar_blocks}, widths = {16, 32, 64};
   if (blocks.empty()) throw InputError("unknown ResNet '" + name + "'");
 
   SequentialBuilder stem(g, Model::kInput);

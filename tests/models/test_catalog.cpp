@@ -51,6 +51,22 @@ TEST(ModelCatalog, SmallModelsHaveTheCountsTheirLayersImply) {
   const std::int64_t r20 = count("resnet20", "32");
   EXPECT_GT(r20, 265000);
   EXPECT_LT(r20, 280000);
+  // The CIFAR ResNets with n blocks per stage, layer by layer: the stem, 2n convolutions of 16
+  // channels, then per stage a strided first convolution, its 1x1 shortcut and 2n - 1 more.
+  for (const auto& [name, n] :
+       {std::pair<const char*, std::int64_t>{"resnet20", 3}, {"resnet32", 5}, {"resnet56", 9}})
+    for (const std::int64_t in_channels : {1, 3}) {
+      SCOPED_TRACE(std::string(name) + " on " + std::to_string(in_channels) + " channels");
+      const std::int64_t expected =
+          conv_nobias_bn(in_channels, 16, 3) + 2 * n * conv_nobias_bn(16, 16, 3) +
+          conv_nobias_bn(16, 32, 3) + conv_nobias_bn(16, 32, 1) +
+          (2 * n - 1) * conv_nobias_bn(32, 32, 3) + conv_nobias_bn(32, 64, 3) +
+          conv_nobias_bn(32, 64, 1) + (2 * n - 1) * conv_nobias_bn(64, 64, 3) + (64 * 10 + 10);
+      EXPECT_EQ(count(name, in_channels == 1 ? "28" : "32"), expected);
+    }
+  // The paper's 0.46M and 0.85M for ResNet-32 and ResNet-56.
+  EXPECT_EQ(count("resnet32", "32") / 10000, 46);
+  EXPECT_EQ(count("resnet56", "32") / 10000, 85);
 }
 
 TEST(ModelCatalog, EveryModelBuildsAtEveryVariantWithPyTorchNames) {

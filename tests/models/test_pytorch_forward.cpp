@@ -156,9 +156,14 @@ TEST(PyTorchForward, AlexNetAndVggs) {
                         {"resnet-small", "28"}});
 }
 
-// The ResNets in three tests, to keep each well under 20 s on two cores.
+// The ResNets in four tests, to keep each well under 20 s on two cores.
 TEST(PyTorchForward, ResNet20And18) {
   compare_with_pytorch({{"resnet20", "28"}, {"resnet20", "32"}, {"resnet18", "28"}});
+}
+
+TEST(PyTorchForward, ResNet32And56) {
+  compare_with_pytorch(
+      {{"resnet32", "28"}, {"resnet32", "32"}, {"resnet56", "28"}, {"resnet56", "32"}});
 }
 
 TEST(PyTorchForward, ResNet34) {
@@ -181,7 +186,7 @@ TEST(PyTorchForward, CoversTheCatalog) {
   int variants = 0;
   for (const auto& info : model_catalog())
     for (const auto& v : info.variants) variants += v == "224" ? 0 : 1;
-  EXPECT_EQ(variants, 8 + 7 + 5 + 2);
+  EXPECT_EQ(variants, 8 + 7 + 5 + 4 + 2);
 }
 
 }  // namespace
