@@ -33,15 +33,18 @@ constexpr double kDefaultEraseProbability = 0.5;
                    "to 1), each at most once, such as crop:2,flip,erase:0.25");
 }
 
+// Digits only: no sign, space, point or exponent (an empty text passes).
+bool all_digits(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 // The P of "crop:P", or 0 when the text is not one.
 int crop_padding_of(const std::string& item) {
   const std::string prefix = "crop:";
   if (item.compare(0, prefix.size(), prefix) != 0) return 0;
   const std::string digits = item.substr(prefix.size());
   // Digits only (no sign, space or exponent), and short enough that the value cannot overflow.
-  if (digits.empty() || digits.size() > 4 ||
-      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return 0;
+  if (digits.empty() || digits.size() > 4 || !all_digits(digits)) return 0;
   const int p = std::atoi(digits.c_str());
   return p <= kMaxCropPadding ? p : 0;
 }
@@ -57,10 +60,7 @@ double erase_probability_of(const std::string& item) {
   const std::size_t point = number.find('.');
   const std::string whole = number.substr(0, point);
   const std::string fraction = point == std::string::npos ? "" : number.substr(point + 1);
-  auto digits_only = [](const std::string& t) {
-    return std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
-  };
-  if (whole.size() > 1 || !digits_only(whole) || !digits_only(fraction) || fraction.size() > 6 ||
+  if (whole.size() > 1 || !all_digits(whole) || !all_digits(fraction) || fraction.size() > 6 ||
       (whole.empty() && fraction.empty()) || (point != std::string::npos && fraction.empty()))
     return 0;
   const double p = std::strtod(number.c_str(), nullptr);
