@@ -55,12 +55,28 @@ std::vector<std::string> train_args(const std::string& out, std::int64_t batch_s
   return args;
 }
 
+// The folder under which this test's mpirun keeps its session directory (TMPDIR). Otherwise every
+// mpirun of the user shares /tmp/ompi.HOST.UID, and Open MPI 4 sometimes fails to start beside
+// another mpirun that starts or ends at that moment ("A call to mkdir was unable to create the
+// desired directory ... File exists", orte_init failed; open-mpi/ompi#8510, seen here under
+// ctest -j2, which runs two of these tests at once).
+const std::string& mpi_session_base() {
+  static const std::string base = [] {
+    const std::string path = temp_path("mpi", "session");
+    std::filesystem::create_directories(path);
+    return path;
+  }();
+  return base;
+}
+
 // mpirun with `ranks` ranks of one thread each; `environment` is passed to every rank.
 std::vector<std::string> mpirun(int ranks, const std::vector<std::string>& command,
                                 const std::vector<std::string>& environment = {}) {
-  std::vector<std::string> args{
-      DLFS_MPIEXEC, "--allow-run-as-root", "--oversubscribe", "-np", std::to_string(ranks),
-      "-x",         "OMP_NUM_THREADS=1"};
+  std::vector<std::string> args{"/usr/bin/env",        "TMPDIR=" + mpi_session_base(),
+                                DLFS_MPIEXEC,          "--allow-run-as-root",
+                                "--oversubscribe",     "-np",
+                                std::to_string(ranks), "-x",
+                                "OMP_NUM_THREADS=1"};
   for (const std::string& variable : environment) args.insert(args.end(), {"-x", variable});
   // Under AddressSanitizer: full stacks, so that scripts/lsan_mpi.supp can tell Open MPI's own
   // leaks (a frame in its libraries) from dlfs's.
