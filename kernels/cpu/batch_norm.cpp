@@ -1,69 +1,201 @@
 #include <cmath>
+#include <cstring>
 
 #include "dlfs/kernels/batch_norm.hpp"
 #include "dlfs/kernels/cpu/select.hpp"
+#include "dlfs/kernels/cpu/simd_clones.hpp"
 
 namespace dlfs::kernels::cpu {
 
 namespace {
-// Calls f(value_pointer_offset) for every element of channel c, in (n, s) order.
-template <typename F>
-void for_channel(const BatchNormShape& s, std::int64_t c, F&& f) {
-  for (std::int64_t n = 0; n < s.batch; ++n) {
-    const std::int64_t start = (n * s.channels + c) * s.spatial;
-    for (std::int64_t k = 0; k < s.spatial; ++k) f(start + k);
-  }
-}
-
-// The sum of term(i) over channel c, in double, in an order fixed by the shape: eight running
-// sums, element k of each image's plane going to sum k % 8, added in order at the end. A single
-// running sum made every step wait for the one before (an add's latency per element); eight
-// independent ones let the compiler keep them in vector registers.
-// sum_channel2 makes two such sums in one pass.
+// The per-channel passes work on eight values at a time, as vectors (GCC's vector extension):
+// eight running sums in double, element k of each image's plane going to sum k % 8, added in
+// order at the end; the values left over at the end of a plane (k from the last multiple of 8)
+// go to sum k % 8 one by one. A single running sum made every step wait for the one before;
+// written as eight scalar sums, GCC kept them scalar. The order is fixed by the shape, so the
+// bits do not depend on the thread count. Each pass is compiled for AVX-512, AVX2 and SSE2
+// (simd_clones.hpp) and this file without contracting a * b + c into one fused multiply-add
+// (CMakeLists.txt), so every clone rounds as the scalar loops did: the same bits on every CPU.
 constexpr int kLanes = 8;
-template <typename Term>
-double sum_channel(const BatchNormShape& s, std::int64_t c, Term&& term) {
-  double lanes[kLanes] = {};
-  for (std::int64_t n = 0; n < s.batch; ++n) {
-    const std::int64_t start = (n * s.channels + c) * s.spatial;
-    std::int64_t k = 0;
-    for (; k + kLanes <= s.spatial; k += kLanes)
-      for (int j = 0; j < kLanes; ++j) lanes[j] += term(start + k + j);
-    for (; k < s.spatial; ++k) lanes[k % kLanes] += term(start + k);
-  }
-  double total = 0.0;
-  for (double lane : lanes) total += lane;
-  return total;
+typedef double Sums __attribute__((vector_size(kLanes * sizeof(double))));
+template <typename T>
+struct LanesOf;
+template <>
+struct LanesOf<float> {
+  typedef float type __attribute__((vector_size(kLanes * sizeof(float))));
+};
+template <>
+struct LanesOf<double> {
+  typedef double type __attribute__((vector_size(kLanes * sizeof(double))));
+};
+template <typename T>
+using Lanes = typename LanesOf<T>::type;
+
+// Vectors go in and out by reference: a vector wider than the baseline's registers passed by value
+// would change the calling convention between the clones (GCC's -Wpsabi).
+template <typename T>
+inline void load(const T* p, Lanes<T>& v) {
+  std::memcpy(&v, p, sizeof v);
+}
+template <typename T>
+inline void store(T* p, const Lanes<T>& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+template <typename T>
+inline void widen(const Lanes<T>& v, Sums& wide) {
+  wide = __builtin_convertvector(v, Sums);
+}
+inline double total(const Sums& sums) {
+  double t = 0.0;
+  for (int j = 0; j < kLanes; ++j) t += sums[j];
+  return t;
 }
 
-template <typename TermA, typename TermB>
-void sum_channel2(const BatchNormShape& s, std::int64_t c, TermA&& term_a, TermB&& term_b,
-                  double& total_a, double& total_b) {
-  double a[kLanes] = {}, b[kLanes] = {};
+// Calls eight(i) for each run of eight values of channel c starting at index i, and one(i, lane)
+// for each value left over at a plane's end, in (n, s) order.
+template <typename Eight, typename One>
+inline void for_channel(const BatchNormShape& s, std::int64_t c, Eight&& eight, One&& one) {
   for (std::int64_t n = 0; n < s.batch; ++n) {
     const std::int64_t start = (n * s.channels + c) * s.spatial;
     std::int64_t k = 0;
-    for (; k + kLanes <= s.spatial; k += kLanes)
-      for (int j = 0; j < kLanes; ++j) {
-        a[j] += term_a(start + k + j);
-        b[j] += term_b(start + k + j);
-      }
-    for (; k < s.spatial; ++k) {
-      a[k % kLanes] += term_a(start + k);
-      b[k % kLanes] += term_b(start + k);
-    }
+    for (; k + kLanes <= s.spatial; k += kLanes) eight(start + k);
+    for (; k < s.spatial; ++k) one(start + k, static_cast<int>(k % kLanes));
   }
-  total_a = total_b = 0.0;
-  for (int j = 0; j < kLanes; ++j) {
-    total_a += a[j];
-    total_b += b[j];
-  }
+}
+
+struct Moments {
+  double sum = 0.0, squares = 0.0;  // of x, and of (x - sum / count)^2
+};
+
+// Two passes: the sum, then the squares about the mean (not E[x^2] - mean^2, which cancels).
+template <typename T>
+DLFS_SIMD_CLONES Moments channel_moments(const T* x, const BatchNormShape& s, std::int64_t c) {
+  Sums sums = {};
+  for_channel(
+      s, c,
+      [&](std::int64_t i) {
+        Lanes<T> v;
+        Sums wide;
+        load(x + i, v);
+        widen<T>(v, wide);
+        sums += wide;
+      },
+      [&](std::int64_t i, int lane) { sums[lane] += double{x[i]}; });
+  Moments m;
+  m.sum = total(sums);
+  const double mean = m.sum / static_cast<double>(s.per_channel());
+  sums = Sums{};
+  for_channel(
+      s, c,
+      [&](std::int64_t i) {
+        Lanes<T> v;
+        Sums d;
+        load(x + i, v);
+        widen<T>(v, d);
+        d -= mean;
+        sums += d * d;
+      },
+      [&](std::int64_t i, int lane) {
+        const double d = x[i] - mean;
+        sums[lane] += d * d;
+      });
+  m.squares = total(sums);
+  return m;
+}
+
+// y = (x - mean) * invstd * g + b over channel c.
+template <typename T>
+DLFS_SIMD_CLONES void normalize_channel(const T* x, T* y, const BatchNormShape& s, std::int64_t c,
+                                        T mean, T invstd, T g, T b) {
+  for_channel(
+      s, c,
+      [&](std::int64_t i) {
+        Lanes<T> v;
+        load(x + i, v);
+        v = (v - mean) * invstd * g + b;
+        store(y + i, v);
+      },
+      [&](std::int64_t i, int) { y[i] = (x[i] - mean) * invstd * g + b; });
+}
+
+// The same with each value clamped at 0 (select(v > 0, v, 0), the ReLU kernel's bits) when
+// `relu`, and bias_c added to x first when `with_bias` (x itself without: x + 0 would turn -0
+// into +0).
+template <typename T>
+DLFS_SIMD_CLONES void normalize_channel_inference(const T* x, T* y, const BatchNormShape& s,
+                                                  std::int64_t c, T mean, T invstd, T g, T b,
+                                                  bool relu, bool with_bias, T bias_c) {
+  for_channel(
+      s, c,
+      [&](std::int64_t i) {
+        Lanes<T> v;
+        load(x + i, v);
+        if (with_bias) v += bias_c;
+        v = (v - mean) * invstd * g + b;
+        if (relu) v = v > T(0) ? v : Lanes<T>{};
+        store(y + i, v);
+      },
+      [&](std::int64_t i, int) {
+        const T input = with_bias ? x[i] + bias_c : x[i];
+        const T v = (input - mean) * invstd * g + b;
+        y[i] = relu ? select(v > T(0), v, T(0)) : v;
+      });
+}
+
+struct BackwardSums {
+  double dy = 0.0, dy_xhat = 0.0;  // sum(dy), sum(dy * x_hat)
+};
+
+template <typename T>
+DLFS_SIMD_CLONES BackwardSums channel_backward_sums(const T* dy, const T* x,
+                                                    const BatchNormShape& s, std::int64_t c, T mean,
+                                                    T invstd) {
+  Sums a = {}, b = {};
+  for_channel(
+      s, c,
+      [&](std::int64_t i) {
+        Lanes<T> g, v;
+        Sums g_wide, xhat_wide;
+        load(dy + i, g);
+        load(x + i, v);
+        v = (v - mean) * invstd;  // x_hat, rounded to T as in the scalar loop
+        widen<T>(g, g_wide);
+        widen<T>(v, xhat_wide);
+        a += g_wide;
+        b += g_wide * xhat_wide;
+      },
+      [&](std::int64_t i, int lane) {
+        a[lane] += double{dy[i]};
+        b[lane] += static_cast<double>(dy[i]) * static_cast<double>((x[i] - mean) * invstd);
+      });
+  return {total(a), total(b)};
+}
+
+// dx = scale * (dy - mean_dy - x_hat * mean_dy_xhat) over channel c.
+template <typename T>
+DLFS_SIMD_CLONES void channel_backward_input(const T* dy, const T* x, T* dx,
+                                             const BatchNormShape& s, std::int64_t c, T mean,
+                                             T invstd, T scale, T mean_dy, T mean_dy_xhat) {
+  for_channel(
+      s, c,
+      [&](std::int64_t i) {
+        Lanes<T> g, v;
+        load(dy + i, g);
+        load(x + i, v);
+        v = (v - mean) * invstd;
+        g = scale * (g - mean_dy - v * mean_dy_xhat);
+        store(dx + i, g);
+      },
+      [&](std::int64_t i, int) {
+        const T xhat = (x[i] - mean) * invstd;
+        dx[i] = scale * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+      });
 }
 }  // namespace
 
-// Each channel is handled by one thread; sums are in double and in a fixed order (sum_channel),
-// so the CPU path is repeatable bit for bit at any thread count and serves as the float32
-// reference. Variance is two-pass.
+// Each channel is handled by one thread; sums are in double and in a fixed order (see above), so
+// the CPU path is repeatable bit for bit at any thread count and serves as the float32 reference.
+// Variance is two-pass.
 template <typename T>
 void batch_norm_train_forward(const T* x, const T* gamma, const T* beta, T* y, T* running_mean,
                               T* running_var, T* save_mean, T* save_invstd,
@@ -72,22 +204,17 @@ void batch_norm_train_forward(const T* x, const T* gamma, const T* beta, T* y, T
   const double count = static_cast<double>(s.per_channel());
 #pragma omp parallel for if (s.numel() > 65536)
   for (std::int64_t c = 0; c < s.channels; ++c) {
-    const double sum = sum_channel(s, c, [&](std::int64_t i) { return double{x[i]}; });
-    const double mean = sum / count;
-    const double squares = sum_channel(s, c, [&](std::int64_t i) {
-      const double d = x[i] - mean;
-      return d * d;
-    });
-    const double var = squares / count;  // biased: used to normalize
+    const Moments m = channel_moments(x, s, c);
+    const double mean = m.sum / count;
+    const double var = m.squares / count;  // biased: used to normalize
     const T mean_t = static_cast<T>(mean);
     const T invstd = static_cast<T>(1.0 / std::sqrt(var + eps));
     save_mean[c] = mean_t;
     save_invstd[c] = invstd;
-    const double unbiased = squares / (count - 1.0);
+    const double unbiased = m.squares / (count - 1.0);
     running_mean[c] = static_cast<T>((1.0 - momentum) * running_mean[c] + momentum * mean);
     running_var[c] = static_cast<T>((1.0 - momentum) * running_var[c] + momentum * unbiased);
-    const T g = gamma[c], b = beta[c];
-    for_channel(s, c, [&](std::int64_t i) { y[i] = (x[i] - mean_t) * invstd * g + b; });
+    normalize_channel(x, y, s, c, mean_t, invstd, gamma[c], beta[c]);
   }
   if (batches_tracked) *batches_tracked += 1;
 }
@@ -98,27 +225,9 @@ void batch_norm_inference_forward(const T* x, const T* gamma, const T* beta, con
                                   bool relu, const T* bias) {
 #pragma omp parallel for if (s.numel() > 65536)
   for (std::int64_t c = 0; c < s.channels; ++c) {
-    const T mean = running_mean[c];
     const T invstd = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps));
-    const T g = gamma[c], b = beta[c];
-    // input(i): the value normalised. Without a bias it is x[i] itself, not x[i] + 0 (which
-    // would turn -0 into +0).
-    const auto normalise = [&](auto input) {
-      if (relu) {
-        for_channel(s, c, [&](std::int64_t i) {
-          const T v = (input(i) - mean) * invstd * g + b;
-          y[i] = select(v > T(0), v, T(0));
-        });
-      } else {
-        for_channel(s, c, [&](std::int64_t i) { y[i] = (input(i) - mean) * invstd * g + b; });
-      }
-    };
-    if (bias) {
-      const T added = bias[c];
-      normalise([&](std::int64_t i) { return x[i] + added; });
-    } else {
-      normalise([&](std::int64_t i) { return x[i]; });
-    }
+    normalize_channel_inference(x, y, s, c, running_mean[c], invstd, gamma[c], beta[c], relu,
+                                bias != nullptr, bias ? bias[c] : T(0));
   }
 }
 
@@ -130,21 +239,12 @@ void batch_norm_backward(const T* dy, const T* x, const T* gamma, const T* save_
 #pragma omp parallel for if (s.numel() > 65536)
   for (std::int64_t c = 0; c < s.channels; ++c) {
     const T mean = save_mean[c], invstd = save_invstd[c];
-    double sum_dy = 0.0, sum_dy_xhat = 0.0;
-    sum_channel2(
-        s, c, [&](std::int64_t i) { return double{dy[i]}; },
-        [&](std::int64_t i) {
-          return static_cast<double>(dy[i]) * static_cast<double>((x[i] - mean) * invstd);
-        },
-        sum_dy, sum_dy_xhat);
-    const T db = static_cast<T>(sum_dy), dg = static_cast<T>(sum_dy_xhat);
+    const BackwardSums sums = channel_backward_sums(dy, x, s, c, mean, invstd);
+    const T db = static_cast<T>(sums.dy), dg = static_cast<T>(sums.dy_xhat);
     dbeta[c] = db;
     dgamma[c] = dg;
-    const T scale = gamma[c] * invstd, mean_dy = db / count, mean_dy_xhat = dg / count;
-    for_channel(s, c, [&](std::int64_t i) {
-      const T xhat = (x[i] - mean) * invstd;
-      dx[i] = scale * (dy[i] - mean_dy - xhat * mean_dy_xhat);
-    });
+    channel_backward_input(dy, x, dx, s, c, mean, invstd, gamma[c] * invstd, db / count,
+                           dg / count);
   }
 }
 
@@ -155,12 +255,9 @@ void batch_norm_backward_input(const T* dy, const T* x, const T* gamma, const T*
   const T m = static_cast<T>(count);
 #pragma omp parallel for if (s.numel() > 65536)
   for (std::int64_t c = 0; c < s.channels; ++c) {
-    const T mean = save_mean[c], invstd = save_invstd[c];
-    const T scale = gamma[c] * invstd, mean_dy = dbeta[c] / m, mean_dy_xhat = dgamma[c] / m;
-    for_channel(s, c, [&](std::int64_t i) {
-      const T xhat = (x[i] - mean) * invstd;
-      dx[i] = scale * (dy[i] - mean_dy - xhat * mean_dy_xhat);
-    });
+    const T invstd = save_invstd[c];
+    channel_backward_input(dy, x, dx, s, c, save_mean[c], invstd, gamma[c] * invstd, dbeta[c] / m,
+                           dgamma[c] / m);
   }
 }
 
