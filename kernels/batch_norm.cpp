@@ -31,7 +31,7 @@ void check_per_channel(const char* op, const char* what, const Tensor& t, const 
 Tensor batch_norm_train_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                 Tensor& running_mean, Tensor& running_var,
                                 Tensor* num_batches_tracked, double momentum, double eps,
-                                BatchNormSaved* saved) {
+                                BatchNormSaved* saved, bool relu) {
   const char* op = "batch_norm_train_forward";
   check_floating(op, x);
   const BatchNormShape s = batch_norm_shape(op, x);
@@ -54,6 +54,7 @@ Tensor batch_norm_train_forward(const Tensor& x, const Tensor& gamma, const Tens
   saved->mean = Tensor::empty({s.channels}, x.dtype(), x.device());
   saved->invstd = Tensor::empty({s.channels}, x.dtype(), x.device());
   if (x.device().is_cuda()) {
+    if (relu) throw Error(std::string(op) + ": a ReLU in the same pass runs on the CPU only");
     Tensor partials =
         Tensor::empty({cuda::batch_norm_workspace_floats(s)}, DType::Float32, x.device());
     DLFS_CUDA_CALL(op, cuda::batch_norm_train_forward(
@@ -67,7 +68,7 @@ Tensor batch_norm_train_forward(const Tensor& x, const Tensor& gamma, const Tens
     cpu::batch_norm_train_forward(x.data<scalar_t>(), gamma.data<scalar_t>(), beta.data<scalar_t>(),
                                   y.data<scalar_t>(), running_mean.data<scalar_t>(),
                                   running_var.data<scalar_t>(), saved->mean.data<scalar_t>(),
-                                  saved->invstd.data<scalar_t>(), batches, s, momentum, eps);
+                                  saved->invstd.data<scalar_t>(), batches, s, momentum, eps, relu);
   });
   return y;
 }
@@ -99,12 +100,20 @@ Tensor batch_norm_inference_forward(const Tensor& x, const Tensor& gamma, const 
 }
 
 BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma,
-                                   const BatchNormSaved& saved) {
+                                   const BatchNormSaved& saved, const Tensor* relu_output) {
   const char* op = "batch_norm_backward";
   check_floating(op, x);
   check_same_device(op, {&dy, &x});
   if (dy.shape() != x.shape() || dy.dtype() != x.dtype())
     throw Error(std::string(op) + ": gradient " + dy.str() + " does not match input " + x.str());
+  if (relu_output) {
+    check_same_device(op, {relu_output, &x});
+    if (relu_output->shape() != x.shape() || relu_output->dtype() != x.dtype())
+      throw Error(std::string(op) + ": ReLU output " + relu_output->str() +
+                  " does not match input " + x.str());
+    if (x.device().is_cuda())
+      throw Error(std::string(op) + ": a ReLU in the same pass runs on the CPU only");
+  }
   const BatchNormShape s = batch_norm_shape(op, x);
   check_per_channel(op, "weight", gamma, x, s);
   check_per_channel(op, "saved mean", saved.mean, x, s);
@@ -127,7 +136,8 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
     cpu::batch_norm_backward(dy.data<scalar_t>(), x.data<scalar_t>(), gamma.data<scalar_t>(),
                              saved.mean.data<scalar_t>(), saved.invstd.data<scalar_t>(),
                              grads.dx.data<scalar_t>(), grads.dgamma.data<scalar_t>(),
-                             grads.dbeta.data<scalar_t>(), s);
+                             grads.dbeta.data<scalar_t>(), s,
+                             relu_output ? relu_output->data<scalar_t>() : nullptr);
   });
   return grads;
 }

@@ -27,12 +27,13 @@ struct BatchNormShape {
 
 namespace cpu {
 // Writes y, the batch mean and 1 / sqrt(var + eps) per channel (save_*), updates the running
-// statistics in place and adds one to *batches_tracked when it is not null.
+// statistics in place and adds one to *batches_tracked when it is not null. With `relu`, y is
+// clamped at 0 as it is written (max(y, 0), the ReLU kernel's bits).
 template <typename T>
 void batch_norm_train_forward(const T* x, const T* gamma, const T* beta, T* y, T* running_mean,
                               T* running_var, T* save_mean, T* save_invstd,
                               std::int64_t* batches_tracked, const BatchNormShape& s,
-                              double momentum, double eps);
+                              double momentum, double eps, bool relu = false);
 // With `relu`, each value is clamped at 0 as it is written (max(y, 0), the ReLU kernel's bits);
 // with `bias` (per channel, the layer before's), x + bias is normalised, the bits of adding the
 // bias in a pass of its own first. y may be x.
@@ -40,9 +41,13 @@ template <typename T>
 void batch_norm_inference_forward(const T* x, const T* gamma, const T* beta, const T* running_mean,
                                   const T* running_var, T* y, const BatchNormShape& s, double eps,
                                   bool relu = false, const T* bias = nullptr);
+// With relu_output (the y of a forward with `relu`), dy is the gradient of the clamped output:
+// it is taken as zero where relu_output is not positive, the bits of the ReLU's own backward
+// before this one.
 template <typename T>
 void batch_norm_backward(const T* dy, const T* x, const T* gamma, const T* save_mean,
-                         const T* save_invstd, T* dx, T* dgamma, T* dbeta, const BatchNormShape& s);
+                         const T* save_invstd, T* dx, T* dgamma, T* dbeta, const BatchNormShape& s,
+                         const T* relu_output = nullptr);
 // dx alone, from per-channel sums (dgamma = sum(dy * x_hat), dbeta = sum(dy)) over `count`
 // values that may span several processes (synchronised BatchNorm).
 template <typename T>
@@ -91,16 +96,21 @@ struct BatchNormGrads {
 // x: [N, C, ...] (at least 2-D); gamma, beta, running_mean, running_var: [C] of x's dtype and
 // device. num_batches_tracked (int64, one element) may be null. Throws when a channel has a
 // single value (M = 1: no variance to estimate), as PyTorch does.
+// With `relu` (CPU only), the output is clamped at 0: a ReLU after the BatchNorm, in the same
+// pass.
 Tensor batch_norm_train_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                 Tensor& running_mean, Tensor& running_var,
                                 Tensor* num_batches_tracked, double momentum, double eps,
-                                BatchNormSaved* saved);
+                                BatchNormSaved* saved, bool relu = false);
 Tensor batch_norm_inference_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                     const Tensor& running_mean, const Tensor& running_var,
                                     double eps);
-// Gradients of a training-mode forward (the batch statistics depend on x).
+// Gradients of a training-mode forward (the batch statistics depend on x). After a forward with
+// `relu`, relu_output is its output and dy the gradient of that: the ReLU's backward is applied
+// first, in the same passes (CPU only).
 BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma,
-                                   const BatchNormSaved& saved);
+                                   const BatchNormSaved& saved,
+                                   const Tensor* relu_output = nullptr);
 // dx of a forward whose statistics were taken over `count` values per channel, of which x holds
 // some (synchronised BatchNorm: the batch is split over processes); `dgamma` and `dbeta` are
 // the sums of dy * x_hat and of dy over all of them. With this process's own sums and count it

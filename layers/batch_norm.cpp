@@ -28,6 +28,7 @@ std::string BatchNorm::describe() const {
 
 Tensor BatchNorm::forward(const std::vector<Tensor>& inputs, Mode mode) {
   const Tensor& x = single_input(inputs, "BatchNorm");
+  relu_output_ = Tensor();
   if (mode == Mode::Inference) {
     input_ = Tensor();
     saved_ = {};
@@ -46,6 +47,19 @@ Tensor BatchNorm::forward(const std::vector<Tensor>& inputs, Mode mode) {
   return y;
 }
 
+Tensor BatchNorm::forward_with_relu(const std::vector<Tensor>& inputs) {
+  const Tensor& x = single_input(inputs, "BatchNorm");
+  if (sum_ || !x.device().is_cpu()) return Tensor();
+  Tensor y = kernels::batch_norm_train_forward(x, weight_.value, bias_.value, running_mean_.value,
+                                               running_var_.value, &num_batches_tracked_.value,
+                                               momentum_, eps_, &saved_, /*relu=*/true);
+  input_ = x;
+  // The mask of the ReLU's backward is y > 0. y is the next layer's input, which that layer
+  // keeps anyway, so this costs no memory where the ReLU's own byte mask did.
+  relu_output_ = y;
+  return y;
+}
+
 bool BatchNorm::join_epilogue(kernels::ChannelEpilogue& epilogue) const {
   if (!epilogue.empty()) return false;
   epilogue.gamma = weight_.value;
@@ -61,6 +75,7 @@ Tensor BatchNorm::forward_fused(const std::vector<Tensor>& inputs,
                                 const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
                                 Tensor* pool_argmax) {
   const Tensor& x = single_input(inputs, "BatchNorm");
+  relu_output_ = Tensor();
   if (epilogue.normalizes() || max_pool || pool_argmax || !x.device().is_cpu()) return Tensor();
   *unpooled_shape = x.shape();
   kernels::ChannelEpilogue mine;  // this layer's normalisation, then what follows it
@@ -147,8 +162,8 @@ Tensor BatchNorm::synchronised_backward(const Tensor& grad_output) {
 std::vector<Tensor> BatchNorm::backward(const Tensor& grad_output) {
   if (!input_.defined()) throw Error("BatchNorm::backward called without a Train-mode forward");
   if (sum_) return {synchronised_backward(grad_output)};
-  kernels::BatchNormGrads grads =
-      kernels::batch_norm_backward(grad_output, input_, weight_.value, saved_);
+  kernels::BatchNormGrads grads = kernels::batch_norm_backward(
+      grad_output, input_, weight_.value, saved_, relu_output_.defined() ? &relu_output_ : nullptr);
   weight_.grad = grads.dgamma;
   bias_.grad = grads.dbeta;
   return {grads.dx};

@@ -37,6 +37,8 @@ class BatchNorm : public Layer {
   Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
                        const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
                        Tensor* pool_argmax) override;
+  // On the CPU, without synchronised statistics.
+  Tensor forward_with_relu(const std::vector<Tensor>& inputs) override;
   std::vector<Parameter*> parameters() override { return {&weight_, &bias_}; }
   std::vector<Buffer*> buffers() override {
     return {&running_mean_, &running_var_, &num_batches_tracked_};
@@ -68,6 +70,7 @@ class BatchNorm : public Layer {
   // Kept by a Train-mode forward for backward.
   Tensor input_;
   kernels::BatchNormSaved saved_;
+  Tensor relu_output_;  // the output, after forward_with_relu
   SumOverProcesses sum_;
   double global_count_ = 0;  // values per channel over all processes, in the last forward
 };

@@ -69,6 +69,14 @@ class Layer {
     (void)inputs, (void)epilogue, (void)max_pool, (void)unpooled_shape, (void)pool_argmax;
     return Tensor();
   }
+  // Training: the output with the ReLU that alone reads it already applied, made in the same
+  // passes; until the next forward, backward() then takes the gradient of that ReLU's output
+  // and applies the ReLU's mask itself. The same bits as forward() and the ReLU one after the
+  // other, each way. Undefined where the layer cannot (the default): the graph runs the ReLU.
+  virtual Tensor forward_with_relu(const std::vector<Tensor>& inputs) {
+    (void)inputs;
+    return Tensor();
+  }
   // A max-pool whose producer pooled for it in training: the state its own Train-mode forward()
   // would have kept, the argmax and the shape of its input. Other layers refuse.
   virtual void take_pooled_forward(const Tensor& argmax, const Shape& input_shape);

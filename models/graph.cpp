@@ -232,7 +232,25 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
     fusions[producer] = std::move(f);
   }
 
-  if (mode == Mode::Train) last_train_run_.clear();
+  // In training, a ReLU that alone reads a layer's output (not one run after a pool) is offered
+  // to that layer (Layer::forward_with_relu: a BatchNorm), which applies it as it makes its
+  // output and takes the ReLU's mask in its backward: a pass less over the map each way.
+  std::map<const Node*, Node*> relu_for;  // producer -> the ReLU it is offered
+  if (mode == Mode::Train) {
+    for (Node* relu : order) {
+      kernels::ChannelEpilogue clamp;
+      if (!needed.count(relu->name) || relu->inputs.size() != 1 || moved_after_pool.count(relu) ||
+          !relu->layer->join_epilogue(clamp) || !clamp.relu || clamp.normalizes())
+        continue;
+      Node* producer = only_reader_of(relu->inputs[0], relu);
+      if (producer && !pooled_by.count(producer) && !moved_after_pool.count(producer) &&
+          !after_pool.count(producer))
+        relu_for[producer] = relu;
+    }
+    relu_by_producer_.clear();
+    relu_in_producer_.clear();
+    last_train_run_.clear();
+  }
   for (Node* n : order) {
     if (!needed.count(n->name)) continue;
     Tensor out;
@@ -262,7 +280,19 @@ Tensor Graph::run(const std::map<std::string, Tensor>& feeds, const std::string&
       std::vector<Tensor> inputs;
       inputs.reserve(n->inputs.size());
       for (const auto& in : n->inputs) inputs.push_back(place(values.at(in), run_on));
-      if (auto fusion = fusions.find(n); fusion != fusions.end()) {
+      if (auto relu = relu_for.find(n); relu != relu_for.end()) {
+        out = n->layer->forward_with_relu(inputs);
+        if (out.defined()) {
+          n->output_shape = out.shape();
+          Node* applied = relu->second;
+          applied_by_producer.insert(applied);
+          applied->output_shape = out.shape();
+          done_here.push_back(applied);
+          relu_by_producer_[n] = applied;
+          relu_in_producer_.insert(applied);
+        }
+      }
+      if (auto fusion = fusions.find(n); !out.defined() && fusion != fusions.end()) {
         const Fusion f = fusion->second;
         Tensor argmax;
         out = n->layer->forward_fused(inputs, f.epilogue,
@@ -330,6 +360,10 @@ void Graph::backward(const std::string& target, const Tensor& seed) {
   if (moved_after_pool_.count(t))
     throw Error("graph: backward('" + target + "') starts at an activation that the last run " +
                 "applied after its max-pool; start at the pool or further on");
+  if (auto relu = relu_by_producer_.find(t); relu != relu_by_producer_.end())
+    throw Error("graph: backward('" + target + "') starts at a node that applied the ReLU '" +
+                relu->second->name +
+                "' after it in the last run; start at that ReLU or further on");
   std::map<std::string, Tensor> grads;
   if (seed.defined()) {
     if (seed.shape() != t->output_shape)
@@ -391,10 +425,11 @@ void Graph::backward(const std::string& target, const Tensor& seed) {
         started = now;
       }
     }
-    // An activation applied after its pool has run its backward already: it passes the
-    // gradient on.
-    std::vector<Tensor> input_grads = moved_after_pool_.count(n) ? std::vector<Tensor>{grad_output}
-                                                                 : n->layer->backward(grad_output);
+    // An activation applied after its pool has run its backward already, and a ReLU applied by
+    // its producer leaves its backward to that: they pass the gradient on.
+    const bool passes_on = moved_after_pool_.count(n) || relu_in_producer_.count(n);
+    std::vector<Tensor> input_grads =
+        passes_on ? std::vector<Tensor>{grad_output} : n->layer->backward(grad_output);
     if (gradients_ready_) gradients_ready_(*n->layer);
     for (std::size_t i = 0; i < n->inputs.size() && i < input_grads.size(); ++i) {
       const std::string& in = n->inputs[i];
@@ -409,8 +444,9 @@ void Graph::backward(const std::string& target, const Tensor& seed) {
             kernels::add(existing->second, place(input_grads[i], existing->second.device()));
       }
     }
-    // An activation applied after its pool timed its backward above, with the pool's.
-    if (layer_times_ && !moved_after_pool_.count(n))
+    // An activation applied after its pool timed its backward above, with the pool's; a ReLU
+    // applied by its producer is timed with that.
+    if (layer_times_ && !passes_on)
       layer_times_->add_backward(n->name, n->layer->type(), profile_clock() - started);
   }
 }

@@ -107,6 +107,10 @@ class Graph {
   // pool, and all of them.
   std::map<const Node*, Node*> after_pool_;
   std::set<const Node*> moved_after_pool_;
+  // ReLUs the last Train-mode run had their producer apply (Layer::forward_with_relu): by
+  // producer, and all of them.
+  std::map<const Node*, Node*> relu_by_producer_;
+  std::set<const Node*> relu_in_producer_;
   std::int64_t fallback_transfers_ = 0;
   GradientsReadyHook gradients_ready_;
   bool input_gradients_wanted_ = true;

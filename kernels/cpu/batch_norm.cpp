@@ -103,19 +103,24 @@ DLFS_SIMD_CLONES Moments channel_moments(const T* x, const BatchNormShape& s, st
   return m;
 }
 
-// y = (x - mean) * invstd * g + b over channel c.
+// y = (x - mean) * invstd * g + b over channel c, clamped at 0 with `relu` (select(v > 0, v, 0),
+// the ReLU kernel's bits).
 template <typename T>
 DLFS_SIMD_CLONES void normalize_channel(const T* x, T* y, const BatchNormShape& s, std::int64_t c,
-                                        T mean, T invstd, T g, T b) {
+                                        T mean, T invstd, T g, T b, bool relu) {
   for_channel(
       s, c,
       [&](std::int64_t i) {
         Lanes<T> v;
         load(x + i, v);
         v = (v - mean) * invstd * g + b;
+        if (relu) v = v > T(0) ? v : Lanes<T>{};
         store(y + i, v);
       },
-      [&](std::int64_t i, int) { y[i] = (x[i] - mean) * invstd * g + b; });
+      [&](std::int64_t i, int) {
+        const T v = (x[i] - mean) * invstd * g + b;
+        y[i] = relu ? select(v > T(0), v, T(0)) : v;
+      });
 }
 
 // The same with each value clamped at 0 (select(v > 0, v, 0), the ReLU kernel's bits) when
@@ -146,8 +151,24 @@ struct BackwardSums {
   double dy = 0.0, dy_xhat = 0.0;  // sum(dy), sum(dy * x_hat)
 };
 
+// dy as backward uses it: with a ReLU after the forward (relu_output: that ReLU's output), zero
+// where the ReLU clamped, as the ReLU's own backward would have made it.
 template <typename T>
-DLFS_SIMD_CLONES BackwardSums channel_backward_sums(const T* dy, const T* x,
+inline void masked_dy(const T* dy, const T* relu_output, std::int64_t i, Lanes<T>& g) {
+  load(dy + i, g);
+  if (relu_output) {
+    Lanes<T> y;
+    load(relu_output + i, y);
+    g = y > T(0) ? g : Lanes<T>{};
+  }
+}
+template <typename T>
+inline T masked_dy(const T* dy, const T* relu_output, std::int64_t i) {
+  return relu_output ? select(relu_output[i] > T(0), dy[i], T(0)) : dy[i];
+}
+
+template <typename T>
+DLFS_SIMD_CLONES BackwardSums channel_backward_sums(const T* dy, const T* relu_output, const T* x,
                                                     const BatchNormShape& s, std::int64_t c, T mean,
                                                     T invstd) {
   Sums a = {}, b = {};
@@ -156,7 +177,7 @@ DLFS_SIMD_CLONES BackwardSums channel_backward_sums(const T* dy, const T* x,
       [&](std::int64_t i) {
         Lanes<T> g, v;
         Sums g_wide, xhat_wide;
-        load(dy + i, g);
+        masked_dy(dy, relu_output, i, g);
         load(x + i, v);
         v = (v - mean) * invstd;  // x_hat, rounded to T as in the scalar loop
         widen<T>(g, g_wide);
@@ -165,22 +186,23 @@ DLFS_SIMD_CLONES BackwardSums channel_backward_sums(const T* dy, const T* x,
         b += g_wide * xhat_wide;
       },
       [&](std::int64_t i, int lane) {
-        a[lane] += double{dy[i]};
-        b[lane] += static_cast<double>(dy[i]) * static_cast<double>((x[i] - mean) * invstd);
+        const T g = masked_dy(dy, relu_output, i);
+        a[lane] += double{g};
+        b[lane] += static_cast<double>(g) * static_cast<double>((x[i] - mean) * invstd);
       });
   return {total(a), total(b)};
 }
 
 // dx = scale * (dy - mean_dy - x_hat * mean_dy_xhat) over channel c.
 template <typename T>
-DLFS_SIMD_CLONES void channel_backward_input(const T* dy, const T* x, T* dx,
+DLFS_SIMD_CLONES void channel_backward_input(const T* dy, const T* relu_output, const T* x, T* dx,
                                              const BatchNormShape& s, std::int64_t c, T mean,
                                              T invstd, T scale, T mean_dy, T mean_dy_xhat) {
   for_channel(
       s, c,
       [&](std::int64_t i) {
         Lanes<T> g, v;
-        load(dy + i, g);
+        masked_dy(dy, relu_output, i, g);
         load(x + i, v);
         v = (v - mean) * invstd;
         g = scale * (g - mean_dy - v * mean_dy_xhat);
@@ -188,7 +210,7 @@ DLFS_SIMD_CLONES void channel_backward_input(const T* dy, const T* x, T* dx,
       },
       [&](std::int64_t i, int) {
         const T xhat = (x[i] - mean) * invstd;
-        dx[i] = scale * (dy[i] - mean_dy - xhat * mean_dy_xhat);
+        dx[i] = scale * (masked_dy(dy, relu_output, i) - mean_dy - xhat * mean_dy_xhat);
       });
 }
 }  // namespace
@@ -200,7 +222,7 @@ template <typename T>
 void batch_norm_train_forward(const T* x, const T* gamma, const T* beta, T* y, T* running_mean,
                               T* running_var, T* save_mean, T* save_invstd,
                               std::int64_t* batches_tracked, const BatchNormShape& s,
-                              double momentum, double eps) {
+                              double momentum, double eps, bool relu) {
   const double count = static_cast<double>(s.per_channel());
 #pragma omp parallel for if (s.numel() > 65536)
   for (std::int64_t c = 0; c < s.channels; ++c) {
@@ -214,7 +236,7 @@ void batch_norm_train_forward(const T* x, const T* gamma, const T* beta, T* y, T
     const double unbiased = m.squares / (count - 1.0);
     running_mean[c] = static_cast<T>((1.0 - momentum) * running_mean[c] + momentum * mean);
     running_var[c] = static_cast<T>((1.0 - momentum) * running_var[c] + momentum * unbiased);
-    normalize_channel(x, y, s, c, mean_t, invstd, gamma[c], beta[c]);
+    normalize_channel(x, y, s, c, mean_t, invstd, gamma[c], beta[c], relu);
   }
   if (batches_tracked) *batches_tracked += 1;
 }
@@ -233,18 +255,18 @@ void batch_norm_inference_forward(const T* x, const T* gamma, const T* beta, con
 
 template <typename T>
 void batch_norm_backward(const T* dy, const T* x, const T* gamma, const T* save_mean,
-                         const T* save_invstd, T* dx, T* dgamma, T* dbeta,
-                         const BatchNormShape& s) {
+                         const T* save_invstd, T* dx, T* dgamma, T* dbeta, const BatchNormShape& s,
+                         const T* relu_output) {
   const T count = static_cast<T>(s.per_channel());
 #pragma omp parallel for if (s.numel() > 65536)
   for (std::int64_t c = 0; c < s.channels; ++c) {
     const T mean = save_mean[c], invstd = save_invstd[c];
-    const BackwardSums sums = channel_backward_sums(dy, x, s, c, mean, invstd);
+    const BackwardSums sums = channel_backward_sums(dy, relu_output, x, s, c, mean, invstd);
     const T db = static_cast<T>(sums.dy), dg = static_cast<T>(sums.dy_xhat);
     dbeta[c] = db;
     dgamma[c] = dg;
-    channel_backward_input(dy, x, dx, s, c, mean, invstd, gamma[c] * invstd, db / count,
-                           dg / count);
+    channel_backward_input(dy, relu_output, x, dx, s, c, mean, invstd, gamma[c] * invstd,
+                           db / count, dg / count);
   }
 }
 
@@ -256,21 +278,22 @@ void batch_norm_backward_input(const T* dy, const T* x, const T* gamma, const T*
 #pragma omp parallel for if (s.numel() > 65536)
   for (std::int64_t c = 0; c < s.channels; ++c) {
     const T invstd = save_invstd[c];
-    channel_backward_input(dy, x, dx, s, c, save_mean[c], invstd, gamma[c] * invstd, dbeta[c] / m,
-                           dgamma[c] / m);
+    channel_backward_input(dy, static_cast<const T*>(nullptr), x, dx, s, c, save_mean[c], invstd,
+                           gamma[c] * invstd, dbeta[c] / m, dgamma[c] / m);
   }
 }
 
-#define DLFS_INSTANTIATE_BATCH_NORM(T)                                                             \
-  template void batch_norm_train_forward<T>(const T*, const T*, const T*, T*, T*, T*, T*, T*,      \
-                                            std::int64_t*, const BatchNormShape&, double, double); \
-  template void batch_norm_inference_forward<T>(const T*, const T*, const T*, const T*, const T*,  \
-                                                T*, const BatchNormShape&, double, bool,           \
-                                                const T*);                                         \
-  template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*,   \
-                                       T*, const BatchNormShape&);                                 \
-  template void batch_norm_backward_input<T>(const T*, const T*, const T*, const T*, const T*,     \
-                                             const T*, const T*, double, T*,                       \
+#define DLFS_INSTANTIATE_BATCH_NORM(T)                                                            \
+  template void batch_norm_train_forward<T>(const T*, const T*, const T*, T*, T*, T*, T*, T*,     \
+                                            std::int64_t*, const BatchNormShape&, double, double, \
+                                            bool);                                                \
+  template void batch_norm_inference_forward<T>(const T*, const T*, const T*, const T*, const T*, \
+                                                T*, const BatchNormShape&, double, bool,          \
+                                                const T*);                                        \
+  template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*,  \
+                                       T*, const BatchNormShape&, const T*);                      \
+  template void batch_norm_backward_input<T>(const T*, const T*, const T*, const T*, const T*,    \
+                                             const T*, const T*, double, T*,                      \
                                              const BatchNormShape&);
 DLFS_INSTANTIATE_BATCH_NORM(float)
 DLFS_INSTANTIATE_BATCH_NORM(double)

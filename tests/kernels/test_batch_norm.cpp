@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "dlfs/kernels/batch_norm.hpp"
+#include "dlfs/kernels/relu.hpp"
 #include "support/batch_norm_close.hpp"
 #include "support/elementwise_testing.hpp"
 #include "support/equivalence.hpp"
@@ -306,6 +308,74 @@ TEST(BatchNorm, Float32IsTheEightLaneSumsBitForBit) {
     EXPECT_EQ(y.to_vector<float>(), y_expected);
     EXPECT_EQ(g.dx.to_vector<float>(), dx_expected);
   }
+}
+
+// A ReLU in the same passes (what a graph's BatchNorm -> ReLU runs in training): the bits of
+// the BatchNorm and then the ReLU's kernels, forward and backward, in float32 and float64, with
+// and without a remainder after the vectors, and outputs of -0, +0 and NaN for the ReLU.
+TEST(BatchNorm, TrainingWithAReluIsTheBatchNormThenTheReluBitForBit) {
+  for (const DType dtype : {DType::Float32, DType::Float64})
+    for (const Shape& shape : {Shape{3, 5, 13}, Shape{4, 3, 8, 8}, Shape{9, 6}, Shape{2, 3, 21}}) {
+      SCOPED_TRACE(shape.str() + (dtype == DType::Float32 ? " float32" : " float64"));
+      const std::int64_t channels = shape[1];
+      const std::int64_t plane = shape.numel() / (shape[0] * channels);
+      std::vector<double> xs =
+          testing::random_normal(shape, 51, 2.0).to(DType::Float64).to_vector<double>();
+      xs[plane + 3] = std::nan("");  // channel 1: every output NaN, which the ReLU clamps
+      const Tensor x = Tensor::from_vector<double>(xs, shape).to(dtype);
+      const Tensor dy = testing::random_normal(shape, 52).to(dtype);
+      // Channel 0 maps every value to +-0 (gamma 0, beta -0): the ReLU's x <= 0 side.
+      std::vector<double> gamma =
+          testing::random_normal({channels}, 53).to(DType::Float64).to_vector<double>();
+      std::vector<double> beta =
+          testing::random_normal({channels}, 54).to(DType::Float64).to_vector<double>();
+      gamma[0] = 0.0;
+      beta[0] = -0.0;
+      State plain(channels, dtype), fused(channels, dtype);
+      for (State* st : {&plain, &fused}) {
+        st->gamma = Tensor::from_vector<double>(gamma, {channels}).to(dtype);
+        st->beta = Tensor::from_vector<double>(beta, {channels}).to(dtype);
+      }
+      BatchNormSaved plain_saved, fused_saved;
+      Tensor mask;
+      const Tensor normalized = batch_norm_train_forward(
+          x, plain.gamma, plain.beta, plain.running_mean, plain.running_var, &plain.batches,
+          kMomentum, kEps, &plain_saved);
+      const Tensor expected_y = relu_forward(normalized, &mask);
+      const BatchNormGrads expected =
+          batch_norm_backward(relu_backward(dy, mask), x, plain.gamma, plain_saved);
+
+      const Tensor y = batch_norm_train_forward(x, fused.gamma, fused.beta, fused.running_mean,
+                                                fused.running_var, &fused.batches, kMomentum, kEps,
+                                                &fused_saved, /*relu=*/true);
+      const BatchNormGrads g = batch_norm_backward(dy, x, fused.gamma, fused_saved, &y);
+      const auto same_bits = [](const Tensor& a, const Tensor& b) {
+        return a.shape() == b.shape() && a.dtype() == b.dtype() &&
+               std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
+      };
+      EXPECT_TRUE(same_bits(expected_y, y));
+      EXPECT_TRUE(same_bits(plain.running_mean, fused.running_mean));
+      EXPECT_TRUE(same_bits(plain.running_var, fused.running_var));
+      EXPECT_TRUE(same_bits(expected.dx, g.dx));
+      EXPECT_TRUE(same_bits(expected.dgamma, g.dgamma));
+      EXPECT_TRUE(same_bits(expected.dbeta, g.dbeta));
+      // The mask mattered: about half the values were clamped, and their dy did not count.
+      const BatchNormGrads unmasked = batch_norm_backward(dy, x, fused.gamma, fused_saved);
+      EXPECT_FALSE(same_bits(unmasked.dbeta, g.dbeta));
+    }
+}
+
+TEST(BatchNorm, ReluInTheSamePassRejectsAMismatchedOutput) {
+  State st(3, DType::Float32);
+  BatchNormSaved saved;
+  const Tensor x = testing::random_normal({4, 3}, 55);
+  const Tensor y = batch_norm_train_forward(x, st.gamma, st.beta, st.running_mean, st.running_var,
+                                            nullptr, kMomentum, kEps, &saved, true);
+  const Tensor other = Tensor::zeros({4, 3}, DType::Float64);
+  EXPECT_THROW(batch_norm_backward(Tensor::zeros({4, 3}), x, st.gamma, saved, &other), Error);
+  const Tensor short_one = Tensor::zeros({2, 3});
+  EXPECT_THROW(batch_norm_backward(Tensor::zeros({4, 3}), x, st.gamma, saved, &short_one), Error);
+  EXPECT_NO_THROW(batch_norm_backward(Tensor::zeros({4, 3}), x, st.gamma, saved, &y));
 }
 
 TEST(BatchNorm, RejectsBadShapes) {

@@ -486,6 +486,74 @@ TEST(Graph, InferenceGivesTheReluToTheBatchNormWhenTheLayerBeforeCannotTakeBoth)
   EXPECT_EQ(g.output_shape("relu"), Shape({7, 5}));
 }
 
+// Counts the forwards in which it applied the ReLU after it itself.
+class ReluApplyingBatchNorm : public BatchNorm {
+ public:
+  using BatchNorm::BatchNorm;
+  Tensor forward_with_relu(const std::vector<Tensor>& inputs) override {
+    Tensor y = BatchNorm::forward_with_relu(inputs);
+    if (y.defined()) applied += 1;
+    return y;
+  }
+  int applied = 0;
+};
+
+// A ResNet block's first half in training: the BatchNorm applies the ReLU that alone reads it
+// and takes the ReLU's mask in backward, the same bits as the layers one by one, each way.
+TEST(Graph, TrainingGivesTheReluToTheBatchNormBeforeIt) {
+  Generator gen(23);
+  auto conv = std::make_unique<Convolution>(3, 4, 3, 3, 1, 1, false);
+  auto bn = std::make_unique<ReluApplyingBatchNorm>(4);
+  randomize(*conv, gen);
+  randomize(*bn, gen);
+  Convolution ref_conv(3, 4, 3, 3, 1, 1, false);
+  BatchNorm ref_bn(4);
+  ReLU ref_relu;
+  ref_conv.parameters()[0]->value.copy_from(conv->parameters()[0]->value);
+  ref_bn.weight().value.copy_from(bn->weight().value);
+  ref_bn.bias().value.copy_from(bn->bias().value);
+  ref_bn.running_mean().value.copy_from(bn->running_mean().value);
+  ref_bn.running_var().value.copy_from(bn->running_var().value);
+  Tensor x = Tensor::empty({3, 3, 5, 7});
+  x.uniform_(gen, -1.0, 1.0);
+  Tensor dy = Tensor::empty({3, 4, 5, 7});
+  dy.normal_(gen);
+  const Tensor y_expected = ref_relu.forward(
+      {ref_bn.forward({ref_conv.forward({x}, Mode::Train)}, Mode::Train)}, Mode::Train);
+  const Tensor dx_expected =
+      ref_conv.backward(ref_bn.backward(ref_relu.backward(dy).at(0)).at(0)).at(0);
+
+  ReluApplyingBatchNorm* applying = bn.get();
+  Graph g;
+  g.add_input("input");
+  g.add("conv", std::move(conv), {"input"});
+  g.add("bn", std::move(bn), {"conv"});
+  g.add("relu", std::make_unique<ReLU>(), {"bn"});
+  const auto same_bits = [](const Tensor& a, const Tensor& b) {
+    return a.shape() == b.shape() && std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
+  };
+  const Tensor y = g.run({{"input", x}}, "relu", Mode::Train);
+  EXPECT_EQ(applying->applied, 1);
+  EXPECT_TRUE(same_bits(y_expected, y));
+  EXPECT_EQ(g.output_shape("relu"), Shape({3, 4, 5, 7}));
+  g.backward("relu", dy);
+  EXPECT_TRUE(same_bits(dx_expected, g.input_gradient("input")));
+  EXPECT_TRUE(same_bits(ref_bn.weight().grad, applying->weight().grad));
+  EXPECT_TRUE(same_bits(ref_bn.bias().grad, applying->bias().grad));
+  EXPECT_TRUE(same_bits(ref_bn.running_var().value, applying->running_var().value));
+  // The BatchNorm's own output gradient would skip the ReLU it applied.
+  EXPECT_THROW(g.backward("bn"), Error);
+
+  // As the target, or read twice, the BatchNorm leaves the ReLU to itself.
+  g.run({{"input", x}}, "bn", Mode::Train);
+  g.backward("bn");
+  g.add("relu2", std::make_unique<ReLU>(), {"bn"});
+  g.add("sum", std::make_unique<Add>(), {"relu", "relu2"});
+  g.run({{"input", x}}, "sum", Mode::Train);
+  g.backward("sum");
+  EXPECT_EQ(applying->applied, 1);
+}
+
 // A BN-VGG block in inference: the convolution normalises and pools each chunk itself, and the
 // ReLU runs after the pool, the same bits as the four layers one by one.
 TEST(Graph, InferenceFusesAConvolutionItsBatchNormAndTheMaxPool) {
