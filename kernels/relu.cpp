@@ -42,4 +42,19 @@ Tensor relu_backward(const Tensor& dy, const Tensor& mask) {
   return dx;
 }
 
+Tensor relu_backward_from_output(const Tensor& dy, const Tensor& y) {
+  const char* op = "relu_backward_from_output";
+  check_same_device(op, {&dy, &y});
+  check_floating(op, dy);
+  if (dy.shape() != y.shape() || dy.dtype() != y.dtype())
+    throw Error(std::string(op) + ": gradient " + dy.str() + " does not match output " + y.str());
+  if (!dy.device().is_cpu()) throw Error(std::string(op) + ": runs on the CPU only");
+  Tensor dx = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
+  DLFS_DISPATCH_FLOATING(dy.dtype(), op, [&] {
+    cpu::relu_backward_from_output(dy.data<scalar_t>(), y.data<scalar_t>(), dx.data<scalar_t>(),
+                                   dy.numel());
+  });
+  return dx;
+}
+
 }  // namespace dlfs::kernels

@@ -13,6 +13,8 @@ template <typename T>
 void relu_forward(const T* x, T* y, std::uint8_t* mask, std::int64_t n);
 template <typename T>
 void relu_backward(const T* dy, const std::uint8_t* mask, T* dx, std::int64_t n);
+template <typename T>
+void relu_backward_from_output(const T* dy, const T* y, T* dx, std::int64_t n);
 }  // namespace cpu
 
 namespace cuda {
@@ -25,5 +27,8 @@ void relu_backward(const float* dy, const std::uint8_t* mask, float* dx, std::in
 // one byte per element less to write).
 Tensor relu_forward(const Tensor& x, Tensor* mask);
 Tensor relu_backward(const Tensor& dy, const Tensor& mask);
+// The same from the ReLU's output y instead of a mask (y > 0 exactly where x > 0), for a layer
+// that applied the ReLU itself and kept its output (CPU only).
+Tensor relu_backward_from_output(const Tensor& dy, const Tensor& y);
 
 }  // namespace dlfs::kernels

@@ -2,10 +2,12 @@
 
 #include "dlfs/kernels/add.hpp"
 #include "dlfs/kernels/dispatch.hpp"
+#include "dlfs/kernels/relu.hpp"
 
 namespace dlfs {
 
 Tensor Add::forward(const std::vector<Tensor>& inputs, Mode mode) {
+  relu_output_ = Tensor();
   if (inputs.size() < 2)
     throw Error("Add takes two or more inputs, got " + std::to_string(inputs.size()));
   for (std::size_t k = 0; k < inputs.size(); ++k)
@@ -17,12 +19,8 @@ Tensor Add::forward(const std::vector<Tensor>& inputs, Mode mode) {
   return y;
 }
 
-Tensor Add::forward_fused(const std::vector<Tensor>& inputs,
-                          const kernels::ChannelEpilogue& epilogue,
-                          const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
-                          Tensor* pool_argmax) {
-  if (inputs.size() != 2 || epilogue.normalizes() || !epilogue.relu || max_pool || pool_argmax)
-    return Tensor();
+Tensor Add::add_relu_cpu(const std::vector<Tensor>& inputs) {
+  if (inputs.size() != 2) return Tensor();
   const Tensor &a = inputs[0], &b = inputs[1];
   // Anything unusual goes through forward(), which says what is wrong.
   if (!a.defined() || !b.defined() || !a.device().is_cpu() || !b.device().is_cpu() ||
@@ -33,10 +31,28 @@ Tensor Add::forward_fused(const std::vector<Tensor>& inputs,
   DLFS_DISPATCH_FLOATING(a.dtype(), "Add", [&] {
     kernels::cpu::add_relu(a.data<scalar_t>(), b.data<scalar_t>(), y.data<scalar_t>(), y.numel());
   });
-  input_count_ = 0;
   output_shape_ = y.shape();
+  return y;
+}
+
+Tensor Add::forward_fused(const std::vector<Tensor>& inputs,
+                          const kernels::ChannelEpilogue& epilogue,
+                          const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
+                          Tensor* pool_argmax) {
+  relu_output_ = Tensor();
+  if (epilogue.normalizes() || !epilogue.relu || max_pool || pool_argmax) return Tensor();
+  Tensor y = add_relu_cpu(inputs);
+  if (!y.defined()) return y;
+  input_count_ = 0;
   *unpooled_shape = y.shape();
   return y;
+}
+
+Tensor Add::forward_with_relu(const std::vector<Tensor>& inputs) {
+  relu_output_ = add_relu_cpu(inputs);
+  // The mask of the ReLU's backward is y > 0; y is the next layer's input, kept there anyway.
+  if (relu_output_.defined()) input_count_ = 2;
+  return relu_output_;
 }
 
 std::vector<Tensor> Add::backward(const Tensor& grad_output) {
@@ -44,6 +60,9 @@ std::vector<Tensor> Add::backward(const Tensor& grad_output) {
   if (grad_output.shape() != output_shape_)
     throw Error("Add::backward: gradient " + grad_output.str() + " does not match the output " +
                 output_shape_.str());
+  if (relu_output_.defined())
+    return std::vector<Tensor>(input_count_,
+                               kernels::relu_backward_from_output(grad_output, relu_output_));
   return std::vector<Tensor>(input_count_, grad_output);
 }
 

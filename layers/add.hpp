@@ -17,10 +17,17 @@ class Add : public Layer {
   Tensor forward_fused(const std::vector<Tensor>& inputs, const kernels::ChannelEpilogue& epilogue,
                        const kernels::PoolWindow* max_pool, Shape* unpooled_shape,
                        Tensor* pool_argmax) override;
+  // Training, two inputs on the CPU: the same pass; backward zeroes the gradient where the
+  // output is not positive, once for both inputs.
+  Tensor forward_with_relu(const std::vector<Tensor>& inputs) override;
 
  private:
+  // The sum and a ReLU after it in one pass, when the inputs allow (else undefined).
+  Tensor add_relu_cpu(const std::vector<Tensor>& inputs);
+
   std::size_t input_count_ = 0;  // 0: no Train-mode forward to differentiate
   Shape output_shape_;
+  Tensor relu_output_;  // the output, after forward_with_relu
 };
 
 }  // namespace dlfs

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "dlfs/kernels/relu.hpp"
@@ -30,6 +31,31 @@ TEST(Relu, WithoutAMaskTheOutputIsTheSame) {
   }
   Tensor x = Tensor::from_vector<float>({-2, 0, 3, -0.0f, 7}, {5});
   EXPECT_EQ(relu_forward(x, nullptr).to_vector<float>(), std::vector<float>({0, 0, 3, 0, 7}));
+}
+
+// From the ReLU's output instead of its mask (a layer that applied the ReLU itself): the same
+// bits, including inputs of -0, +0 and NaN, whose outputs are +0.
+TEST(Relu, BackwardFromTheOutputIsBackwardFromTheMask) {
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    Generator g(6);
+    Tensor x = Tensor::empty({70001}, dtype), dy = Tensor::empty({70001}, dtype);
+    x.normal_(g);
+    dy.normal_(g);
+    std::vector<double> xs = x.to(DType::Float64).to_vector<double>();
+    xs[0] = -0.0;
+    xs[1] = 0.0;
+    xs[2] = std::nan("");
+    x = Tensor::from_vector<double>(xs, {70001}).to(dtype);
+    Tensor mask;
+    const Tensor y = relu_forward(x, &mask);
+    const Tensor expected = relu_backward(dy, mask), dx = relu_backward_from_output(dy, y);
+    EXPECT_EQ(0, std::memcmp(expected.raw_data(), dx.raw_data(), dx.nbytes()));
+  }
+  const Tensor y = Tensor::from_vector<float>({0, 2, 0, 1e-30f}, {4});
+  const Tensor dy = Tensor::from_vector<float>({1, 2, 3, 4}, {4});
+  EXPECT_EQ(relu_backward_from_output(dy, y).to_vector<float>(), std::vector<float>({0, 2, 0, 4}));
+  EXPECT_THROW(relu_backward_from_output(dy, Tensor::zeros({3})), Error);
+  EXPECT_THROW(relu_backward_from_output(dy, y.to(DType::Float64)), Error);
 }
 
 TEST(Relu, Float64) {

@@ -554,6 +554,36 @@ TEST(Graph, TrainingGivesTheReluToTheBatchNormBeforeIt) {
   EXPECT_EQ(applying->applied, 1);
 }
 
+// A ResNet block's end in training: the Add applies the ReLU after it and masks the gradient
+// both inputs get, the same bits as the two layers one by one.
+TEST(Graph, TrainingGivesTheReluToTheAddBeforeIt) {
+  Generator gen(29);
+  Tensor a = Tensor::empty({2, 3, 4, 5}), b = Tensor::empty({2, 3, 4, 5});
+  a.uniform_(gen, -1.0, 1.0);
+  b.uniform_(gen, -1.0, 1.0);
+  b.data<float>()[0] = -a.data<float>()[0];  // a sum of +0
+  Tensor dy = Tensor::empty({2, 3, 4, 5});
+  dy.normal_(gen);
+  Add ref_add;
+  ReLU ref_relu;
+  const Tensor y_expected = ref_relu.forward({ref_add.forward({a, b}, Mode::Train)}, Mode::Train);
+  const Tensor dx_expected = ref_add.backward(ref_relu.backward(dy).at(0)).at(0);
+
+  Graph g;
+  g.add_input("a");
+  g.add_input("b");
+  g.add("sum", std::make_unique<Add>(), {"a", "b"});
+  g.add("relu", std::make_unique<ReLU>(), {"sum"});
+  const auto same_bits = [](const Tensor& p, const Tensor& q) {
+    return p.shape() == q.shape() && std::memcmp(p.raw_data(), q.raw_data(), p.nbytes()) == 0;
+  };
+  EXPECT_TRUE(same_bits(y_expected, g.run({{"a", a}, {"b", b}}, "relu", Mode::Train)));
+  g.backward("relu", dy);
+  EXPECT_TRUE(same_bits(dx_expected, g.input_gradient("a")));
+  EXPECT_TRUE(same_bits(dx_expected, g.input_gradient("b")));
+  EXPECT_THROW(g.backward("sum"), Error);  // the Add applied the ReLU
+}
+
 // A BN-VGG block in inference: the convolution normalises and pools each chunk itself, and the
 // ReLU runs after the pool, the same bits as the four layers one by one.
 TEST(Graph, InferenceFusesAConvolutionItsBatchNormAndTheMaxPool) {
