@@ -45,6 +45,13 @@ template <typename T>
 inline void widen(const Lanes<T>& v, Sums& wide) {
   wide = __builtin_convertvector(v, Sums);
 }
+// Eight values of x from p, in double.
+template <typename T>
+inline void load_wide(const T* p, Sums& wide) {
+  Lanes<T> v;
+  load(p, v);
+  widen<T>(v, wide);
+}
 inline double total(const Sums& sums) {
   double t = 0.0;
   for (int j = 0; j < kLanes; ++j) t += sums[j];
@@ -74,10 +81,8 @@ DLFS_SIMD_CLONES Moments channel_moments(const T* x, const BatchNormShape& s, st
   for_channel(
       s, c,
       [&](std::int64_t i) {
-        Lanes<T> v;
         Sums wide;
-        load(x + i, v);
-        widen<T>(v, wide);
+        load_wide(x + i, wide);
         sums += wide;
       },
       [&](std::int64_t i, int lane) { sums[lane] += double{x[i]}; });
@@ -88,10 +93,8 @@ DLFS_SIMD_CLONES Moments channel_moments(const T* x, const BatchNormShape& s, st
   for_channel(
       s, c,
       [&](std::int64_t i) {
-        Lanes<T> v;
         Sums d;
-        load(x + i, v);
-        widen<T>(v, d);
+        load_wide(x + i, d);
         d -= mean;
         sums += d * d;
       },
