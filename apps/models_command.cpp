@@ -9,11 +9,10 @@
 namespace dlfs::app {
 
 int models_command(int argc, char** argv) {
-  Options options(
-      "models",
-      "Lists every model dlfs builds, with its parameter count at each input "
-      "size (28: 1x28x28, 32: 1x32x32, or 3x32x32 for resnet20, resnet32 and resnet56; 224: "
-      "3x224x224 with 1000 classes).");
+  Options options("models",
+                  "Lists every model dlfs builds, with its parameter count at each input size "
+                  "(28: 1x28x28, 32: 1x32x32, or 3x32x32 for resnet20, resnet32, resnet56 and "
+                  "resnet14-w2; 224: 3x224x224 with 1000 classes).");
   options.add_flag("json", "print JSON instead of a table");
   if (!options.parse(argc, argv, 2)) return 0;
   const bool json = options.flag("json");

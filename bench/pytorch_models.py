@@ -214,20 +214,24 @@ def downsample(inplanes, planes, stride, expansion=1):
     return nn.Sequential(nn.Conv2d(inplanes, out, 1, stride, bias=False), nn.BatchNorm2d(out))
 
 
-CIFAR_RESNETS = ("resnet20", "resnet32", "resnet56")
+CIFAR_RESNETS = ("resnet20", "resnet32", "resnet56", "resnet14-w2")
 
 
 class ResNet(nn.Module):
     """dlfs's ResNets: torchvision's resnet18/34/50 at 224 (7x7 stem, max-pool); at 28 a 3x3
     stride-1 stem without max-pool on 1-channel images; resnet20, resnet32 and resnet56 are the
-    CIFAR nets (16-32-64 channels, 3, 5 and 9 blocks per stage) on 1x28x28 or 3x32x32 images."""
+    CIFAR nets (16-32-64 channels, 3, 5 and 9 blocks per stage) on 1x28x28 or 3x32x32 images,
+    resnet14-w2 the same with 2 blocks per stage of 32-64-128 channels."""
 
     def __init__(self, name, size=28, classes=10):
         super().__init__()
         block = Bottleneck if name == "resnet50" else BasicBlock
         blocks = {"resnet18": [2, 2, 2, 2], "resnet34": [3, 4, 6, 3], "resnet50": [3, 4, 6, 3],
-                  "resnet20": [3, 3, 3], "resnet32": [5, 5, 5], "resnet56": [9, 9, 9]}[name]
+                  "resnet20": [3, 3, 3], "resnet32": [5, 5, 5], "resnet56": [9, 9, 9],
+                  "resnet14-w2": [2, 2, 2]}[name]
         widths = [16, 32, 64] if name in CIFAR_RESNETS else [64, 128, 256, 512]
+        if name == "resnet14-w2":
+            widths = [32, 64, 128]
         in_channels = 1 if size == 28 else 3
         self.imagenet = size == 224
         if self.imagenet:

@@ -3,7 +3,10 @@
 // The 28 variant (1x28x28) uses a 3x3 stride-1 stem without max-pool, as is usual for small
 // images. ResNet-20, -32 and -56 are the CIFAR networks of the paper's section 4.2 (16-32-64
 // channels, n = 3, 5 and 9 blocks per stage, 6n + 2 layers), with 1x1-conv downsampling
-// (option B).
+// (option B). resnet14-w2 is the same design with 2 blocks per stage at twice the width (32-64-128
+// channels), the shape of a wide ResNet (Zagoruyko and Komodakis 2016, WRN-16-2) with
+// post-activation blocks, to try width where more depth (resnet32, resnet56) did not raise
+// Fashion-MNIST accuracy (docs/results.md).
 #include "dlfs/models/catalog.hpp"
 #include "dlfs/models/layer_factory.hpp"
 #include "dlfs/models/residual_block.hpp"
@@ -13,10 +16,11 @@ namespace dlfs {
 Model build_resnet(const std::string& name, const std::string& variant, int classes) {
   Model m;
   const bool imagenet = variant == "224";
-  const int cifar_blocks = name == "resnet20"   ? 3
-                           : name == "resnet32" ? 5
-                           : name == "resnet56" ? 9
-                                                : 0;
+  const int cifar_blocks = name == "resnet20"      ? 3
+                           : name == "resnet32"    ? 5
+                           : name == "resnet56"    ? 9
+                           : name == "resnet14-w2" ? 2
+                                                   : 0;
   const bool cifar = cifar_blocks > 0;
   const Shape input =
       imagenet ? Shape{3, 224, 224} : (variant == "32" ? Shape{3, 32, 32} : Shape{1, 28, 28});
@@ -31,6 +35,7 @@ Model build_resnet(const std::string& name, const std::string& variant, int clas
   if (name == "resnet34") blocks = {3, 4, 6, 3};
   if (name == "resnet50") blocks = {3, 4, 6, 3}, bottleneck = true;
   if (cifar) blocks = {cifar_blocks, cifar_blocks, cifar_blocks}, widths = {16, 32, 64};
+  if (name == "resnet14-w2") widths = {32, 64, 128};
   if (blocks.empty()) throw InputError("unknown ResNet '" + name + "'");
 
   SequentialBuilder stem(g, Model::kInput);

@@ -64,6 +64,16 @@ TEST(ModelCatalog, SmallModelsHaveTheCountsTheirLayersImply) {
           conv_nobias_bn(32, 64, 1) + (2 * n - 1) * conv_nobias_bn(64, 64, 3) + (64 * 10 + 10);
       EXPECT_EQ(count(name, in_channels == 1 ? "28" : "32"), expected);
     }
+  // resnet14-w2: the same layout at twice the width (32-64-128 channels), 2 blocks per stage.
+  for (const std::int64_t in_channels : {1, 3}) {
+    SCOPED_TRACE("resnet14-w2 on " + std::to_string(in_channels) + " channels");
+    const std::int64_t expected = conv_nobias_bn(in_channels, 32, 3) +
+                                  4 * conv_nobias_bn(32, 32, 3) + conv_nobias_bn(32, 64, 3) +
+                                  conv_nobias_bn(32, 64, 1) + 3 * conv_nobias_bn(64, 64, 3) +
+                                  conv_nobias_bn(64, 128, 3) + conv_nobias_bn(64, 128, 1) +
+                                  3 * conv_nobias_bn(128, 128, 3) + (128 * 10 + 10);
+    EXPECT_EQ(count("resnet14-w2", in_channels == 1 ? "28" : "32"), expected);
+  }
   // The paper's 0.46M and 0.85M for ResNet-32 and ResNet-56.
   EXPECT_EQ(count("resnet32", "32") / 10000, 46);
   EXPECT_EQ(count("resnet56", "32") / 10000, 85);

@@ -137,7 +137,8 @@ void expect_residual_wiring(const std::string& name, const std::string& variant,
   }
   EXPECT_EQ(blocks, expected_blocks);
   // One downsample per stage after the first; ResNet-50's first stage needs one too (64 -> 256).
-  const bool cifar = name == "resnet20" || name == "resnet32" || name == "resnet56";
+  const bool cifar =
+      name == "resnet20" || name == "resnet32" || name == "resnet56" || name == "resnet14-w2";
   const int stages = cifar ? 3 : 4;
   EXPECT_EQ(downsamples, stages - 1 + (bottleneck ? 1 : 0));
   EXPECT_EQ(m.graph.inputs("avgpool").at(0), previous_output);
@@ -148,6 +149,7 @@ TEST(ModelStructureResidual, EveryBlockAddsItsInputOrItsShortcut) {
   expect_residual_wiring("resnet20", "32", 9);
   expect_residual_wiring("resnet32", "28", 15);
   expect_residual_wiring("resnet56", "32", 27);
+  expect_residual_wiring("resnet14-w2", "28", 6);
   expect_residual_wiring("resnet18", "28", 8);
   expect_residual_wiring("resnet34", "28", 16);
   expect_residual_wiring("resnet50", "28", 16);

@@ -166,6 +166,10 @@ TEST(PyTorchForward, ResNet32And56) {
       {{"resnet32", "28"}, {"resnet32", "32"}, {"resnet56", "28"}, {"resnet56", "32"}});
 }
 
+TEST(PyTorchForward, ResNet14Wide) {
+  compare_with_pytorch({{"resnet14-w2", "28"}, {"resnet14-w2", "32"}});
+}
+
 TEST(PyTorchForward, ResNet34) {
   compare_with_pytorch({{"resnet34", "28"}});
 }
@@ -186,7 +190,7 @@ TEST(PyTorchForward, CoversTheCatalog) {
   int variants = 0;
   for (const auto& info : model_catalog())
     for (const auto& v : info.variants) variants += v == "224" ? 0 : 1;
-  EXPECT_EQ(variants, 8 + 7 + 5 + 4 + 2);
+  EXPECT_EQ(variants, 8 + 7 + 3 + 4 + 2 + 1 + 1 + 2);
 }
 
 }  // namespace
