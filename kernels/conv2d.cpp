@@ -26,6 +26,8 @@ const char* conv2d_path_name(Conv2dPath path) {
       return "direct";
     case Conv2dPath::Onednn:
       return "onednn";
+    case Conv2dPath::OnednnWinograd:
+      return "onednn-winograd";
     case Conv2dPath::Cudnn:
       return "cudnn";
   }
@@ -40,12 +42,16 @@ Conv2dPath choose_conv2d_path(ConvAlgorithm requested, const ConvGeometry& g,
                                                            : Conv2dPath::BatchedColumns;
   }
   if (requested != ConvAlgorithm::Im2col && onednn::supports(g, out_channels, x)) {
+    if (winograd_shape(g) && (requested == ConvAlgorithm::Winograd ||
+                              (requested == ConvAlgorithm::Auto && winograd_pays(g, out_channels))))
+      return Conv2dPath::OnednnWinograd;
     // Measured per layer (docs/convolution.md): oneDNN's JIT kernels beat dlfs's own paths by
     // 15-40% on 3x3 and 5x5 layers from 6 input channels up, but lost 2-3x on 1-channel first
     // layers (its layouts block channels by 8) and 1.1-2x on 1x1 layers, which are one plain
     // GEMM per image on the PerImage path. Auto keeps those on dlfs's paths.
     const bool pointwise = g.window.kernel_h == 1 && g.window.kernel_w == 1;
-    if (requested == ConvAlgorithm::Onednn || (g.channels >= kOnednnMinChannels && !pointwise))
+    if (requested == ConvAlgorithm::Onednn || requested == ConvAlgorithm::Winograd ||
+        (g.channels >= kOnednnMinChannels && !pointwise))
       return Conv2dPath::Onednn;
   }
   // One input channel: the GEMM's inner size would be only kh*kw, and writing and packing the
@@ -62,6 +68,23 @@ Conv2dPath choose_conv2d_path(ConvAlgorithm requested, const ConvGeometry& g,
   const bool per_image =
       pixels >= kPerImageMinPixels || out_channels * g.col_rows() * pixels < kPerImageSmallMacs;
   return per_image ? Conv2dPath::PerImage : Conv2dPath::BatchedColumns;
+}
+
+bool winograd_shape(const ConvGeometry& g) {
+  const ConvWindow& w = g.window;
+  return w.kernel_h == 3 && w.kernel_w == 3 && w.stride_h == 1 && w.stride_w == 1 &&
+         w.dilation_h == 1 && w.dilation_w == 1;
+}
+
+bool winograd_pays(const ConvGeometry& g, std::int64_t out_channels) {
+  // Measured per layer (docs/convolution.md): Winograd F(4x4, 3x3) ran 1.2-1.8x faster than
+  // oneDNN's direct kernels from 32 channels on 28x28 maps and from 64 channels on 14x14 maps,
+  // and lost up to 1.15x on 7x7 maps (mostly padding in its 6x6 tiles), on 16 channels and on 32
+  // channels at 14x14.
+  const std::int64_t pixels = g.out_h * g.out_w;
+  const std::int64_t narrowest = std::min(g.channels, out_channels);
+  return pixels >= kWinogradMinPixels && narrowest >= kWinogradMinChannels &&
+         narrowest * pixels >= kWinogradMinChannelPixels;
 }
 
 namespace {
@@ -146,9 +169,10 @@ Conv2dGradients backward_per_image(const Tensor& dy, const Tensor& weight, const
 #endif
 
 onednn::ConvolutionPlan& onednn_plan_for(Conv2dCache& cache, const ConvGeometry& g,
-                                         std::int64_t out_channels) {
-  if (!cache.onednn_plan || !onednn::plan_matches(*cache.onednn_plan, g, out_channels))
-    cache.onednn_plan = onednn::make_convolution_plan(g, out_channels);
+                                         std::int64_t out_channels, Conv2dPath path) {
+  const bool winograd = path == Conv2dPath::OnednnWinograd;
+  if (!cache.onednn_plan || !onednn::plan_matches(*cache.onednn_plan, g, out_channels, winograd))
+    cache.onednn_plan = onednn::make_convolution_plan(g, out_channels, winograd);
   return *cache.onednn_plan;
 }
 
@@ -169,7 +193,8 @@ Tensor forward_by_path(const Tensor& x, const Tensor& weight, const ConvGeometry
       if (saved) saved->input = x;  // backward lowers each image again
       return y;
     }
-    case Conv2dPath::Onednn: {
+    case Conv2dPath::Onednn:
+    case Conv2dPath::OnednnWinograd: {
       const std::int64_t out_channels = weight.dim(0), spatial = g.out_h * g.out_w;
       onednn::ChunkEpilogue add_bias;
       if (bias)
@@ -177,8 +202,8 @@ Tensor forward_by_path(const Tensor& x, const Tensor& weight, const ConvGeometry
                                                                     std::int64_t images) {
           cpu::bias_add(y_chunk, b, images, out_channels, spatial);
         };
-      Tensor y =
-          onednn::convolution_forward(onednn_plan_for(cache, g, out_channels), x, weight, add_bias);
+      Tensor y = onednn::convolution_forward(onednn_plan_for(cache, g, out_channels, path), x,
+                                             weight, add_bias);
       *bias_added = true;
       if (saved) saved->input = x;
       return y;
@@ -227,8 +252,8 @@ Tensor conv2d_forward_fused(const Tensor& x, const Tensor& weight, const ConvGeo
     one_image = *pooled;
     one_image.batch = 1;
   }
-  const bool fused_here =
-      path == Conv2dPath::PerImage || path == Conv2dPath::Direct || path == Conv2dPath::Onednn;
+  const bool onednn_path = path == Conv2dPath::Onednn || path == Conv2dPath::OnednnWinograd;
+  const bool fused_here = path == Conv2dPath::PerImage || path == Conv2dPath::Direct || onednn_path;
   Tensor indices;  // the pool's argmax, in training
   if (fused_here) {
     if (saved) {
@@ -254,7 +279,7 @@ Tensor conv2d_forward_fused(const Tensor& x, const Tensor& weight, const ConvGeo
     });
     return y;
   }
-  if (path == Conv2dPath::Onednn) {
+  if (onednn_path) {
     Tensor y_pooled;
     if (pooled) y_pooled = Tensor::empty(out_shape);
     const float* b = bias ? bias->data<float>() : nullptr;
@@ -271,7 +296,7 @@ Tensor conv2d_forward_fused(const Tensor& x, const Tensor& weight, const ConvGeo
                                    argmax_data ? argmax_data + first * pooled_image : nullptr,
                                    chunk_pool);
     };
-    Tensor y = onednn::convolution_forward(onednn_plan_for(cache, g, out_channels), x, weight,
+    Tensor y = onednn::convolution_forward(onednn_plan_for(cache, g, out_channels, path), x, weight,
                                            finish_chunk, /*write_output=*/!pooled);
     return pooled ? y_pooled : y;
   }
@@ -288,7 +313,8 @@ Conv2dGradients conv2d_backward(const Tensor& dy, const Tensor& weight, const Co
     case Conv2dPath::PerImage:
     case Conv2dPath::Direct:
       return backward_per_image(dy, weight, saved, input_gradient);
-    case Conv2dPath::Onednn: {
+    case Conv2dPath::Onednn:
+    case Conv2dPath::OnednnWinograd: {
       Conv2dGradients grads;
       onednn::convolution_backward(*cache.onednn_plan, saved.input, dy, weight,
                                    input_gradient ? &grads.input : nullptr, grads.weight);

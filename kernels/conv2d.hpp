@@ -2,7 +2,7 @@
 // 2-D convolution as an op: y = x (*) weight over NCHW batches, and its two gradients. No bias
 // (kernels/bias.hpp adds it). The weight is OIHW, [O, C, kh, kw], as PyTorch's Conv2d.
 //
-// Five paths compute it (docs/convolution.md has the measurements behind the rule):
+// Six paths compute it (docs/convolution.md has the measurements behind the rule):
 //   BatchedColumns  im2col of the whole batch into [C*kh*kw, N*OH*OW] (im2col.hpp), ONE GEMM per
 //                   pass, a batch/channel swap to NCHW. CPU and GPU. Keeps the columns.
 //   PerImage        CPU only: one image's columns at a time in a per-thread buffer that stays in
@@ -11,15 +11,22 @@
 //                   chunks, with y and dW summed straight from the padded image
 //                   (kernels/cpu/direct_conv2d.hpp) instead of im2col + GEMM. Keeps x.
 //   Onednn          CPU only: oneDNN's JIT kernels (kernels/cpu/onednn_conv2d.hpp). Keeps x.
+//   OnednnWinograd  Onednn with oneDNN's Winograd F(4x4, 3x3) kernels (3x3, stride 1; AVX-512
+//                   machines), its direct kernels where it has none. Fewer multiplies, rounding
+//                   different from direct summation (relative errors near 1e-6 instead of 1e-7).
 //   Cudnn           cuDNN (kernels/cuda/cudnn_conv2d.hpp). Keeps x.
 //
 // choose_conv2d_path's rule, from the layer's ConvAlgorithm (conv_algorithm.hpp):
 //   1. On a GPU: Cudnn when the layer asks for it and it can run (float32, a build with cuDNN);
 //      BatchedColumns otherwise.
-//   2. On the CPU, unless the layer asks for Im2col: Onednn when oneDNN can run it (float32, a
-//      build with oneDNN; onednn::supports) and either the layer asks for it or the layer has at
-//      least kOnednnMinChannels input channels and a kernel larger than 1x1; else Direct for a
-//      float32 layer with one input channel, stride 1 and no dilation.
+//   2. On the CPU, unless the layer asks for Im2col, where oneDNN can run it (float32, a build
+//      with oneDNN; onednn::supports): OnednnWinograd for a 3x3 stride-1 layer (winograd_shape)
+//      that asks for Winograd, or asks for Auto and passes winograd_pays (an output map of at
+//      least kWinogradMinPixels, at least kWinogradMinChannels input and output channels, and
+//      the fewer of the two times the map at least kWinogradMinChannelPixels); else Onednn when
+//      the layer asks for oneDNN or Winograd, or has at least kOnednnMinChannels input channels
+//      and a kernel larger than 1x1. Else Direct for a float32 layer with one input channel,
+//      stride 1 and no dilation.
 //   3. Otherwise, on the CPU: PerImage when an output map has at least kPerImageMinPixels pixels,
 //      or when the convolution does fewer than kPerImageSmallMacs multiply-adds per image;
 //      BatchedColumns otherwise (large layers on tiny maps, whose per-image GEMMs are too narrow
@@ -38,14 +45,23 @@
 
 namespace dlfs::kernels {
 
-enum class Conv2dPath { BatchedColumns, PerImage, Direct, Onednn, Cudnn };
+enum class Conv2dPath { BatchedColumns, PerImage, Direct, Onednn, OnednnWinograd, Cudnn };
 
-// "batched-columns", "per-image", "direct", "onednn" or "cudnn".
+// "batched-columns", "per-image", "direct", "onednn", "onednn-winograd" or "cudnn".
 const char* conv2d_path_name(Conv2dPath path);
 
 constexpr std::int64_t kPerImageMinPixels = 32;
 constexpr std::int64_t kPerImageSmallMacs = std::int64_t{1} << 20;
 constexpr std::int64_t kOnednnMinChannels = 4;
+
+constexpr std::int64_t kWinogradMinPixels = 14 * 14;
+constexpr std::int64_t kWinogradMinChannels = 32;
+constexpr std::int64_t kWinogradMinChannelPixels = 64 * 14 * 14;
+
+// True for a convolution oneDNN's Winograd kernels can take: 3x3, stride 1, no dilation.
+bool winograd_shape(const ConvGeometry& g);
+// Auto's rule for taking them (see above and docs/convolution.md).
+bool winograd_pays(const ConvGeometry& g, std::int64_t out_channels);
 
 // The path a convolution of `g` with `out_channels` outputs takes for input `x` (see above).
 Conv2dPath choose_conv2d_path(ConvAlgorithm requested, const ConvGeometry& g,

@@ -15,9 +15,10 @@ ConvAlgorithm parse_conv_algorithm(const std::string& text) {
   if (lower == "auto") return ConvAlgorithm::Auto;
   if (lower == "im2col") return ConvAlgorithm::Im2col;
   if (lower == "onednn") return ConvAlgorithm::Onednn;
+  if (lower == "winograd") return ConvAlgorithm::Winograd;
   if (lower == "cudnn") return ConvAlgorithm::Cudnn;
   throw InputError("unknown convolution algorithm \"" + text +
-                   "\"; expected \"auto\", \"im2col\", \"onednn\" or \"cudnn\"");
+                   "\"; expected \"auto\", \"im2col\", \"onednn\", \"winograd\" or \"cudnn\"");
 }
 
 const char* conv_algorithm_name(ConvAlgorithm algorithm) {
@@ -28,6 +29,8 @@ const char* conv_algorithm_name(ConvAlgorithm algorithm) {
       return "im2col";
     case ConvAlgorithm::Onednn:
       return "onednn";
+    case ConvAlgorithm::Winograd:
+      return "winograd";
     case ConvAlgorithm::Cudnn:
       return "cudnn";
   }

@@ -90,6 +90,8 @@ std::optional<ConvAlgorithm> Convolution::last_algorithm() const {
       return ConvAlgorithm::Cudnn;
     case kernels::Conv2dPath::Onednn:
       return ConvAlgorithm::Onednn;
+    case kernels::Conv2dPath::OnednnWinograd:
+      return ConvAlgorithm::Winograd;
     default:
       return ConvAlgorithm::Im2col;
   }

@@ -6,9 +6,11 @@
 // is the op kernels/conv2d.hpp, which picks one of its paths (oneDNN, per image or batched
 // columns on the CPU; im2col or cuDNN on a GPU) by a documented rule from the algorithm the layer
 // asks for:
-//   Auto   - the default: oneDNN for float32 CPU tensors in builds with oneDNN, Im2col elsewhere.
+//   Auto   - the default: oneDNN for float32 CPU tensors in builds with oneDNN (Winograd for
+//            wide 3x3 layers on large maps), Im2col elsewhere.
 //   Im2col - dlfs's own kernels: im2col + GEMM (OpenBLAS / cuBLAS) + col2im, on CPU and GPU.
 //   Onednn - oneDNN, for float32 CPU tensors in builds with oneDNN. Elsewhere as Auto.
+//   Winograd - oneDNN's Winograd kernels for 3x3 stride-1 layers (its direct ones for others).
 //   Cudnn  - cuDNN, for float32 GPU tensors in builds with cuDNN. Elsewhere as Auto.
 #include <optional>
 #include <string>

@@ -2,6 +2,7 @@
 // Elementwise and memory-bound ops run on tensors of 64 MiB (twice this machine's 32 MiB L3) and
 // count the useful bytes they must move: every input read once, every output written once.
 // GEMM and convolution count floating-point operations (2 per multiply-add).
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -285,7 +286,7 @@ struct ConvCase {
 };
 
 void register_convolution() {
-  const std::vector<ConvCase> cases = {
+  std::vector<ConvCase> cases = {
       {"lenet conv1", {100, 1, 28, 28}, 6, 5, 1, 2},
       {"simple-convnet conv1", {100, 1, 28, 28}, 30, 5, 1, 0},
       {"lenet conv2", {100, 6, 14, 14}, 16, 5, 1, 0},
@@ -296,6 +297,16 @@ void register_convolution() {
       {"resnet 1x1", {8, 64, 56, 56}, 256, 1, 1, 0},
       {"resnet 1x1 s2", {8, 128, 28, 28}, 256, 1, 2, 0},
   };
+  // 3x3 stride-1 layers of the 28x28 catalog nets at training's batch 64, and one of the 224
+  // nets' first stage: the shapes behind the rule for oneDNN's Winograd kernels
+  // (docs/convolution.md; DLFS_CONV=onednn against DLFS_CONV=winograd).
+  const std::vector<std::array<std::int64_t, 4>> grid = {
+      // channels, map size, out channels, batch
+      {16, 28, 16, 64},  {32, 28, 32, 64},  {64, 28, 64, 64},   {32, 14, 32, 64},
+      {32, 14, 64, 64},  {64, 14, 64, 64},  {128, 14, 128, 64}, {64, 7, 128, 64},
+      {128, 7, 128, 64}, {256, 7, 256, 64}, {64, 56, 64, 8}};
+  for (const auto& [channels, size, out_channels, batch] : grid)
+    cases.push_back({"3x3", {batch, channels, size, size}, out_channels, 3, 1, 1});
   for (const ConvCase& c : cases) {
     auto make_layer = [c] {
       Convolution conv(c.input.dim(1), c.out_channels, c.kernel, c.kernel, c.stride, c.padding);

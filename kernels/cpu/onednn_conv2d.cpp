@@ -132,11 +132,28 @@ memory::desc plain(const Dims& dims, Tag tag) {
   return memory::desc(dims, kF32, tag);
 }
 
+// Makes a primitive descriptor with oneDNN's Winograd algorithm when `winograd` asks for it and
+// oneDNN has such a kernel for the shape, with its direct algorithm otherwise.
+template <typename MakeDescriptor>
+auto with_algorithm(bool winograd, const MakeDescriptor& make) {
+  if (winograd) {
+    try {
+      return make(dnnl::algorithm::convolution_winograd);
+    } catch (const dnnl::error&) {
+      // No Winograd kernel for this shape or machine: the direct one below.
+    }
+  }
+  return make(dnnl::algorithm::convolution_direct);
+}
+
 // The primitives for `batch` images of one convolution shape: forward, and once a backward has
-// run, backward-data and backward-weights, each with its reorders.
+// run, backward-data and backward-weights, each with its reorders. With `winograd`, each of the
+// three takes oneDNN's Winograd kernel where there is one.
 class BatchPrimitives {
  public:
-  BatchPrimitives(const ConvGeometry& g, std::int64_t out_channels, std::int64_t batch) {
+  BatchPrimitives(const ConvGeometry& g, std::int64_t out_channels, std::int64_t batch,
+                  bool winograd)
+      : winograd_(winograd) {
     const ConvWindow& w = g.window;
     source_dims_ = {batch, g.channels, g.height, g.width};
     weight_dims_ = {out_channels, g.channels, w.kernel_h, w.kernel_w};
@@ -146,10 +163,12 @@ class BatchPrimitives {
     pad_left_ = {w.pad_h, w.pad_w};
     pad_right_ = {right_padding(g.height, g.out_h, w.kernel_h, w.stride_h, w.dilation_h, w.pad_h),
                   right_padding(g.width, g.out_w, w.kernel_w, w.stride_w, w.dilation_w, w.pad_w)};
-    const dnnl::convolution_forward::desc desc(
-        dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, any(source_dims_),
-        any(weight_dims_), any(output_dims_), strides_, dilation_, pad_left_, pad_right_);
-    forward_pd = dnnl::convolution_forward::primitive_desc(desc, caller_scratchpad(), cpu_engine());
+    forward_pd = with_algorithm(winograd_, [&](dnnl::algorithm algorithm) {
+      const dnnl::convolution_forward::desc desc(
+          dnnl::prop_kind::forward_training, algorithm, any(source_dims_), any(weight_dims_),
+          any(output_dims_), strides_, dilation_, pad_left_, pad_right_);
+      return dnnl::convolution_forward::primitive_desc(desc, caller_scratchpad(), cpu_engine());
+    });
     forward = dnnl::convolution_forward(forward_pd);
     forward_source = Conversion(plain(source_dims_, Tag::nchw), forward_pd.src_desc());
     forward_weight = Conversion(plain(weight_dims_, Tag::oihw), forward_pd.weights_desc());
@@ -158,16 +177,20 @@ class BatchPrimitives {
 
   void make_backward() {
     if (backward_data) return;
-    const dnnl::convolution_backward_data::desc data_desc(
-        dnnl::algorithm::convolution_direct, any(source_dims_), any(weight_dims_),
-        any(output_dims_), strides_, dilation_, pad_left_, pad_right_);
-    backward_data_pd = dnnl::convolution_backward_data::primitive_desc(
-        data_desc, caller_scratchpad(), cpu_engine(), forward_pd);
-    const dnnl::convolution_backward_weights::desc weights_desc(
-        dnnl::algorithm::convolution_direct, any(source_dims_), any(weight_dims_),
-        any(output_dims_), strides_, dilation_, pad_left_, pad_right_);
-    backward_weights_pd = dnnl::convolution_backward_weights::primitive_desc(
-        weights_desc, caller_scratchpad(), cpu_engine(), forward_pd);
+    backward_data_pd = with_algorithm(winograd_, [&](dnnl::algorithm algorithm) {
+      const dnnl::convolution_backward_data::desc desc(algorithm, any(source_dims_),
+                                                       any(weight_dims_), any(output_dims_),
+                                                       strides_, dilation_, pad_left_, pad_right_);
+      return dnnl::convolution_backward_data::primitive_desc(desc, caller_scratchpad(),
+                                                             cpu_engine(), forward_pd);
+    });
+    backward_weights_pd = with_algorithm(winograd_, [&](dnnl::algorithm algorithm) {
+      const dnnl::convolution_backward_weights::desc desc(
+          algorithm, any(source_dims_), any(weight_dims_), any(output_dims_), strides_, dilation_,
+          pad_left_, pad_right_);
+      return dnnl::convolution_backward_weights::primitive_desc(desc, caller_scratchpad(),
+                                                                cpu_engine(), forward_pd);
+    });
     backward_data_output =
         Conversion(plain(output_dims_, Tag::nchw), backward_data_pd.diff_dst_desc());
     backward_data_weight =
@@ -218,6 +241,7 @@ class BatchPrimitives {
   Conversion backward_weights_source, backward_weights_output, backward_weights_weight;
 
  private:
+  bool winograd_;
   Dims source_dims_, weight_dims_, output_dims_, strides_, dilation_, pad_left_, pad_right_;
 };
 
@@ -247,20 +271,20 @@ void for_each_chunk(std::int64_t chunks, int team, const Task& task) {
 
 class ConvolutionPlan {
  public:
-  ConvolutionPlan(const ConvGeometry& g, std::int64_t out_channels)
-      : geometry_(g), out_channels_(out_channels) {
+  ConvolutionPlan(const ConvGeometry& g, std::int64_t out_channels, bool winograd)
+      : geometry_(g), out_channels_(out_channels), winograd_(winograd) {
     geometry_.batch = 0;  // the plan serves any batch
     // Made now so that a shape oneDNN cannot run fails at the layer's first forward.
     split(g.batch);
   }
 
-  bool matches(const ConvGeometry& g, std::int64_t out_channels) const {
+  bool matches(const ConvGeometry& g, std::int64_t out_channels, bool winograd) const {
     const ConvWindow &a = g.window, &b = geometry_.window;
-    return out_channels == out_channels_ && g.channels == geometry_.channels &&
-           g.height == geometry_.height && g.width == geometry_.width && a.kernel_h == b.kernel_h &&
-           a.kernel_w == b.kernel_w && a.stride_h == b.stride_h && a.stride_w == b.stride_w &&
-           a.pad_h == b.pad_h && a.pad_w == b.pad_w && a.dilation_h == b.dilation_h &&
-           a.dilation_w == b.dilation_w;
+    return winograd == winograd_ && out_channels == out_channels_ &&
+           g.channels == geometry_.channels && g.height == geometry_.height &&
+           g.width == geometry_.width && a.kernel_h == b.kernel_h && a.kernel_w == b.kernel_w &&
+           a.stride_h == b.stride_h && a.stride_w == b.stride_w && a.pad_h == b.pad_h &&
+           a.pad_w == b.pad_w && a.dilation_h == b.dilation_h && a.dilation_w == b.dilation_w;
   }
 
   std::string describe() const {
@@ -499,7 +523,7 @@ class ConvolutionPlan {
     auto it = primitives_.find(key);
     if (it != primitives_.end()) return *it->second;
     const ThreadCountScope threads(threaded ? omp_get_max_threads() : 1);
-    auto made = std::make_unique<BatchPrimitives>(geometry_, out_channels_, batch);
+    auto made = std::make_unique<BatchPrimitives>(geometry_, out_channels_, batch, winograd_);
     return *primitives_.emplace(key, std::move(made)).first->second;
   }
 
@@ -551,6 +575,7 @@ class ConvolutionPlan {
 
   ConvGeometry geometry_;
   std::int64_t out_channels_;
+  bool winograd_;  // asked for; each primitive says what it got (describe)
   std::map<std::pair<std::int64_t, bool>, std::unique_ptr<BatchPrimitives>> primitives_;
   Split last_split_;
 };
@@ -560,9 +585,9 @@ bool available() {
 }
 
 std::shared_ptr<ConvolutionPlan> make_convolution_plan(const ConvGeometry& geometry,
-                                                       std::int64_t out_channels) {
+                                                       std::int64_t out_channels, bool winograd) {
   try {
-    return std::make_shared<ConvolutionPlan>(geometry, out_channels);
+    return std::make_shared<ConvolutionPlan>(geometry, out_channels, winograd);
   } catch (const dnnl::error& e) {
     throw Error(std::string("Convolution: oneDNN has no kernel for input [") +
                 std::to_string(geometry.batch) + ", " + std::to_string(geometry.channels) + ", " +
@@ -573,8 +598,8 @@ std::shared_ptr<ConvolutionPlan> make_convolution_plan(const ConvGeometry& geome
 }
 
 bool plan_matches(const ConvolutionPlan& plan, const ConvGeometry& geometry,
-                  std::int64_t out_channels) {
-  return plan.matches(geometry, out_channels);
+                  std::int64_t out_channels, bool winograd) {
+  return plan.matches(geometry, out_channels, winograd);
 }
 
 std::string describe(const ConvolutionPlan& plan) {
@@ -604,10 +629,10 @@ namespace {
 bool available() {
   return false;
 }
-std::shared_ptr<ConvolutionPlan> make_convolution_plan(const ConvGeometry&, std::int64_t) {
+std::shared_ptr<ConvolutionPlan> make_convolution_plan(const ConvGeometry&, std::int64_t, bool) {
   no_onednn();
 }
-bool plan_matches(const ConvolutionPlan&, const ConvGeometry&, std::int64_t) {
+bool plan_matches(const ConvolutionPlan&, const ConvGeometry&, std::int64_t, bool) {
   return false;
 }
 std::string describe(const ConvolutionPlan&) {

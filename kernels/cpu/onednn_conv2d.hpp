@@ -38,11 +38,13 @@ bool supports(const ConvGeometry& geometry, std::int64_t out_channels, const Ten
 
 class ConvolutionPlan;
 
+// With `winograd`, each primitive takes oneDNN's Winograd algorithm where oneDNN has a kernel
+// for it (3x3, stride 1 on AVX-512 machines), its direct algorithm otherwise.
 std::shared_ptr<ConvolutionPlan> make_convolution_plan(const ConvGeometry& geometry,
-                                                       std::int64_t out_channels);
-// True when the plan serves this geometry (any batch) and output channel count.
+                                                       std::int64_t out_channels, bool winograd);
+// True when the plan serves this geometry (any batch), output channel count and algorithm.
 bool plan_matches(const ConvolutionPlan& plan, const ConvGeometry& geometry,
-                  std::int64_t out_channels);
+                  std::int64_t out_channels, bool winograd);
 // The kernels oneDNN chose and the last call's chunks, e.g. "forward jit:avx2, backward data
 // jit:avx2, backward weights jit:avx2; 8 chunks of 8 images, one thread each" (the backward ones
 // once a backward has run).

@@ -190,43 +190,46 @@ TEST(Conv2dOnednn, SupportsEveryCaseAndMatchesDirectConvolution) {
 // The central difference of L = sum(y * r) (r fixed, random) is exact for a convolution, which
 // is linear in x and in W, up to float32 rounding of L; so a large step and a tolerance of a few
 // parts in 10^4 check every sampled element of dx and dW.
+void expect_gradients_match_central_differences(const Case& c, Conv2dPath path) {
+  SCOPED_TRACE(c.input.str() + " " + kernels::describe(c.window));
+  Inputs in = draw(c, DType::Float32, 17);
+  const Result analytic = run(c, in, path);  // in.dy plays r
+  const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+  const auto loss = [&](const Tensor& x, const Tensor& w) {
+    kernels::Conv2dCache cache;
+    const Tensor y = kernels::conv2d_forward(x, w, g, path, cache, nullptr);
+    double sum = 0;
+    for (std::int64_t i = 0; i < y.numel(); ++i)
+      sum += double{y.data<float>()[i]} * in.dy.data<float>()[i];
+    return sum;
+  };
+  const double step = 0.25;
+  const auto check = [&](Tensor& perturbed, const Tensor& gradient, const char* what) {
+    double worst = 0;
+    for (std::int64_t i = 0; i < perturbed.numel(); i += 3) {
+      float& v = perturbed.data<float>()[i];
+      const float original = v;
+      v = original + static_cast<float>(step);
+      const double plus = loss(in.x, in.weight);
+      v = original - static_cast<float>(step);
+      const double minus = loss(in.x, in.weight);
+      v = original;
+      const double numeric = (plus - minus) / (2 * step);
+      const double a = gradient.data<float>()[i];
+      worst = std::max(worst, std::abs(a - numeric) / std::max({std::abs(a), 1.0}));
+    }
+    EXPECT_LE(worst, 2e-4) << what;
+  };
+  check(in.x, analytic.dx, "dx");
+  check(in.weight, analytic.dw, "dW");
+}
+
 TEST(Conv2dOnednn, GradientsMatchCentralDifferences) {
   if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
   for (const Case& c : {Case{{3, 5, 7, 9}, 4, conv_window(3, 3, 2, 2, 1, 1)},
                         Case{{2, 4, 5, 6}, 3, conv_window(1, 1)},
-                        Case{{2, 2, 7, 8}, 2, conv_window(2, 3, 1, 2, 1, 2, 2, 3)}}) {
-    SCOPED_TRACE(c.input.str() + " " + kernels::describe(c.window));
-    Inputs in = draw(c, DType::Float32, 17);
-    const Result analytic = run(c, in, Conv2dPath::Onednn);  // in.dy plays r
-    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
-    const auto loss = [&](const Tensor& x, const Tensor& w) {
-      kernels::Conv2dCache cache;
-      const Tensor y = kernels::conv2d_forward(x, w, g, Conv2dPath::Onednn, cache, nullptr);
-      double sum = 0;
-      for (std::int64_t i = 0; i < y.numel(); ++i)
-        sum += double{y.data<float>()[i]} * in.dy.data<float>()[i];
-      return sum;
-    };
-    const double step = 0.25;
-    const auto check = [&](Tensor& perturbed, const Tensor& gradient, const char* what) {
-      double worst = 0;
-      for (std::int64_t i = 0; i < perturbed.numel(); i += 3) {
-        float& v = perturbed.data<float>()[i];
-        const float original = v;
-        v = original + static_cast<float>(step);
-        const double plus = loss(in.x, in.weight);
-        v = original - static_cast<float>(step);
-        const double minus = loss(in.x, in.weight);
-        v = original;
-        const double numeric = (plus - minus) / (2 * step);
-        const double a = gradient.data<float>()[i];
-        worst = std::max(worst, std::abs(a - numeric) / std::max({std::abs(a), 1.0}));
-      }
-      EXPECT_LE(worst, 2e-4) << what;
-    };
-    check(in.x, analytic.dx, "dx");
-    check(in.weight, analytic.dw, "dW");
-  }
+                        Case{{2, 2, 7, 8}, 2, conv_window(2, 3, 1, 2, 1, 2, 2, 3)}})
+    expect_gradients_match_central_differences(c, Conv2dPath::Onednn);
 }
 
 TEST(Conv2dOnednn, SameBitsFromRunToRun) {
@@ -254,7 +257,7 @@ TEST(Conv2dOnednn, PlanFollowsShapeChangesAndNamesItsKernels) {
     const Tensor y = kernels::conv2d_forward(in.x, in.weight, g, Conv2dPath::Onednn, cache, &saved);
     kernels::conv2d_backward(in.dy, in.weight, saved, cache);
     ASSERT_TRUE(cache.onednn_plan);
-    EXPECT_TRUE(kernels::onednn::plan_matches(*cache.onednn_plan, g, c->out_channels));
+    EXPECT_TRUE(kernels::onednn::plan_matches(*cache.onednn_plan, g, c->out_channels, false));
     const testing::DirectConvolution direct(c->input, c->out_channels, c->window);
     EXPECT_LE(testing::max_normalized_error(direct.forward(in.x, in.weight, Tensor()),
                                             testing::as_doubles(y)),
@@ -351,6 +354,136 @@ TEST(Conv2dOnednn, OnePlanServesEveryBatchSize) {
                                             testing::as_doubles(grads.weight)),
               1e-5);
   }
+}
+
+// oneDNN's Winograd kernels are AVX-512 code; on other machines the OnednnWinograd path runs
+// oneDNN's direct kernels instead.
+bool machine_has_winograd_kernels() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+}
+
+Case winograd_case(std::int64_t batch, std::int64_t channels, std::int64_t size,
+                   std::int64_t out_channels) {
+  return {{batch, channels, size, size}, out_channels, conv_window(3, 3, 1, 1, 1, 1)};
+}
+
+TEST(Conv2dWinograd, RuleTakesItForWideLayersOnLargeMapsAndOnlyFor3x3StrideOne) {
+  if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
+  const auto path = [](kernels::ConvAlgorithm requested, const Case& c) {
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+    return kernels::choose_conv2d_path(requested, g, c.out_channels, Tensor::zeros(c.input));
+  };
+  using kernels::ConvAlgorithm;
+  // Auto: Winograd where it measured faster, oneDNN's direct kernels where it did not.
+  for (const Case& c : {winograd_case(64, 32, 28, 32), winograd_case(64, 64, 14, 64),
+                        winograd_case(8, 64, 56, 64), winograd_case(2, 128, 14, 256)}) {
+    SCOPED_TRACE(c.input.str() + " -> " + std::to_string(c.out_channels));
+    EXPECT_EQ(path(ConvAlgorithm::Auto, c), Conv2dPath::OnednnWinograd);
+    EXPECT_EQ(path(ConvAlgorithm::Winograd, c), Conv2dPath::OnednnWinograd);
+    EXPECT_EQ(path(ConvAlgorithm::Onednn, c), Conv2dPath::Onednn);
+    EXPECT_NE(path(ConvAlgorithm::Im2col, c), Conv2dPath::OnednnWinograd);
+  }
+  for (const Case& c : {winograd_case(64, 16, 28, 16), winograd_case(64, 32, 14, 32),
+                        winograd_case(64, 32, 14, 64), winograd_case(64, 128, 7, 128),
+                        winograd_case(64, 256, 7, 256), winograd_case(64, 64, 28, 16)}) {
+    SCOPED_TRACE(c.input.str() + " -> " + std::to_string(c.out_channels));
+    EXPECT_EQ(path(ConvAlgorithm::Auto, c), Conv2dPath::Onednn);
+    EXPECT_EQ(path(ConvAlgorithm::Winograd, c), Conv2dPath::OnednnWinograd);
+  }
+  // Other windows never take it, even when asked: stride 2, 5x5, 1x1, dilation.
+  for (const kernels::ConvWindow& w : {conv_window(3, 3, 2, 2, 1, 1), conv_window(5, 5, 1, 1, 2, 2),
+                                       conv_window(1, 1), conv_window(3, 3, 1, 1, 2, 2, 2, 2)}) {
+    const Case c{{64, 64, 28, 28}, 64, w};
+    SCOPED_TRACE(kernels::describe(w));
+    EXPECT_EQ(path(ConvAlgorithm::Winograd, c), Conv2dPath::Onednn);
+    EXPECT_NE(path(ConvAlgorithm::Auto, c), Conv2dPath::OnednnWinograd);
+  }
+  // float64 has no oneDNN path at all.
+  const Case c = winograd_case(64, 64, 28, 64);
+  const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+  EXPECT_EQ(kernels::choose_conv2d_path(ConvAlgorithm::Winograd, g, c.out_channels,
+                                        Tensor::zeros(c.input, DType::Float64)),
+            Conv2dPath::PerImage);
+}
+
+// Winograd's own cases: odd channel counts and map sizes (partial 4x4 tiles), padding 0 and 1,
+// a batch of one and one of 13 (chunks of 2 and a last of 1), the catalog's shapes where Auto
+// takes it; and padding 2, for which oneDNN has no Winograd kernel (the direct ones run).
+// Winograd's rounding differs from direct summation (each output is a sum of transformed
+// products), so the bound is 2e-5 of the largest value instead of 1e-5.
+struct WinogradCase {
+  Case shape;
+  bool has_winograd_kernel;
+};
+
+std::vector<WinogradCase> winograd_cases() {
+  return {
+      {winograd_case(2, 32, 28, 32), true},
+      {winograd_case(4, 64, 14, 64), true},
+      {{{3, 5, 9, 7}, 7, conv_window(3, 3)}, true},
+      {{{1, 16, 11, 13}, 24, conv_window(3, 3, 1, 1, 1, 1)}, true},
+      {{{13, 16, 7, 10}, 16, conv_window(3, 3, 1, 1, 1, 0)}, true},
+      {{{2, 48, 15, 15}, 40, conv_window(3, 3, 1, 1, 2, 2)}, false},
+  };
+}
+
+TEST(Conv2dWinograd, MatchesDirectConvolutionAndNamesItsKernels) {
+  if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
+  for (const auto& [c, has_winograd_kernel] : winograd_cases()) {
+    check_against_direct(c, Conv2dPath::OnednnWinograd, DType::Float32, 2e-5);
+    const Inputs in = draw(c, DType::Float32, 5);
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+    kernels::Conv2dCache cache;
+    kernels::Conv2dSaved saved;
+    kernels::conv2d_forward(in.x, in.weight, g, Conv2dPath::OnednnWinograd, cache, &saved);
+    kernels::conv2d_backward(in.dy, in.weight, saved, cache);
+    EXPECT_TRUE(kernels::onednn::plan_matches(*cache.onednn_plan, g, c.out_channels, true));
+    EXPECT_FALSE(kernels::onednn::plan_matches(*cache.onednn_plan, g, c.out_channels, false));
+    // The checks above are worth something only where Winograd kernels ran: on an AVX-512
+    // machine, in all three passes of every case but the last.
+    const std::string used = kernels::onednn::describe(*cache.onednn_plan);
+    std::size_t winograd_passes = 0;
+    for (std::size_t at = used.find("jit_wino"); at != std::string::npos;
+         at = used.find("jit_wino", at + 1))
+      ++winograd_passes;
+    EXPECT_EQ(winograd_passes, has_winograd_kernel && machine_has_winograd_kernels() ? 3u : 0u)
+        << c.input.str() << ": " << used;
+  }
+}
+
+// Central differences as for the direct kernels, on shapes that run Winograd kernels on AVX-512
+// machines (MatchesDirectConvolutionAndNamesItsKernels: padding 0 and 1, odd channel counts).
+TEST(Conv2dWinograd, GradientsMatchCentralDifferences) {
+  if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
+  for (const Case& c : {Case{{3, 5, 7, 9}, 4, conv_window(3, 3, 1, 1, 1, 1)},
+                        Case{{2, 16, 6, 6}, 16, conv_window(3, 3)}})
+    expect_gradients_match_central_differences(c, Conv2dPath::OnednnWinograd);
+}
+
+// The same chunks as oneDNN's direct kernels: the same bits from run to run and at 1, 2 and 3
+// threads, for a batch of 64 (8 chunks of 8) and one of 13.
+TEST(Conv2dWinograd, SameBitsFromRunToRunAndForAnyThreadCountUpToTheChunkCount) {
+  if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
+  const int threads = omp_get_max_threads();
+  for (const Case& c : {winograd_case(64, 32, 14, 32), winograd_case(13, 16, 9, 32)}) {
+    SCOPED_TRACE(c.input.str());
+    const Inputs in = draw(c, DType::Float32, 29);
+    omp_set_num_threads(1);
+    const Result one = run(c, in, Conv2dPath::OnednnWinograd);
+    const Result again = run(c, in, Conv2dPath::OnednnWinograd);
+    EXPECT_TRUE(bitwise_equal(one.y, again.y));
+    EXPECT_TRUE(bitwise_equal(one.dx, again.dx));
+    EXPECT_TRUE(bitwise_equal(one.dw, again.dw));
+    for (int t : {2, 3}) {
+      omp_set_num_threads(t);
+      const Result many = run(c, in, Conv2dPath::OnednnWinograd);
+      EXPECT_TRUE(bitwise_equal(one.y, many.y)) << t << " threads";
+      EXPECT_TRUE(bitwise_equal(one.dx, many.dx)) << t << " threads";
+      EXPECT_TRUE(bitwise_equal(one.dw, many.dw)) << t << " threads";
+    }
+  }
+  omp_set_num_threads(threads);
 }
 
 // A first layer's backward skips dx (its input is data): dW comes out the same bits, dx

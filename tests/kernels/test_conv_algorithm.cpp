@@ -19,14 +19,15 @@ TEST(ConvAlgorithm, ParsesNamesAndRejectsOthers) {
   EXPECT_EQ(parse_conv_algorithm("cuDNN"), ConvAlgorithm::Cudnn);
   EXPECT_STREQ(conv_algorithm_name(ConvAlgorithm::Cudnn), "cudnn");
   EXPECT_STREQ(conv_algorithm_name(ConvAlgorithm::Im2col), "im2col");
+  EXPECT_EQ(parse_conv_algorithm("Winograd"), ConvAlgorithm::Winograd);
+  EXPECT_STREQ(conv_algorithm_name(ConvAlgorithm::Winograd), "winograd");
   try {
-    parse_conv_algorithm("winograd");
+    parse_conv_algorithm("fft");
     FAIL() << "no exception";
   } catch (const InputError& e) {
-    EXPECT_STREQ(
-        e.what(),
-        "unknown convolution algorithm \"winograd\"; expected \"auto\", \"im2col\", \"onednn\" or "
-        "\"cudnn\"");
+    EXPECT_STREQ(e.what(),
+                 "unknown convolution algorithm \"fft\"; expected \"auto\", \"im2col\", "
+                 "\"onednn\", \"winograd\" or \"cudnn\"");
   }
 }
 
