@@ -164,6 +164,26 @@ bool bitwise_equal(const Tensor& a, const Tensor& b) {
   return a.shape() == b.shape() && std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
 }
 
+// Runs `path` twice at one thread, then at 2 and at 3 threads, and expects the same bits of y,
+// dx and dW every time; returns the one-thread result and leaves the thread count as it was.
+Result expect_same_bits_at_any_thread_count(const Case& c, const Inputs& in, Conv2dPath path) {
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const Result one = run(c, in, path);
+  const auto expect_same = [&one](const Result& other, const std::string& what) {
+    EXPECT_TRUE(bitwise_equal(one.y, other.y)) << "y, " << what;
+    EXPECT_TRUE(bitwise_equal(one.dx, other.dx)) << "dx, " << what;
+    EXPECT_TRUE(bitwise_equal(one.dw, other.dw)) << "dW, " << what;
+  };
+  expect_same(run(c, in, path), "again at 1 thread");
+  for (int t : {2, 3}) {
+    omp_set_num_threads(t);
+    expect_same(run(c, in, path), std::to_string(t) + " threads");
+  }
+  omp_set_num_threads(threads);
+  return one;
+}
+
 // oneDNN on every case, its odd shapes among them (stride 2, 1x1, padding, dilation, a batch of
 // one), and on the shapes of the catalog's nets: LeNet's 1-channel first layer, ResNet's
 // stride-2 and 1x1 shortcut layers, a VGG layer on a 3x3 map.
@@ -274,27 +294,17 @@ TEST(Conv2dOnednn, PlanFollowsShapeChangesAndNamesItsKernels) {
 // one of 1) and one of 3 images (3 chunks of 1).
 TEST(Conv2dOnednn, SameBitsForAnyThreadCountUpToTheChunkCount) {
   if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
-  const int threads = omp_get_max_threads();
   for (const Case& c : {Case{{64, 16, 14, 14}, 32, conv_window(3, 3, 1, 1, 1, 1)},
                         Case{{13, 8, 9, 9}, 16, conv_window(3, 3, 2, 2, 1, 1)},
                         Case{{3, 6, 10, 10}, 8, conv_window(5, 5)}}) {
     SCOPED_TRACE(c.input.str() + " " + kernels::describe(c.window));
     const Inputs in = draw(c, DType::Float32, 21);
-    omp_set_num_threads(1);
-    const Result one = run(c, in, Conv2dPath::Onednn);
-    for (int t : {2, 3}) {
-      omp_set_num_threads(t);
-      const Result many = run(c, in, Conv2dPath::Onednn);
-      EXPECT_TRUE(bitwise_equal(one.y, many.y)) << t << " threads";
-      EXPECT_TRUE(bitwise_equal(one.dx, many.dx)) << t << " threads";
-      EXPECT_TRUE(bitwise_equal(one.dw, many.dw)) << t << " threads";
-    }
+    const Result one = expect_same_bits_at_any_thread_count(c, in, Conv2dPath::Onednn);
     const testing::DirectConvolution direct(c.input, c.out_channels, c.window);
     EXPECT_LE(testing::max_normalized_error(direct.backward_filter(in.x, in.dy),
                                             testing::as_doubles(one.dw)),
               1e-5);
   }
-  omp_set_num_threads(threads);
 }
 
 // A layer whose 8 dW partials would pass 32 MB takes fewer chunks (here 256x512x3x3, 4.7 MB of
@@ -465,25 +475,11 @@ TEST(Conv2dWinograd, GradientsMatchCentralDifferences) {
 // threads, for a batch of 64 (8 chunks of 8) and one of 13.
 TEST(Conv2dWinograd, SameBitsFromRunToRunAndForAnyThreadCountUpToTheChunkCount) {
   if (!kernels::onednn::available()) GTEST_SKIP() << "this build has no oneDNN";
-  const int threads = omp_get_max_threads();
   for (const Case& c : {winograd_case(64, 32, 14, 32), winograd_case(13, 16, 9, 32)}) {
     SCOPED_TRACE(c.input.str());
-    const Inputs in = draw(c, DType::Float32, 29);
-    omp_set_num_threads(1);
-    const Result one = run(c, in, Conv2dPath::OnednnWinograd);
-    const Result again = run(c, in, Conv2dPath::OnednnWinograd);
-    EXPECT_TRUE(bitwise_equal(one.y, again.y));
-    EXPECT_TRUE(bitwise_equal(one.dx, again.dx));
-    EXPECT_TRUE(bitwise_equal(one.dw, again.dw));
-    for (int t : {2, 3}) {
-      omp_set_num_threads(t);
-      const Result many = run(c, in, Conv2dPath::OnednnWinograd);
-      EXPECT_TRUE(bitwise_equal(one.y, many.y)) << t << " threads";
-      EXPECT_TRUE(bitwise_equal(one.dx, many.dx)) << t << " threads";
-      EXPECT_TRUE(bitwise_equal(one.dw, many.dw)) << t << " threads";
-    }
+    expect_same_bits_at_any_thread_count(c, draw(c, DType::Float32, 29),
+                                         Conv2dPath::OnednnWinograd);
   }
-  omp_set_num_threads(threads);
 }
 
 // A first layer's backward skips dx (its input is data): dW comes out the same bits, dx
@@ -579,19 +575,10 @@ TEST(Conv2dDirect, BiasStartsTheSums) {
 // y sums the taps in row-major order, dW in another fixed order: the same bits at any thread
 // count, dW also without dx.
 TEST(Conv2dDirect, SameBitsForAnyThreadCountAndWithoutTheInputGradient) {
-  const int threads = omp_get_max_threads();
   for (const Case& c : {direct_cases()[0], direct_cases()[1]}) {
     SCOPED_TRACE(c.input.str());
     const Inputs in = draw(c, DType::Float32, 31);
-    omp_set_num_threads(1);
-    const Result one = run(c, in, Conv2dPath::Direct);
-    for (int t : {2, 3}) {
-      omp_set_num_threads(t);
-      const Result many = run(c, in, Conv2dPath::Direct);
-      EXPECT_TRUE(bitwise_equal(one.y, many.y)) << t << " threads";
-      EXPECT_TRUE(bitwise_equal(one.dx, many.dx)) << t << " threads";
-      EXPECT_TRUE(bitwise_equal(one.dw, many.dw)) << t << " threads";
-    }
+    const Result one = expect_same_bits_at_any_thread_count(c, in, Conv2dPath::Direct);
     const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
     kernels::Conv2dCache cache;
     kernels::Conv2dSaved saved;
@@ -601,23 +588,11 @@ TEST(Conv2dDirect, SameBitsForAnyThreadCountAndWithoutTheInputGradient) {
     EXPECT_FALSE(grads.input.defined());
     EXPECT_TRUE(bitwise_equal(grads.weight, one.dw));
   }
-  omp_set_num_threads(threads);
 }
 
 TEST(Conv2dCpu, PerImagePathIsBitIdenticalForAnyThreadCount) {
   const Case lenet{{100, 6, 14, 14}, 16, conv_window(5, 5)};
-  const Inputs in = draw(lenet, DType::Float32, 9);
-  const int threads = omp_get_max_threads();
-  omp_set_num_threads(1);
-  const Result one = run(lenet, in, Conv2dPath::PerImage);
-  for (int t : {2, 3}) {
-    omp_set_num_threads(t);
-    const Result many = run(lenet, in, Conv2dPath::PerImage);
-    EXPECT_TRUE(bitwise_equal(one.y, many.y)) << t << " threads";
-    EXPECT_TRUE(bitwise_equal(one.dx, many.dx)) << t << " threads";
-    EXPECT_TRUE(bitwise_equal(one.dw, many.dw)) << t << " threads";
-  }
-  omp_set_num_threads(threads);
+  expect_same_bits_at_any_thread_count(lenet, draw(lenet, DType::Float32, 9), Conv2dPath::PerImage);
 }
 
 // The per-image path caps its dW partials like the oneDNN path: 16 chunks for small weights,
