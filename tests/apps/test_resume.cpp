@@ -313,6 +313,38 @@ TEST(TrainResume, AStateWithoutTrainingSecondsGivesNoneInTheSummary) {
   EXPECT_EQ(last.find("tested_weights")->string, "last");
 }
 
+// The default weight decay went from 0 to 0.0005 (2026-12-08). A state records the value the run
+// used, given or not; one written before, which recorded only given options, ran with 0 and keeps
+// it when resumed, whatever today's default.
+TEST(TrainResume, AStateFromBeforeTheWeightDecayDefaultKeepsNoDecay) {
+  const std::string dir = finished_run();
+  SafetensorsContents state = load_safetensors(dir + "/train_state.safetensors");
+  ASSERT_EQ(state.metadata.count("dlfs_option.weight-decay"), 1u);
+  EXPECT_EQ(state.metadata.at("dlfs_option.weight-decay"), "0.0005");
+  EXPECT_EQ(parse_json(read_text_file(dir + "/summary.json")).find("weight_decay")->number, 0.0005);
+
+  const std::string old = temp_dir("state_before_weight_decay_default");
+  std::filesystem::create_directories(old);
+  state.metadata.erase("dlfs_option.weight-decay");
+  save_safetensors(old + "/train_state.safetensors", state.tensors, state.metadata);
+  std::filesystem::copy_file(dir + "/best.safetensors", old + "/best.safetensors");
+  EXPECT_NE(input_error({"dlfs", "train", "--resume", old + "/train_state.safetensors",
+                         "--weight-decay", "0.0005"})
+                .find("--weight-decay 0.0005 differs from the run in " + old +
+                      "/train_state.safetensors (0)"),
+            std::string::npos);
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(run_in_process({"dlfs", "train", "--resume", old + "/train_state.safetensors",
+                            "--epochs", "4", "--quiet", "--out", old + "/again"}),
+            0);
+  ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(parse_json(read_text_file(old + "/again/summary.json")).find("weight_decay")->number,
+            0.0);
+  EXPECT_EQ(load_safetensors(old + "/again/train_state.safetensors")
+                .metadata.at("dlfs_option.weight-decay"),
+            "0");
+}
+
 // Ctrl-C while a pass with no training runs (validation, the final test) is acknowledged too:
 // the run stops at the next batch, says where, and leaves what continues it.
 TEST(TrainResume, CtrlCDuringValidationSavesTheEpochAndResumesThere) {
