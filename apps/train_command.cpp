@@ -49,7 +49,7 @@ void declare_options(Options& o) {
   o.add("batch-size", "N", "mini-batch size", "64");
   o.add("optimizer", "NAME", "sgd, momentum, nesterov, adagrad, rmsprop or adam", "adam");
   o.add("lr", "X", "learning rate (default: 0.003 for adam, the book's default for the others)");
-  // 0.0005 since 2026-12-08 (0 before): four seeds of the default run gave 0.9121-0.9159 with it
+  // 0.0005 since 2026-12-07 (0 before): four seeds of the default run gave 0.9121-0.9159 with it
   // and 0.9073-0.9132 without (docs/results.md).
   o.add("weight-decay", "X",
         "L2 weight decay lambda (the book's lambda/2 |W|^2), on every parameter", "0.0005");

@@ -31,7 +31,7 @@ std::vector<std::string> train_args(const std::string& out, std::int64_t batch_s
                                     const std::string& images = "640",
                                     const std::string& val_split = "0") {
   // --weight-decay 0: the runs this file's tolerances were set on. With the default 0.0005 (since
-  // 2026-12-08), seed 3's one process and two ranks part by 8e-5 in one conv1 filter alone (a
+  // 2026-12-07), seed 3's one process and two ranks part by 8e-5 in one conv1 filter alone (a
   // ReLU or pooling choice that rounding flips, seemingly; seeds 4 and 5: 7e-8).
   std::vector<std::string> args{dlfs_binary(),
                                 "train",

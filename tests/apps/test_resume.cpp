@@ -313,7 +313,7 @@ TEST(TrainResume, AStateWithoutTrainingSecondsGivesNoneInTheSummary) {
   EXPECT_EQ(last.find("tested_weights")->string, "last");
 }
 
-// The default weight decay went from 0 to 0.0005 (2026-12-08). A state records the value the run
+// The default weight decay went from 0 to 0.0005 (2026-12-07). A state records the value the run
 // used, given or not; one written before, which recorded only given options, ran with 0 and keeps
 // it when resumed, whatever today's default.
 TEST(TrainResume, AStateFromBeforeTheWeightDecayDefaultKeepsNoDecay) {
