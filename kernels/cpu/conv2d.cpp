@@ -67,7 +67,7 @@ std::int64_t PerImageConv2d::column_elements() const {
 }
 
 std::int64_t PerImageConv2d::column_elements_per_thread() const {
-  return direct ? std::max(k * p, direct_conv2d_scratch_elements(one_image)) : k * p;
+  return direct ? std::max(k * p, direct_conv2d_scratch_elements(one_image, o)) : k * p;
 }
 
 std::int64_t PerImageConv2d::partial_weight_grad_elements() const {

@@ -552,6 +552,49 @@ TEST(Conv2dDirect, MatchesDirectConvolutionLoops) {
     check_against_direct(c, Conv2dPath::Direct, DType::Float32, 1e-5);
 }
 
+// On AVX-512 CPUs the Direct path runs two output channels per 16-float register; every lane
+// does what the 8-float kernels' lane does, so y (with and without a bias) and dW must be the
+// same bits: on every case (odd channel counts leave one channel to the 8-float code, maps of 1
+// to 70 columns end in partial vectors), summed over the images as the path sums them.
+TEST(Conv2dDirect, SixteenFloatKernelsGiveTheBitsOfTheEightFloatOnes) {
+  if (!kernels::cpu::direct_conv2d_has_wide_kernels())
+    GTEST_SKIP() << "this CPU has no AVX-512: only the 8-float kernels run here";
+  using kernels::cpu::DirectWidth;
+  for (const Case& c : direct_cases()) {
+    SCOPED_TRACE(c.input.str() + " -> " + std::to_string(c.out_channels));
+    const Inputs in = draw(c, DType::Float32, 53);
+    Generator gen(54);
+    const Tensor bias = Tensor::empty({c.out_channels}, DType::Float32).uniform_(gen, -2.0, 2.0);
+    const kernels::ConvGeometry g = kernels::conv_geometry("test", c.input, c.window);
+    kernels::ConvGeometry one_image = g;
+    one_image.batch = 1;
+    const std::int64_t image_in = g.height * g.width,
+                       image_out = c.out_channels * g.out_h * g.out_w;
+    std::vector<float> scratch(static_cast<std::size_t>(
+        kernels::cpu::direct_conv2d_scratch_elements(one_image, c.out_channels)));
+    const auto outputs = [&](DirectWidth width, const float* b) {
+      Tensor y = Tensor::empty({g.batch, c.out_channels, g.out_h, g.out_w});
+      Tensor dw = Tensor::empty(in.weight.shape());
+      for (std::int64_t n = 0; n < g.batch; ++n) {
+        kernels::cpu::direct_conv2d_forward_image(
+            one_image, c.out_channels, in.x.data<float>() + n * image_in, in.weight.data<float>(),
+            b, y.data<float>() + n * image_out, scratch.data(), width);
+        kernels::cpu::direct_conv2d_weight_grad_image(
+            one_image, c.out_channels, in.x.data<float>() + n * image_in,
+            in.dy.data<float>() + n * image_out, dw.data<float>(), n > 0, scratch.data(), width);
+      }
+      return std::make_pair(y, dw);
+    };
+    const float* with_bias = bias.data<float>();
+    for (const float* b : {static_cast<const float*>(nullptr), with_bias}) {
+      const auto eight = outputs(DirectWidth::EightLanes, b);
+      const auto wide = outputs(DirectWidth::Widest, b);
+      EXPECT_TRUE(bitwise_equal(eight.first, wide.first)) << (b ? "with" : "without") << " bias";
+      EXPECT_TRUE(bitwise_equal(eight.second, wide.second));
+    }
+  }
+}
+
 // conv2d_forward's bias: inside the Direct path's sums (each starts from its channel's bias), a
 // separate pass on the others; both against the direct loops with the bias.
 TEST(Conv2dDirect, BiasStartsTheSums) {
