@@ -10,6 +10,7 @@
 #include "bench/cpu/registry.hpp"
 #include "dlfs/kernels/avg_pool.hpp"
 #include "dlfs/kernels/batch_norm.hpp"
+#include "dlfs/kernels/cpu/direct_conv2d.hpp"
 #include "dlfs/kernels/cross_entropy.hpp"
 #include "dlfs/kernels/gemm.hpp"
 #include "dlfs/kernels/im2col.hpp"
@@ -345,6 +346,53 @@ void register_convolution() {
 
 }  // namespace
 
+// The Direct path's kernels alone, one image after another as its chunks run them, at both
+// vector widths side by side (8 floats; 16 floats, two output channels per register, where the
+// CPU has AVX-512 and the 16-float line is registered): the same bits, so only time differs.
+void register_direct_convolution() {
+  using kernels::cpu::DirectWidth;
+  const std::vector<ConvCase> cases = {{"lenet conv1", {64, 1, 28, 28}, 6, 5, 1, 2},
+                                       {"simple-convnet conv1", {64, 1, 28, 28}, 30, 5, 1, 0}};
+  std::vector<std::pair<std::string, DirectWidth>> widths = {{"8-float", DirectWidth::EightLanes}};
+  if (kernels::cpu::direct_conv2d_has_wide_kernels())
+    widths.push_back({"16-float", DirectWidth::Widest});
+  for (const ConvCase& c : cases) {
+    const kernels::ConvWindow window{c.kernel,  c.kernel,  c.stride, c.stride,
+                                     c.padding, c.padding, 1,        1};
+    const kernels::ConvGeometry g = kernels::conv_geometry("bench", c.input, window);
+    kernels::ConvGeometry one_image = g;
+    one_image.batch = 1;
+    const double flop = 2.0 * g.batch * c.out_channels * g.out_h * g.out_w * c.kernel * c.kernel;
+    for (const auto& [name, width] : widths) {
+      const std::string label = c.label + " " + shape_name(c.input) + " " + name;
+      const auto run = [c, g, one_image, width = width](benchmark::State& state, bool forward) {
+        const Tensor x = random_tensor(c.input, 27);
+        const Tensor w = random_tensor({c.out_channels, 1, c.kernel, c.kernel}, 28);
+        Tensor y = random_tensor({g.batch, c.out_channels, g.out_h, g.out_w}, 29);
+        Tensor dw = Tensor::empty(w.shape());
+        std::vector<float> scratch(static_cast<std::size_t>(
+            kernels::cpu::direct_conv2d_scratch_elements(one_image, c.out_channels)));
+        const std::int64_t in_floats = g.height * g.width, out_floats = y.numel() / g.batch;
+        for (auto _ : state)
+          for (std::int64_t n = 0; n < g.batch; ++n) {
+            if (forward)
+              kernels::cpu::direct_conv2d_forward_image(
+                  one_image, c.out_channels, x.data<float>() + n * in_floats, w.data<float>(),
+                  nullptr, y.data<float>() + n * out_floats, scratch.data(), width);
+            else
+              kernels::cpu::direct_conv2d_weight_grad_image(
+                  one_image, c.out_channels, x.data<float>() + n * in_floats,
+                  y.data<float>() + n * out_floats, dw.data<float>(), n > 0, scratch.data(), width);
+          }
+      };
+      register_benchmark("direct fwd " + label, {"direct conv", Measure::Flops, flop},
+                         [run](benchmark::State& state) { run(state, true); });
+      register_benchmark("direct dW " + label, {"direct conv", Measure::Flops, flop},
+                         [run](benchmark::State& state) { run(state, false); });
+    }
+  }
+}
+
 void register_kernel_benchmarks() {
   register_softmax_family();
   register_relu();
@@ -353,6 +401,7 @@ void register_kernel_benchmarks() {
   register_lowering();
   register_gemm();
   register_convolution();
+  register_direct_convolution();
 }
 
 }  // namespace dlfs::bench
