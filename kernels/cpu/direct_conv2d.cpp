@@ -526,7 +526,7 @@ std::int64_t direct_conv2d_scratch_elements(const ConvGeometry& g, std::int64_t 
   const std::int64_t one_map = g.out_h * p.blocks * kBlock;
   const std::int64_t pair_taps =
       out_channels / 2 * g.window.kernel_h * g.window.kernel_w * (2 * kLanes);
-  const std::int64_t pair_maps = g.out_h * (g.out_w + kLanes - 1) / kLanes * (2 * kLanes);
+  const std::int64_t pair_maps = g.out_h * ((g.out_w + kLanes - 1) / kLanes) * (2 * kLanes);
   return p.rows * p.stride + std::max({one_map, pair_taps, pair_maps});
 }
 
