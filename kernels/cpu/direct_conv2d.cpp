@@ -357,10 +357,11 @@ DLFS_INLINE void copy_map_rows(const ConvGeometry& g, const float* map, float* r
   for (std::int64_t i = 0; i < g.out_h; ++i) {
     float* row = rows + i * row_floats;
     const float* from = map + i * g.out_w;
-    for (std::int64_t first = 0, at = 0; first < row_floats; first += kLanes, at += pitch) {
-      if (at >= row_floats) break;
-      std::memset(row + at, 0, sizeof(float) * kLanes);
-      if (first < g.out_w) copy_up_to_8(row + at, from + first, std::min(kLanes, g.out_w - first));
+    for (std::int64_t vector = 0; vector < row_floats / pitch; ++vector) {
+      float* to = row + vector * pitch;
+      const std::int64_t first = vector * kLanes;  // its first column
+      std::memset(to, 0, sizeof(float) * kLanes);
+      if (first < g.out_w) copy_up_to_8(to, from + first, std::min(kLanes, g.out_w - first));
     }
   }
 }
